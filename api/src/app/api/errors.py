@@ -1,0 +1,82 @@
+"""One place that turns every failure into an RFC 9457 application/problem+json answer."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import WumpError
+from app.core.logging import get_logger
+from app.schemas.common import PROBLEM_MEDIA_TYPE
+
+log = get_logger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:wump:problem:{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        "request_id": getattr(request.state, "request_id", None),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+async def _wump_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, WumpError)
+    return problem(
+        request, error.status, error.code, error.detail, title=error.title, **error.extra
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"loc": list(item.get("loc", ())), "msg": str(item.get("msg")), "type": item.get("type")}
+        for item in error.errors()
+    ]
+    return problem(
+        request,
+        422,
+        "validation_error",
+        "The request has invalid parameters; see errors.",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = _HTTP_CODES.get(error.status_code, "http_error")
+    detail = error.detail if isinstance(error.detail, str) else None
+    return problem(request, error.status_code, code, detail, headers=error.headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("http.unhandled_error", path=request.url.path, exc_info=error)
+    return problem(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WumpError, _wump_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,77 @@
+"""`wump serve` and `wump migrate`."""
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app.cli.common import fail, settings_or_exit
+from app.cli.root import cli
+from app.core import migrate as migrations
+from app.core.embedded import EmbeddedError, EmbeddedServers
+from app.core.logging import configure_logging, get_logger
+
+log = get_logger(__name__)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the API. Without DATABASE_URL / VALKEY_URL, start embedded servers and migrate."""
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    embedded = None
+    if settings.is_embedded_database or settings.is_embedded_cache:
+        embedded = EmbeddedServers(
+            settings.wump_data_dir,
+            database=settings.is_embedded_database,
+            cache=settings.is_embedded_cache,
+        )
+        try:
+            urls = asyncio.run(embedded.start())
+        except EmbeddedError as error:
+            fail(str(error))
+        # The app processes (one per worker, or the reloader's child) read these.
+        if urls.database_url is not None:
+            os.environ["DATABASE_URL"] = urls.database_url
+        if urls.valkey_url is not None:
+            os.environ["VALKEY_URL"] = urls.valkey_url
+    try:
+        if embedded is not None and settings.is_embedded_database:
+            migrations.upgrade(os.environ["DATABASE_URL"])
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            reload=reload,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Upgrade the database schema (the embedded server when DATABASE_URL is unset)."""
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    try:
+        migrations.upgrade(revision=revision)
+    except EmbeddedError as error:
+        fail(str(error))
+    except Exception as error:
+        fail(f"migration failed: {error}", code=1)
+    log.info("migrate.done", revision=revision)

@@ -1,0 +1,136 @@
+"""Settings read from the environment and `api/.env`, validated once at start."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["json", "console"]
+
+_DSN_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+_CACHE_SCHEMES = {"redis": "redis", "rediss": "rediss", "valkey": "redis", "valkeys": "rediss"}
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("wump", appauthor=False))
+
+
+def to_asyncpg_url(url: str) -> str:
+    """Return `url` with the asyncpg driver, whatever PostgreSQL scheme it was given with."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in _DSN_SCHEMES:
+        raise ValueError(f"expected a postgresql:// URL, got scheme {scheme!r}")
+    return f"postgresql+asyncpg://{rest}"
+
+
+def to_redis_url(url: str) -> str:
+    """Return `url` in the redis:// form redis-py accepts (Valkey servers report valkey://)."""
+    scheme, sep, rest = url.partition("://")
+    mapped = _CACHE_SCHEMES.get(scheme.lower()) if sep else None
+    if mapped is None:
+        raise ValueError(f"expected a valkey:// or redis:// URL, got {url!r}")
+    return f"{mapped}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    environment: Environment = "development"
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat | None = None
+
+    database_url: str | None = None
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
+    database_pool_recycle: int = Field(default=3600, ge=-1)
+
+    valkey_url: str | None = None
+    valkey_max_connections: int = Field(default=20, ge=1, le=10_000)
+    valkey_socket_timeout: float = Field(default=5.0, gt=0, le=300)
+    valkey_health_check_interval: int = Field(default=30, ge=0, le=3600)
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    health_check_timeout: float = Field(default=5.0, gt=0, le=60)
+    wump_data_dir: Path = Field(default_factory=default_data_dir)
+
+    manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    @field_validator("database_url", "valkey_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str | None) -> str | None:
+        return None if value is None else to_asyncpg_url(value.strip())
+
+    @field_validator("valkey_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        return None if value is None else to_redis_url(value.strip())
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_with_others(cls, value: list[str]) -> list[str]:
+        if "*" in value and len(value) > 1:
+            raise ValueError("'*' cannot be combined with explicit origins")
+        return value
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.environment == "development" else "json"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def is_embedded_cache(self) -> bool:
+        return self.valkey_url is None
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message is one readable line naming the variable."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        variable = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        parts.append(f"{variable}: {item['msg']}")
+    return "invalid setting " + "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, turning validation failures into SettingsError."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

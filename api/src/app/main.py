@@ -1,0 +1,61 @@
+"""The FastAPI application: create_app() and the lifespan that owns engine and cache."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api import health
+from app.api.errors import install_error_handlers
+from app.core.cache import create_cache
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_session_factory
+from app.core.logging import configure_logging, get_logger
+from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.services.health import service_version
+
+log = get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    cache = create_cache(settings)
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.cache = cache
+    log.info("app.started", environment=settings.environment)
+    try:
+        yield
+    finally:
+        await cache.aclose()
+        await engine.dispose()
+        log.info("app.stopped")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    app = FastAPI(
+        title="wump API",
+        summary="Who's using my package? The organizations that depend on an open-source package.",
+        version=service_version(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        wildcard = settings.cors_origins == ["*"]
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=not wildcard,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=[REQUEST_ID_HEADER],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,10 @@
+"""SQLAlchemy tables; importing this package registers every table on `Base.metadata`."""
+
+from app.models.api_key import ApiKey
+from app.models.base import Base
+from app.models.dependency import Dependency
+from app.models.organization import Organization
+from app.models.package import Package
+from app.models.repository import Repository
+
+__all__ = ["ApiKey", "Base", "Dependency", "Organization", "Package", "Repository"]

