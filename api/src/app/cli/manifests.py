@@ -1,0 +1,124 @@
+"""`wump parse` and `wump scan`: read manifests and lockfiles from the local disk."""
+
+import dataclasses
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.cli.root import cli
+from app.manifests import ManifestParseError, ManifestResult
+from app.services.manifest import ManifestService, ScanResult
+
+_DEPENDENCY_FIELDS = (
+    "ecosystem",
+    "name",
+    "requirement",
+    "version",
+    "type",
+    "direct",
+    "path",
+    "line",
+)
+
+
+class OutputFormat(StrEnum):
+    JSON = "json"
+    TABLE = "table"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="json (one object) or table (for people).")
+]
+
+
+@cli.command("parse")
+def parse_command(
+    file: Annotated[Path, typer.Argument(help="The manifest or lockfile to read.")],
+    filename: Annotated[
+        str | None,
+        typer.Option(help="The manifest name the bytes stand for, e.g. pnpm-lock.yaml."),
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Parse one manifest or lockfile and print its dependencies."""
+    try:
+        result = ManifestService().parse_file(file, filename)
+    except ManifestParseError as exc:
+        typer.echo(f"wump parse: error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(_result_json(result), ensure_ascii=False))
+    else:
+        _print_table(result)
+
+
+@cli.command("scan")
+def scan_command(
+    directory: Annotated[Path, typer.Argument(help="A checkout to walk.")],
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Find and parse every manifest and lockfile under a folder."""
+    if not directory.is_dir():
+        typer.echo(f"wump scan: error: {directory}: not a directory", err=True)
+        raise typer.Exit(code=2)
+    scan = ManifestService().scan(directory)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(_scan_json(scan), ensure_ascii=False))
+        return
+    for result in scan.results:
+        _print_table(result)
+        typer.echo("")
+    for error in scan.errors:
+        typer.echo(f"error: {error.path}: {error.reason}", err=True)
+    typer.echo(f"{len(scan.results)} file(s) parsed, {len(scan.errors)} with errors")
+
+
+def _result_json(result: ManifestResult) -> dict[str, Any]:
+    return {
+        "path": result.path,
+        "format": result.format,
+        "root": dataclasses.asdict(result.root) if result.root else None,
+        "dependencies": [
+            {field: getattr(dep, field) for field in _DEPENDENCY_FIELDS}
+            for dep in result.dependencies
+        ],
+        "problems": list(result.problems),
+    }
+
+
+def _scan_json(scan: ScanResult) -> dict[str, Any]:
+    return {
+        "root": scan.root,
+        "files": [_result_json(result) for result in scan.results],
+        "errors": [dataclasses.asdict(error) for error in scan.errors],
+    }
+
+
+def _print_table(result: ManifestResult) -> None:
+    root = f" ({result.root.name} {result.root.version or ''})".rstrip() if result.root else ""
+    typer.echo(f"{result.path} [{result.format}]{root}: {len(result.dependencies)} dependencies")
+    rows = [
+        (
+            dep.ecosystem or "-",
+            dep.name,
+            dep.requirement or "-",
+            dep.version or "-",
+            dep.type or "-",
+            {True: "direct", False: "transitive", None: "-"}[dep.direct],
+        )
+        for dep in result.dependencies
+    ]
+    if rows:
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            typer.echo(
+                "  "
+                + "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+    for problem in result.problems:
+        typer.echo(f"  note: {problem}")

@@ -1,0 +1,306 @@
+"""npm family: package.json, package-lock.json / npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml."""
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from app.core.ecosystems import Ecosystem
+from app.manifests._base import (
+    Collector,
+    decode,
+    load_json_object,
+    load_yaml,
+    mapping,
+    text_or_none,
+)
+from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
+
+_MANIFEST_GROUPS = (
+    ("dependencies", DependencyType.RUNTIME),
+    ("devDependencies", DependencyType.DEVELOPMENT),
+    ("peerDependencies", DependencyType.PEER),
+    ("optionalDependencies", DependencyType.OPTIONAL),
+)
+_ALIAS = re.compile(r"^npm:((?:@[^/@]+/)?[^@]+)(?:@(.*))?$")
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """`name@range` (scoped or not) into its name and range; the range is empty when absent."""
+    at = spec.find("@", 1)
+    if at == -1:
+        return spec, ""
+    return spec[:at], spec[at + 1 :]
+
+
+def _aliased(name: str, requirement: str) -> tuple[str, str]:
+    """`"alias": "npm:real@^1"` installs the package `real`, which is what the project uses."""
+    match = _ALIAS.match(requirement)
+    if match:
+        return match.group(1), match.group(2) or ""
+    return name, requirement
+
+
+def parse_package_json(data: bytes, path: str) -> ManifestResult:
+    document = load_json_object(data, path)
+    deps = Collector(path, Ecosystem.NPM)
+    declared: set[str] = set()
+    for field, dep_type in _MANIFEST_GROUPS:
+        for name, requirement in mapping(document.get(field)).items():
+            real_name, real_requirement = _aliased(name, text_or_none(requirement) or "")
+            deps.add(real_name, requirement=real_requirement, type=dep_type, direct=True)
+            declared.add(name)
+    bundled = document.get("bundledDependencies", document.get("bundleDependencies"))
+    if isinstance(bundled, list):
+        for name in bundled:
+            if isinstance(name, str) and name not in declared:
+                deps.add(name, type=DependencyType.RUNTIME, direct=True)
+    for selector, requirement in mapping(document.get("resolutions")).items():
+        deps.add(
+            _resolution_target(selector),
+            requirement=text_or_none(requirement),
+            type=DependencyType.OVERRIDE,
+            direct=True,
+        )
+    project = text_or_none(document.get("name"))
+    return deps.result("package.json", deps.root(project, text_or_none(document.get("version"))))
+
+
+def _resolution_target(selector: str) -> str:
+    """The package a yarn `resolutions` selector pins: the last name in `a/**/@scope/b`."""
+    parts = selector.split("/")
+    name = parts[-1]
+    if len(parts) >= 2 and parts[-2].startswith("@"):
+        name = f"{parts[-2]}/{name}"
+    return split_spec(name)[0] if name.startswith("@") or "@" in name else name
+
+
+def parse_package_lock(data: bytes, path: str) -> ManifestResult:
+    document = load_json_object(data, path)
+    deps = Collector(path, Ecosystem.NPM)
+    packages = document.get("packages")
+    if isinstance(packages, dict):
+        _lock_packages(packages, deps)
+    elif isinstance(document.get("dependencies"), dict):
+        _lock_v1_tree(document["dependencies"], deps)
+    elif "lockfileVersion" not in document:
+        raise ManifestParseError(path, "not an npm lockfile: no lockfileVersion")
+    root = deps.root(text_or_none(document.get("name")), text_or_none(document.get("version")))
+    return deps.result("package-lock.json", root)
+
+
+def _lock_type(entry: dict[str, Any]) -> DependencyType:
+    if entry.get("dev") or entry.get("devOptional"):
+        return DependencyType.DEVELOPMENT
+    if entry.get("optional"):
+        return DependencyType.OPTIONAL
+    if entry.get("peer"):
+        return DependencyType.PEER
+    return DependencyType.RUNTIME
+
+
+def _lock_packages(packages: dict[str, Any], deps: Collector) -> None:
+    # Each non-node_modules entry ("" and workspace folders) is a project whose declared
+    # dependencies are the direct ones; npm hoists workspace dependencies to the root.
+    declared: dict[str, set[str]] = {}
+    for location, entry in packages.items():
+        if "node_modules/" not in f"/{location}":
+            names: set[str] = set()
+            for field, _ in _MANIFEST_GROUPS:
+                names.update(mapping(mapping(entry).get(field)))
+            declared[location] = names
+    any_workspace = set().union(*declared.values()) if declared else set()
+    for location, raw in packages.items():
+        entry = mapping(raw)
+        if location in declared or entry.get("link"):
+            continue
+        prefix, _, installed_name = location.rpartition("node_modules/")
+        name = text_or_none(entry.get("name")) or installed_name
+        owner = prefix.removesuffix("/")
+        if owner in declared:
+            direct = installed_name in declared[owner] or (
+                owner == "" and installed_name in any_workspace
+            )
+        else:
+            direct = False
+        version = text_or_none(entry.get("version"))
+        deps.add(name, version=version, type=_lock_type(entry), direct=direct)
+
+
+def _lock_v1_tree(tree: dict[str, Any], deps: Collector) -> None:
+    # Version 1 lockfiles nest the tree; without the package.json they cannot tell direct
+    # dependencies from hoisted transitive ones.
+    pending: deque[dict[str, Any]] = deque([tree])
+    while pending:
+        for key, raw in pending.popleft().items():
+            entry = mapping(raw)
+            version = text_or_none(entry.get("version")) or ""
+            name, version = _aliased(key, version)
+            deps.add(name, version=version, type=_lock_type(entry))
+            nested = entry.get("dependencies")
+            if isinstance(nested, dict):
+                pending.append(nested)
+
+
+def parse_yarn_lock(data: bytes, path: str) -> ManifestResult:
+    text = decode(data, path)
+    if re.search(r"^__metadata:", text, re.MULTILINE):
+        return _parse_yarn_berry(data, path)
+    return _parse_yarn_classic(text, path)
+
+
+def _parse_yarn_berry(data: bytes, path: str) -> ManifestResult:
+    document = mapping(load_yaml(data, path))
+    if not document:
+        raise ManifestParseError(path, "expected a YAML mapping at the top level")
+    deps = Collector(path, Ecosystem.NPM)
+    for key, raw in document.items():
+        entry = mapping(raw)
+        if key == "__metadata" or not entry:
+            continue
+        resolution = text_or_none(entry.get("resolution")) or str(key).split(",")[0].strip()
+        name, reference = split_spec(resolution)
+        protocol = reference.partition(":")[0]
+        # Workspaces, links and portals are the project's own folders; a patch entry repeats
+        # the package it patches, which has its own entry.
+        if protocol in ("workspace", "link", "portal", "patch"):
+            continue
+        deps.add(name, version=text_or_none(entry.get("version")))
+    return deps.result("yarn.lock")
+
+
+def _parse_yarn_classic(text: str, path: str) -> ManifestResult:
+    deps = Collector(path, Ecosystem.NPM)
+    first_spec: str | None = None
+    entry_line = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line[0].isspace():
+            if not line.rstrip().endswith(":"):
+                raise ManifestParseError(path, f"line {number}: not a yarn.lock entry")
+            first_spec = line.split(",")[0].strip().rstrip(":").strip('"')
+            entry_line = number
+        elif first_spec and line.startswith("  version "):
+            name, requirement = split_spec(first_spec)
+            name, _ = _aliased(name, requirement)
+            deps.add(name, version=line.strip()[len("version ") :].strip('"'), line=entry_line)
+            first_spec = None
+    return deps.result("yarn.lock")
+
+
+_PEER_SUFFIX = re.compile(r"\(.*\)$")
+_ALIASED_VERSION = re.compile(r"^(?:@[^/@]+/)?[^@/:()]+@")
+
+
+class _Pnpm:
+    """Reads one pnpm lockfile; packages are identified by (name, version or reference)."""
+
+    def __init__(self, major: int) -> None:
+        self.major = major
+
+    def base(self, version: str) -> str:
+        version = _PEER_SUFFIX.sub("", version.strip())
+        # Version 5 appends peer resolutions after an underscore.
+        return version.split("_", 1)[0] if self.major < 6 else version
+
+    def key_id(self, key: str) -> tuple[str, str]:
+        key = self.base(key).removeprefix("/")
+        if self.major >= 6:
+            return split_spec(key)
+        name, _, version = key.rpartition("/")
+        return name, version
+
+    def ref_id(self, name: str, version: str) -> tuple[str, str]:
+        """The package a dependency map entry `name: version` points at."""
+        if version.startswith("/"):
+            return self.key_id(version)
+        version = self.base(version)
+        if _ALIASED_VERSION.match(version):
+            return split_spec(version)
+        return name, version
+
+
+def _importer_dependencies(importer: dict[str, Any]) -> Iterable[tuple[str, str, bool]]:
+    """(name, version, is production) for each dependency an importer declares."""
+    for field, production in (
+        ("dependencies", True),
+        ("optionalDependencies", True),
+        ("devDependencies", False),
+    ):
+        for name, value in mapping(importer.get(field)).items():
+            raw = mapping(value).get("version") if isinstance(value, dict) else value
+            version = text_or_none(raw)
+            if version and not version.startswith(("link:", "workspace:")):
+                yield str(name), version, production
+
+
+def _edges(entry: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    for field in ("dependencies", "optionalDependencies"):
+        for name, version in mapping(entry.get(field)).items():
+            if isinstance(version, str):
+                yield str(name), version
+
+
+def _reachable(
+    roots: Iterable[tuple[str, str]], graph: dict[tuple[str, str], list[tuple[str, str]]]
+) -> set[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if node not in seen:
+            seen.add(node)
+            pending.extend(graph.get(node, ()))
+    return seen
+
+
+def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
+    document = load_yaml(data, path)
+    if not isinstance(document, dict) or "lockfileVersion" not in document:
+        raise ManifestParseError(path, "not a pnpm lockfile: no lockfileVersion")
+    try:
+        pnpm = _Pnpm(int(float(str(document["lockfileVersion"]))))
+    except ValueError:
+        raise ManifestParseError(path, "unreadable lockfileVersion") from None
+    # Lockfiles before workspaces support keep the single project's lists at the top level.
+    importers = mapping(document.get("importers")) or {".": document}
+    production_roots: set[tuple[str, str]] = set()
+    dev_roots: set[tuple[str, str]] = set()
+    for importer in importers.values():
+        for name, version, production in _importer_dependencies(mapping(importer)):
+            (production_roots if production else dev_roots).add(pnpm.ref_id(name, version))
+
+    packages = mapping(document.get("packages"))
+    # Version 9 moved the dependency graph and the optional flag from packages to snapshots.
+    graph_entries = mapping(document.get("snapshots")) or packages
+    graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    optional: set[tuple[str, str]] = set()
+    for key, raw in graph_entries.items():
+        entry = mapping(raw)
+        node = pnpm.key_id(str(key))
+        graph.setdefault(node, []).extend(pnpm.ref_id(n, v) for n, v in _edges(entry))
+        if entry.get("optional"):
+            optional.add(node)
+    reached_in_production = _reachable(production_roots, graph)
+    reached_in_development = _reachable(dev_roots, graph)
+
+    deps = Collector(path, Ecosystem.NPM)
+    for key, raw in packages.items():
+        entry = mapping(raw)
+        node = pnpm.key_id(str(key))
+        name = text_or_none(entry.get("name")) or node[0]
+        version = text_or_none(entry.get("version")) or node[1]
+        if ":" in version:
+            version = ""
+        if node in optional or entry.get("optional"):
+            dep_type = DependencyType.OPTIONAL
+        elif "dev" in entry:
+            dep_type = DependencyType.DEVELOPMENT if entry["dev"] else DependencyType.RUNTIME
+        elif node in reached_in_development and node not in reached_in_production:
+            dep_type = DependencyType.DEVELOPMENT
+        else:
+            dep_type = DependencyType.RUNTIME
+        is_direct = node in production_roots or node in dev_roots
+        deps.add(name, version=version, type=dep_type, direct=is_direct)
+    return deps.result("pnpm-lock.yaml")

@@ -1,0 +1,66 @@
+"""Which parser reads which file name, and the one entry point that parses bytes safely."""
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from app.manifests import npm
+from app.manifests.model import ManifestParseError, ManifestResult
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Parser:
+    format: str
+    patterns: tuple[str, ...]
+    parse: Callable[[bytes, str], ManifestResult]
+
+
+PARSERS: tuple[Parser, ...] = (
+    Parser("package.json", ("package.json",), npm.parse_package_json),
+    Parser(
+        "package-lock.json",
+        ("package-lock.json", "npm-shrinkwrap.json", ".package-lock.json"),
+        npm.parse_package_lock,
+    ),
+    Parser("yarn.lock", ("yarn.lock",), npm.parse_yarn_lock),
+    Parser("pnpm-lock.yaml", ("pnpm-lock.yaml", "pnpm-lock.yml"), npm.parse_pnpm_lock),
+)
+
+
+def detect(path: str) -> Parser | None:
+    """The parser for a file, chosen by its name (case-insensitively, globs allowed)."""
+    name = PurePosixPath(path.replace("\\", "/")).name.lower()
+    for parser in PARSERS:
+        if any(fnmatch.fnmatchcase(name, pattern.lower()) for pattern in parser.patterns):
+            return parser
+    return None
+
+
+def parse(
+    data: bytes,
+    filename: str,
+    *,
+    path: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ManifestResult:
+    """Parse `data` as the manifest named `filename`; `path` (default `filename`) is the evidence.
+
+    Raises ManifestParseError for anything that is not a readable manifest of that kind.
+    """
+    evidence = path or filename
+    parser = detect(filename)
+    if parser is None:
+        raise ManifestParseError(evidence, f"no parser for a file named {filename!r}")
+    if len(data) > max_bytes:
+        raise ManifestParseError(evidence, f"file is {len(data)} bytes, over the {max_bytes} limit")
+    try:
+        return parser.parse(data, evidence)
+    except ManifestParseError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        # A file can be valid JSON/TOML/YAML/XML yet shaped unlike the format; whatever slips
+        # past a parser's own checks is still that file's problem, never the caller's.
+        raise ManifestParseError(evidence, f"unexpected content: {type(exc).__name__}") from exc
