@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.manifests import npm
+from app.manifests import npm, pypi, pypi_lock
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -27,6 +27,17 @@ PARSERS: tuple[Parser, ...] = (
     ),
     Parser("yarn.lock", ("yarn.lock",), npm.parse_yarn_lock),
     Parser("pnpm-lock.yaml", ("pnpm-lock.yaml", "pnpm-lock.yml"), npm.parse_pnpm_lock),
+    Parser(
+        "requirements.txt",
+        ("*requirements*.txt", "*requirements*.in", "constraints*.txt"),
+        pypi.parse_requirements_txt,
+    ),
+    Parser("pyproject.toml", ("pyproject.toml",), pypi.parse_pyproject),
+    Parser("setup.cfg", ("setup.cfg",), pypi.parse_setup_cfg),
+    Parser("Pipfile", ("Pipfile",), pypi.parse_pipfile),
+    Parser("Pipfile.lock", ("Pipfile.lock",), pypi_lock.parse_pipfile_lock),
+    Parser("poetry.lock", ("poetry.lock",), pypi_lock.parse_poetry_lock),
+    Parser("uv.lock", ("uv.lock",), pypi_lock.parse_uv_lock),
 )
 
 

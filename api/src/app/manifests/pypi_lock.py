@@ -1,0 +1,141 @@
+"""PyPI lockfiles: poetry.lock, uv.lock and Pipfile.lock."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.core.ecosystems import Ecosystem, normalize_name
+from app.manifests._base import (
+    Collector,
+    expect_mapping,
+    load_json,
+    load_toml,
+    mapping,
+    text_or_none,
+)
+from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
+
+
+def _packages(document: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    packages = document.get("package", [])
+    if not isinstance(packages, list):
+        raise ManifestParseError(path, "expected [[package]] tables")
+    return [mapping(entry) for entry in packages]
+
+
+def parse_poetry_lock(data: bytes, path: str) -> ManifestResult:
+    document = load_toml(data, path)
+    if "package" not in document and "metadata" not in document:
+        raise ManifestParseError(path, "not a poetry.lock: no [[package]] or [metadata]")
+    deps = Collector(path, Ecosystem.PYPI)
+    for entry in _packages(document, path):
+        name = text_or_none(entry.get("name"))
+        if not name:
+            continue
+        # Poetry 1 records one `category`, Poetry 2 the list of `groups` needing the package.
+        groups = entry.get("groups")
+        in_main = (
+            "main" in groups
+            if isinstance(groups, list)
+            else entry.get("category", "main") == "main"
+        )
+        if entry.get("optional"):
+            dep_type = DependencyType.OPTIONAL
+        elif in_main:
+            dep_type = DependencyType.RUNTIME
+        else:
+            dep_type = DependencyType.DEVELOPMENT
+        deps.add(name, version=text_or_none(entry.get("version")), type=dep_type)
+    return deps.result("poetry.lock")
+
+
+def parse_pipfile_lock(data: bytes, path: str) -> ManifestResult:
+    document = expect_mapping(load_json(data, path), path, "a JSON object")
+    if "default" not in document and "develop" not in document:
+        raise ManifestParseError(path, "not a Pipfile.lock: no default or develop section")
+    deps = Collector(path, Ecosystem.PYPI)
+    for section, dep_type in (
+        ("default", DependencyType.RUNTIME),
+        ("develop", DependencyType.DEVELOPMENT),
+    ):
+        for name, raw in mapping(document.get(section)).items():
+            entry = mapping(raw)
+            pin = text_or_none(entry.get("version"))
+            version = pin.removeprefix("==") if pin and pin.startswith("==") else None
+            deps.add(name, requirement=pin, version=version, type=dep_type)
+    return deps.result("Pipfile.lock")
+
+
+def _names(entries: Any) -> Iterable[str]:
+    if isinstance(entries, list):
+        for entry in entries:
+            name = text_or_none(mapping(entry).get("name"))
+            if name:
+                yield normalize_name(Ecosystem.PYPI, name)
+
+
+def _reachable(roots: Iterable[str], graph: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending.extend(graph.get(name, ()))
+    return seen
+
+
+def parse_uv_lock(data: bytes, path: str) -> ManifestResult:
+    document = load_toml(data, path)
+    if "package" not in document and "version" not in document:
+        raise ManifestParseError(path, "not a uv.lock: no [[package]] or version")
+    packages = _packages(document, path)
+    # Workspace members (the project itself) are the editable or virtual sources; their
+    # dependency lists are the direct ones.
+    members: list[dict[str, Any]] = []
+    graph: dict[str, list[str]] = {}
+    for entry in packages:
+        name = normalize_name(Ecosystem.PYPI, text_or_none(entry.get("name")) or "")
+        source = mapping(entry.get("source"))
+        if "editable" in source or "virtual" in source:
+            members.append(entry)
+        edges = list(_names(entry.get("dependencies")))
+        for extra in mapping(entry.get("optional-dependencies")).values():
+            edges.extend(_names(extra))
+        graph.setdefault(name, []).extend(edges)
+    member_names = {normalize_name(Ecosystem.PYPI, str(m.get("name", ""))) for m in members}
+    runtime_roots = [n for m in members for n in _names(m.get("dependencies"))]
+    optional_roots = [
+        n
+        for m in members
+        for extra in mapping(m.get("optional-dependencies")).values()
+        for n in _names(extra)
+    ]
+    dev_roots = [
+        n
+        for m in members
+        for group in mapping(m.get("dev-dependencies")).values()
+        for n in _names(group)
+    ]
+    runtime = _reachable(runtime_roots, graph)
+    optional = _reachable(optional_roots, graph)
+    development = _reachable(dev_roots, graph)
+    direct = set(runtime_roots) | set(optional_roots) | set(dev_roots)
+
+    deps = Collector(path, Ecosystem.PYPI)
+    root = None
+    for entry in packages:
+        name = normalize_name(Ecosystem.PYPI, text_or_none(entry.get("name")) or "")
+        version = text_or_none(entry.get("version"))
+        if name in member_names:
+            root = root or deps.root(name, version)
+            continue
+        if name in runtime:
+            dep_type: DependencyType | None = DependencyType.RUNTIME
+        elif name in optional:
+            dep_type = DependencyType.OPTIONAL
+        elif name in development:
+            dep_type = DependencyType.DEVELOPMENT
+        else:
+            dep_type = None
+        deps.add(name, version=version, type=dep_type, direct=name in direct if members else None)
+    return deps.result("uv.lock", root)
