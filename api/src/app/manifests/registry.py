@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.manifests import npm, pypi, pypi_lock
+from app.manifests import cargo, golang, npm, pypi, pypi_lock, rubygems
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -38,6 +38,13 @@ PARSERS: tuple[Parser, ...] = (
     Parser("Pipfile.lock", ("Pipfile.lock",), pypi_lock.parse_pipfile_lock),
     Parser("poetry.lock", ("poetry.lock",), pypi_lock.parse_poetry_lock),
     Parser("uv.lock", ("uv.lock",), pypi_lock.parse_uv_lock),
+    Parser("go.mod", ("go.mod",), golang.parse_go_mod),
+    Parser("go.sum", ("go.sum",), golang.parse_go_sum),
+    Parser("Cargo.toml", ("Cargo.toml",), cargo.parse_cargo_toml),
+    Parser("Cargo.lock", ("Cargo.lock",), cargo.parse_cargo_lock),
+    Parser("Gemfile", ("Gemfile", "gems.rb"), rubygems.parse_gemfile),
+    Parser("Gemfile.lock", ("Gemfile.lock", "gems.locked"), rubygems.parse_gemfile_lock),
+    Parser("gemspec", ("*.gemspec",), rubygems.parse_gemspec),
 )
 
 

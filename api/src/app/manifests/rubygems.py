@@ -1,0 +1,148 @@
+"""RubyGems: Gemfile, Gemfile.lock and *.gemspec, read as text (Ruby is never evaluated)."""
+
+import re
+
+from app.core.ecosystems import Ecosystem
+from app.manifests._base import Collector, decode
+from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
+
+_STRING = re.compile(r"""(['"])((?:\\.|(?!\1).)*)\1|%q([<{(\[])(.*?)[>})\]]""")
+_OPTION = re.compile(r"""(?:\b([a-z_]+):(?!:)|:([a-z_]+)\s*=>)""")
+_SYMBOL = re.compile(r":([A-Za-z_]\w*)|['\"]([A-Za-z_]\w*)['\"]")
+_DEV_GROUPS = frozenset({"development", "dev", "test", "tests", "ci", "lint", "rubocop"})
+_GEMSPEC_DEPENDENCY = re.compile(r"\.add_(runtime_|development_)?dependency\b\s*\(?(.*)$")
+_GEMSPEC_FIELD = re.compile(r"^\s*\w+\.(name|version)\s*=\s*(.*)$")
+_LOCK_SPEC = re.compile(r"^    (\S+) \(([^)]+)\)$")
+
+
+def _strings(text: str) -> list[str]:
+    return [m.group(2) if m.group(1) else m.group(4) for m in _STRING.finditer(text)]
+
+
+def _leading_strings(text: str) -> tuple[list[str], str]:
+    """The string arguments before the first keyword option, and the options text."""
+    option = _OPTION.search(_STRING.sub('""', text))
+    head, tail = (text[: option.start()], text[option.start() :]) if option else (text, "")
+    return _strings(head), tail
+
+
+def _requirement(values: list[str]) -> str | None:
+    return ", ".join(v.strip() for v in values if v.strip()) or None
+
+
+def parse_gemfile(data: bytes, path: str) -> ManifestResult:
+    text = decode(data, path)
+    deps = Collector(path, Ecosystem.RUBYGEMS)
+    # One entry per open `do` block: the groups it sets, or None for other blocks.
+    blocks: list[frozenset[str] | None] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"\s#.*$|^#.*$", "", raw).strip()
+        if not line:
+            continue
+        if re.match(r"^end\b", line):
+            if blocks:
+                blocks.pop()
+            continue
+        opens_block = bool(re.search(r"\bdo(\s*\|[^|]*\|)?$", line))
+        if match := re.match(r"^group\b\s*\(?(.*?)\)?\s*do\b", line):
+            blocks.append(_symbols(match.group(1)))
+            continue
+        if match := re.match(r"^gem\b\s*\(?\s*(.*)$", line):
+            strings, options = _leading_strings(match.group(1))
+            if not strings:
+                deps.problems.append(f"line {number}: gem without a literal name")
+                continue
+            groups = set().union(*(b for b in blocks if b))
+            if group_option := re.search(
+                r"\bgroups?:\s*(\[[^\]]*\]|\S+)|:groups?\s*=>\s*(\[[^\]]*\]|\S+)", options
+            ):
+                groups |= _symbols(group_option.group(1) or group_option.group(2))
+            dep_type = (
+                DependencyType.DEVELOPMENT
+                if groups and groups <= _DEV_GROUPS
+                else DependencyType.RUNTIME
+            )
+            deps.add(
+                strings[0],
+                requirement=_requirement(strings[1:]),
+                type=dep_type,
+                direct=True,
+                line=number,
+            )
+        if opens_block:
+            blocks.append(None)
+    return deps.result("Gemfile")
+
+
+def _symbols(text: str) -> frozenset[str]:
+    return frozenset(a or b for a, b in _SYMBOL.findall(text))
+
+
+def parse_gemspec(data: bytes, path: str) -> ManifestResult:
+    text = decode(data, path)
+    deps = Collector(path, Ecosystem.RUBYGEMS)
+    fields: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"^\s*#.*$", "", raw)
+        if match := _GEMSPEC_FIELD.match(line):
+            values = _strings(match.group(2).split("#", 1)[0])
+            if values and match.group(1) not in fields:
+                fields[match.group(1)] = values[0]
+            continue
+        if match := _GEMSPEC_DEPENDENCY.search(line):
+            values = _strings(match.group(2).replace(".freeze", ""))
+            if not values:
+                continue
+            kind = match.group(1)
+            dep_type = (
+                DependencyType.DEVELOPMENT if kind == "development_" else DependencyType.RUNTIME
+            )
+            deps.add(
+                values[0],
+                requirement=_requirement(values[1:]),
+                type=dep_type,
+                direct=True,
+                line=number,
+            )
+    if "Gem::Specification" not in text and not deps.dependencies:
+        raise ManifestParseError(path, "not a gemspec: no Gem::Specification")
+    return deps.result("gemspec", deps.root(fields.get("name"), fields.get("version")))
+
+
+def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
+    text = decode(data, path)
+    sections: dict[str, list[tuple[str, str, int]]] = {}
+    direct: set[str] = set()
+    section = ""
+    remote = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            section = line.strip()
+            remote = ""
+            continue
+        if section in ("GEM", "GIT", "PATH", "PLUGIN SOURCE"):
+            if line.startswith("  remote:"):
+                remote = line.partition(":")[2].strip()
+            elif spec := _LOCK_SPEC.match(line):
+                # Platform gems carry the platform after the version: 1.13.3-x86_64-linux.
+                version = spec.group(2).split("-", 1)[0]
+                key = "PATH ." if section == "PATH" and remote in (".", "./") else section
+                sections.setdefault(key, []).append((spec.group(1), version, number))
+        elif section == "DEPENDENCIES" and line.startswith("  ") and not line.startswith("   "):
+            direct.add(line.split()[0].rstrip("!"))
+    if not sections and not direct:
+        raise ManifestParseError(path, "not a Gemfile.lock: no GEM, GIT, PATH or DEPENDENCIES")
+    deps = Collector(path, Ecosystem.RUBYGEMS)
+    seen: set[tuple[str, str]] = set()
+    for key in ("PATH", "GIT", "GEM", "PLUGIN SOURCE"):
+        for name, version, number in sections.get(key, []):
+            if (name, version) not in seen:
+                seen.add((name, version))
+                deps.add(
+                    name, version=version, direct=name in direct if direct else None, line=number
+                )
+    own = sections.get("PATH .", [])
+    root = deps.root(own[0][0], own[0][1]) if len(own) == 1 else None
+    return deps.result("Gemfile.lock", root)
