@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.manifests import cargo, golang, npm, pypi, pypi_lock, rubygems
+from app.manifests import cargo, golang, npm, packagist, pypi, pypi_lock, rubygems
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -45,6 +45,8 @@ PARSERS: tuple[Parser, ...] = (
     Parser("Gemfile", ("Gemfile", "gems.rb"), rubygems.parse_gemfile),
     Parser("Gemfile.lock", ("Gemfile.lock", "gems.locked"), rubygems.parse_gemfile_lock),
     Parser("gemspec", ("*.gemspec",), rubygems.parse_gemspec),
+    Parser("composer.json", ("composer.json",), packagist.parse_composer_json),
+    Parser("composer.lock", ("composer.lock",), packagist.parse_composer_lock),
 )
 
 
