@@ -104,7 +104,9 @@ def local_name(element: Element) -> str:
     return tag.rpartition("}")[2]
 
 
-def child_text(element: Element, name: str) -> str | None:
+def child_text(element: Element | None, name: str) -> str | None:
+    if element is None:
+        return None
     for child in element:
         if local_name(child) == name:
             return (child.text or "").strip() or None

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.manifests import cargo, golang, npm, packagist, pypi, pypi_lock, rubygems
+from app.manifests import cargo, golang, maven, npm, packagist, pypi, pypi_lock, rubygems
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -47,6 +47,7 @@ PARSERS: tuple[Parser, ...] = (
     Parser("gemspec", ("*.gemspec",), rubygems.parse_gemspec),
     Parser("composer.json", ("composer.json",), packagist.parse_composer_json),
     Parser("composer.lock", ("composer.lock",), packagist.parse_composer_lock),
+    Parser("pom.xml", ("pom.xml", "*.pom"), maven.parse_pom),
 )
 
 
