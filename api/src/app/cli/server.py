@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -14,6 +16,10 @@ from app.core.embedded import EmbeddedError, EmbeddedServers
 from app.core.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
+
+
+def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @cli.command()
@@ -42,6 +48,10 @@ def serve(
             os.environ["DATABASE_URL"] = urls.database_url
         if urls.valkey_url is not None:
             os.environ["VALKEY_URL"] = urls.valkey_url
+    # uvicorn re-raises the signal that stopped it; exit cleanly instead, so the embedded
+    # servers below are stopped rather than left running.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
     try:
         if embedded is not None and settings.is_embedded_database:
             migrations.upgrade(os.environ["DATABASE_URL"])

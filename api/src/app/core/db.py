@@ -1,6 +1,6 @@
 """The async SQLAlchemy engine, the session factory and the per-request unit of work."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -33,7 +33,7 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncGenerator[AsyncSession]:
     """Yield a session that commits when the caller finishes and rolls back on any error."""
     async with factory() as session:
         try:

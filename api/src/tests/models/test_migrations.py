@@ -1,0 +1,86 @@
+"""Migrations: a full round trip, and models that describe the same schema as migrations."""
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core import migrate as migrations
+from app.core.config import Settings
+from app.models import Base
+
+TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys"}
+
+
+@pytest.fixture
+async def scratch_database_url(settings: Settings) -> AsyncIterator[str]:
+    """A database of its own, so the round trip never disturbs the shared one."""
+    assert settings.database_url is not None
+    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text("DROP DATABASE IF EXISTS wump_migrations"))
+        await connection.execute(text("CREATE DATABASE wump_migrations"))
+    base, _, query = settings.database_url.partition("?")
+    yield base.rsplit("/", 1)[0] + "/wump_migrations" + (f"?{query}" if query else "")
+    async with admin.connect() as connection:
+        await connection.execute(text("DROP DATABASE IF EXISTS wump_migrations WITH (FORCE)"))
+    await admin.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    await engine.dispose()
+    return names - {"alembic_version"}
+
+
+async def test_upgrade_downgrade_base_upgrade_round_trip(scratch_database_url: str) -> None:
+    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
+    assert await _tables(scratch_database_url) >= TABLES
+
+    await asyncio.to_thread(migrations.downgrade, scratch_database_url, "base")
+    assert await _tables(scratch_database_url) == set()
+
+    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
+    assert await _tables(scratch_database_url) >= TABLES
+
+
+async def test_models_and_migrations_describe_the_same_schema(settings: Settings) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    engine = create_async_engine(str(settings.database_url))
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(differences)
+    await engine.dispose()
+
+    assert diff == []
+
+
+async def test_replicas_migrating_at_once_do_not_race(scratch_database_url: str) -> None:
+    environment = {**os.environ, "DATABASE_URL": scratch_database_url, "LOG_FORMAT": "json"}
+    replicas = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "migrate",
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = await asyncio.wait_for(asyncio.gather(*(r.communicate() for r in replicas)), 60)
+
+    assert [r.returncode for r in replicas] == [0, 0, 0], results
+    assert await _tables(scratch_database_url) >= TABLES
