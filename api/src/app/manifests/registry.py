@@ -5,7 +5,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.manifests import cargo, golang, maven, npm, packagist, pypi, pypi_lock, rubygems
+from app.manifests import (
+    cargo,
+    golang,
+    gradle,
+    maven,
+    npm,
+    nuget,
+    packagist,
+    pypi,
+    pypi_lock,
+    rubygems,
+    sbom,
+)
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -48,6 +60,27 @@ PARSERS: tuple[Parser, ...] = (
     Parser("composer.json", ("composer.json",), packagist.parse_composer_json),
     Parser("composer.lock", ("composer.lock",), packagist.parse_composer_lock),
     Parser("pom.xml", ("pom.xml", "*.pom"), maven.parse_pom),
+    Parser("build.gradle", ("build.gradle", "build.gradle.kts"), gradle.parse_build_gradle),
+    Parser("gradle.lockfile", ("*gradle.lockfile",), gradle.parse_gradle_lockfile),
+    Parser("libs.versions.toml", ("*.versions.toml",), gradle.parse_version_catalog),
+    Parser(
+        "verification-metadata.xml",
+        ("verification-metadata.xml",),
+        gradle.parse_verification_metadata,
+    ),
+    Parser(
+        "msbuild",
+        ("*.csproj", "*.fsproj", "*.vbproj", "Directory.Packages.props", "Directory.Build.props"),
+        nuget.parse_msbuild,
+    ),
+    Parser("packages.config", ("packages.config",), nuget.parse_packages_config),
+    Parser("packages.lock.json", ("packages.lock.json",), nuget.parse_packages_lock),
+    Parser("nuspec", ("*.nuspec",), nuget.parse_nuspec),
+    Parser(
+        "sbom",
+        ("*.spdx.json", "*.cdx.json", "bom.json", "*.bom.json", "sbom.json", "*.sbom.json"),
+        sbom.parse_sbom,
+    ),
 )
 
 
