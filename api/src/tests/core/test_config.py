@@ -1,5 +1,7 @@
 """Settings: defaults, normalization and one-line errors naming the variable."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -97,3 +99,29 @@ def test_cli_stops_with_one_readable_line_on_an_invalid_setting(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("wump: invalid setting DATABASE_POOL_SIZE")
+
+
+def _documented_variables() -> dict[str, str | None]:
+    example = Path(__file__).resolve().parents[3] / ".env.example"
+    documented: dict[str, str | None] = {}
+    for line in example.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or (stripped.startswith("#") and "=" not in stripped):
+            continue
+        commented = stripped.startswith("#")
+        name, _, value = stripped.lstrip("# ").partition("=")
+        if name.isupper():
+            documented[name] = None if commented else value
+    return documented
+
+
+def test_env_example_documents_every_setting_with_its_default() -> None:
+    documented = _documented_variables()
+    defaults = Settings(_env_file=None)
+
+    assert set(documented) == {name.upper() for name in Settings.model_fields}
+    for name, value in documented.items():
+        if value is None:
+            continue
+        parsed = Settings(_env_file=None, **{name.lower(): value})
+        assert getattr(parsed, name.lower()) == getattr(defaults, name.lower()), name
