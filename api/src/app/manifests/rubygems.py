@@ -21,7 +21,9 @@ def _strings(text: str) -> list[str]:
 
 def _leading_strings(text: str) -> tuple[list[str], str]:
     """The string arguments before the first keyword option, and the options text."""
-    option = _OPTION.search(_STRING.sub('""', text))
+    # Blank out string contents first so a colon inside a string is not read as an option.
+    blanked = _STRING.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', text)
+    option = _OPTION.search(blanked)
     head, tail = (text[: option.start()], text[option.start() :]) if option else (text, "")
     return _strings(head), tail
 
