@@ -53,19 +53,18 @@ def parse_cargo_lock(data: bytes, path: str) -> ManifestResult:
     # Packages without a source are the workspace's own crates; what they list is direct.
     local = [entry for entry in entries if "source" not in entry and entry.get("name")]
     local_names = {str(entry["name"]) for entry in local}
-    direct_names = {
-        str(dep).split(" ")[0]
-        for entry in local
-        for dep in entry.get("dependencies", [])
-        if isinstance(dep, str)
+    # Entries read "name", or "name version" when several versions of the crate are locked.
+    direct_refs = {
+        tuple(str(dep).split(" ")[:2]) for entry in local for dep in entry.get("dependencies", [])
     }
     deps = Collector(path, Ecosystem.CARGO)
     for entry in entries:
         name = text_or_none(entry.get("name"))
         if not name or name in local_names:
             continue
-        direct = (name in direct_names) if local else None
-        deps.add(name, version=text_or_none(entry.get("version")), direct=direct)
+        version = text_or_none(entry.get("version"))
+        direct = ((name,) in direct_refs or (name, version) in direct_refs) if local else None
+        deps.add(name, version=version, direct=direct)
     root = None
     if len(local) == 1:
         root = deps.root(str(local[0]["name"]), text_or_none(local[0].get("version")))
