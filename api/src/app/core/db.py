@@ -11,15 +11,24 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.core.embedded import read_runtime_urls
 
 # Without a URL the process talks to nothing; this placeholder makes that fail fast and clearly.
 UNCONFIGURED_URL = "postgresql+asyncpg://wump@127.0.0.1:1/wump"
 
 
+def resolve_database_url(settings: Settings) -> str | None:
+    """The configured URL, else the embedded server of a `wump serve` running on the data dir."""
+    if settings.database_url is not None:
+        return settings.database_url
+    running = read_runtime_urls(settings.wump_data_dir)
+    return running.database_url if running is not None else None
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the pooled engine; it connects lazily, so a down database never stops start-up."""
     return create_async_engine(
-        settings.database_url or UNCONFIGURED_URL,
+        resolve_database_url(settings) or UNCONFIGURED_URL,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=settings.database_pool_recycle,

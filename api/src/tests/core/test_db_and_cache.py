@@ -1,5 +1,7 @@
 """Unit of work, connection checks and the embedded data-directory lock."""
 
+import json
+import os
 import uuid
 from pathlib import Path
 
@@ -107,3 +109,25 @@ async def test_second_holder_of_a_data_directory_gets_a_clear_error(tmp_path: Pa
         first.stop()
     await second.start()
     second.stop()
+
+
+async def test_checks_outside_the_app_find_a_running_serve_on_the_data_dir(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime = {
+        "pid": os.getpid(),
+        "database_url": settings.database_url,
+        "valkey_url": settings.valkey_url,
+    }
+    (tmp_path / "runtime.json").write_text(json.dumps(runtime))
+    unset = settings.model_copy(
+        update={"database_url": None, "valkey_url": None, "wump_data_dir": tmp_path}
+    )
+    engine = create_engine(unset)
+    cache = create_cache(unset)
+    try:
+        assert await check_database_connection(engine) is True
+        assert (await cache.info("server"))["server_name"] == "valkey"
+    finally:
+        await engine.dispose()
+        await cache.aclose()
