@@ -104,6 +104,8 @@ def parse_requirements_txt(data: bytes, path: str) -> ManifestResult:
         deps.add(
             name, requirement=requirement, version=version, type=dep_type, direct=True, line=number
         )
+    if deps.problems and not deps.dependencies and not includes:
+        raise ManifestParseError(path, f"not a requirements file: {deps.problems[0]}")
     return deps.result("requirements.txt", includes=tuple(includes))
 
 

@@ -72,7 +72,7 @@ class ManifestService:
         """
         data = self._read(file, str(file))
         result = self.parse_bytes(data, filename or file.name, path=str(file))
-        return self._resolve_includes(result, file, file.resolve().parent)
+        return self._resolve_includes(result, file, file.resolve().parent, frozenset())
 
     def scan(self, root: Path) -> ScanResult:
         """Parse every recognized manifest under `root`; a bad file is listed, never fatal."""
@@ -84,7 +84,7 @@ class ManifestService:
             try:
                 data = self._read(file, relative)
                 result = self.parse_bytes(data, file.name, path=relative)
-                results.append(self._resolve_includes(result, file, base))
+                results.append(self._resolve_includes(result, file, base, frozenset()))
             except ManifestParseError as exc:
                 errors.append(FileError(relative, exc.reason))
         return ScanResult(str(root), tuple(results), tuple(errors))
@@ -108,7 +108,7 @@ class ManifestService:
         return data
 
     def _resolve_includes(
-        self, result: ManifestResult, file: Path, tree: Path, depth: int = 0
+        self, result: ManifestResult, file: Path, tree: Path, ancestors: frozenset[Path]
     ) -> ManifestResult:
         """Fold `-r` files' dependencies in and apply `-c` pins, staying inside `tree`."""
         if not result.includes:
@@ -124,13 +124,17 @@ class ManifestService:
                     f"line {include.line}: include {include.target!r} is outside the tree"
                 )
                 continue
-            if depth >= _MAX_INCLUDE_DEPTH:
+            chain = ancestors | {file.resolve()}
+            if target in chain:
+                problems.append(f"line {include.line}: include {include.target!r} is a cycle")
+                continue
+            if len(chain) > _MAX_INCLUDE_DEPTH:
                 problems.append(f"line {include.line}: includes nested too deeply")
                 continue
             try:
                 data = self._read(target, label)
                 included = parse(data, "requirements.txt", path=label, max_bytes=self.max_bytes)
-                included = self._resolve_includes(included, target, tree, depth + 1)
+                included = self._resolve_includes(included, target, tree, chain)
             except ManifestParseError as exc:
                 problems.append(f"line {include.line}: include {include.target!r}: {exc.reason}")
                 continue
