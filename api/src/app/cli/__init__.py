@@ -1,5 +1,6 @@
 """The `wump` command: one Typer application, one module per command group."""
 
+from app.cli import fake_upstream as _fake_upstream  # noqa: F401  (registers commands)
 from app.cli import manifests as _manifests  # noqa: F401  (registers commands)
 from app.cli import server as _server  # noqa: F401  (registers commands)
 from app.cli.root import cli

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -62,7 +62,22 @@ class Settings(BaseSettings):
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
-    @field_validator("database_url", "valkey_url", mode="before")
+    github_api_url: str = "https://api.github.com"
+    github_graphql_url: str = "https://api.github.com/graphql"
+    github_token: SecretStr | None = None
+    github_tree_max_requests: int = Field(default=200, ge=1, le=10_000)
+    ecosystems_api_url: str = "https://repos.ecosyste.ms/api/v1"
+    http_user_agent_contact: str | None = None
+    http_timeout: float = Field(default=30.0, gt=0, le=600)
+    http_max_retries: int = Field(default=4, ge=0, le=20)
+    http_backoff_base: float = Field(default=0.5, ge=0, le=60)
+    http_backoff_max: float = Field(default=30.0, ge=0, le=3600)
+    http_conditional_cache_ttl: int = Field(default=7 * 24 * 3600, ge=60)
+    provider_rate_limit_max_wait: float = Field(default=300.0, ge=0, le=86_400)
+
+    @field_validator(
+        "database_url", "valkey_url", "github_token", "http_user_agent_contact", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -1,0 +1,85 @@
+"""ecosyste.ms repos service: which repositories' manifests name a package (its usage API)."""
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from app.core.ecosystems import Ecosystem, normalize_name
+from app.core.errors import ProviderBadResponse, ProviderForbidden, ProviderUnauthorized
+from app.providers.base import Dependent, DependentRepository, parse_timestamp
+from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
+
+PAGE_SIZE = 100
+_HOST_IN_URL = re.compile(r"/hosts/([^/]+)/")
+
+
+def to_dependent(ecosystem: Ecosystem, row: dict[str, Any]) -> Dependent:
+    repository = row.get("repository") or {}
+    manifest = row.get("manifest") or {}
+    full_name = repository.get("full_name")
+    if not isinstance(full_name, str) or "/" not in full_name:
+        raise ProviderBadResponse(f"dependency row {row.get('id')} has no repository full_name")
+    host = _HOST_IN_URL.search(repository.get("repository_url") or "")
+    return Dependent(
+        ecosystem=ecosystem,
+        package_name=normalize_name(ecosystem, row.get("package_name") or ""),
+        repository=DependentRepository(
+            host=host.group(1) if host else None,
+            full_name=full_name,
+            owner=repository.get("owner") or full_name.partition("/")[0],
+            html_url=repository.get("html_url"),
+            stars=int(repository.get("stargazers_count") or 0),
+            language=repository.get("language"),
+            is_fork=bool(repository.get("fork", False)),
+            is_archived=bool(repository.get("archived", False)),
+            pushed_at=parse_timestamp(repository.get("pushed_at")),
+            default_branch=repository.get("default_branch"),
+        ),
+        manifest_path=manifest.get("filepath") or "",
+        manifest_kind=manifest.get("kind"),
+        dependency_kind=row.get("kind"),
+        is_direct=bool(row.get("direct", True)),
+        is_optional=bool(row.get("optional", False)),
+        requirement=row.get("requirements"),
+    )
+
+
+class EcosystemsProvider:
+    """Implements DependentsSource over `GET /usage/{ecosystem}/{name}/dependencies`."""
+
+    def __init__(self, client: UpstreamClient, *, api_url: str) -> None:
+        self._client = client
+        self._api_url = api_url.rstrip("/")
+
+    async def _get(self, url: str, params: dict[str, str | int] | None = None) -> UpstreamResponse:
+        response = await self._client.request("GET", url, params=params)
+        if response.status == 401:
+            raise ProviderUnauthorized(f"ecosyste.ms rejected the request {response.url}")
+        if response.status == 403:
+            raise ProviderForbidden(f"ecosyste.ms refused {response.url}")
+        return response
+
+    async def list_dependents(self, ecosystem: Ecosystem, name: str) -> AsyncIterator[Dependent]:
+        """One item per manifest naming the package, page by page; none for an unknown package."""
+        package = quote(normalize_name(ecosystem, name), safe="@/:")
+        url = f"{self._api_url}/usage/{ecosystem.value}/{package}/dependencies"
+        response: UpstreamResponse | None = await self._get(url, {"per_page": PAGE_SIZE, "page": 1})
+        while response is not None:
+            if response.status == 404:
+                return
+            if response.status != 200:
+                raise ProviderBadResponse(
+                    f"{response.url} answered an unexpected {response.status}"
+                )
+            rows = response.json()
+            if not isinstance(rows, list):
+                raise ProviderBadResponse(
+                    f"{response.url} answered a {type(rows).__name__}, expected a list"
+                )
+            for row in rows:
+                yield to_dependent(ecosystem, row)
+            next_url = response.links().get("next")
+            response = (
+                await self._get(pin_to_base(next_url, self._api_url)) if next_url and rows else None
+            )

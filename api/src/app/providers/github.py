@@ -1,0 +1,380 @@
+"""GitHub: organization profiles, repositories, manifests in the git tree, sponsorship signals."""
+
+import base64
+import binascii
+import hashlib
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from app.core.errors import (
+    ProviderBadResponse,
+    ProviderForbidden,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+)
+from app.core.logging import get_logger
+from app.providers.base import (
+    FileContent,
+    FundingLink,
+    IsManifest,
+    ManifestFile,
+    ManifestListing,
+    OrganizationProfile,
+    RepositoryInfo,
+    SponsorshipSignals,
+    parse_timestamp,
+)
+from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
+from app.providers.ratelimit import HeaderRateLimits, RateLimitStatus
+
+log = get_logger(__name__)
+
+API_VERSION = "2022-11-28"
+PAGE_SIZE = 100
+
+# Folders whose manifests describe someone else's code checked in, not the repository's own needs.
+VENDORED_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        "bower_components",
+        "jspm_packages",
+        "vendor",
+        "vendors",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        ".venv",
+        "venv",
+        ".tox",
+        "site-packages",
+        "__pycache__",
+        "Pods",
+        "Carthage",
+    }
+)
+
+SPONSORSHIP_QUERY = """
+query Sponsorship($login: String!) {
+  repositoryOwner(login: $login) {
+    __typename
+    login
+    ... on Sponsorable {
+      hasSponsorsListing
+      sponsoring(first: 1) { totalCount }
+      sponsors(first: 1) { totalCount }
+    }
+  }
+  repository(owner: $login, name: ".github") {
+    fundingLinks { platform url }
+  }
+}
+"""
+
+
+def is_vendored(path: str) -> bool:
+    return any(part in VENDORED_DIRS for part in path.split("/")[:-1])
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def to_profile(body: dict[str, Any]) -> OrganizationProfile:
+    website = _text(body.get("blog"))
+    # GitHub stores `blog` as typed; a bare host is still the organization's website.
+    if website and "://" not in website:
+        website = f"https://{website}"
+    return OrganizationProfile(
+        login=body["login"],
+        kind="User" if body.get("type") == "User" else "Organization",
+        name=_text(body.get("name")),
+        description=_text(body.get("description")) or _text(body.get("bio")),
+        website=website,
+        email=_text(body.get("email")),
+        location=_text(body.get("location")),
+        is_verified=bool(body.get("is_verified", False)),
+        html_url=body.get("html_url"),
+        avatar_url=body.get("avatar_url"),
+        public_repos=body.get("public_repos"),
+        provider_id=body.get("id"),
+    )
+
+
+def to_repository(body: dict[str, Any]) -> RepositoryInfo:
+    owner = body.get("owner") or {}
+    full_name: str = body["full_name"]
+    return RepositoryInfo(
+        full_name=full_name,
+        owner=owner.get("login") or full_name.partition("/")[0],
+        name=body.get("name") or full_name.partition("/")[2],
+        html_url=body.get("html_url"),
+        description=_text(body.get("description")),
+        stars=int(body.get("stargazers_count") or 0),
+        language=body.get("language"),
+        is_fork=bool(body.get("fork", False)),
+        is_archived=bool(body.get("archived", False)),
+        is_private=bool(body.get("private", False)),
+        pushed_at=parse_timestamp(body.get("pushed_at")),
+        default_branch=body.get("default_branch"),
+        provider_id=body.get("id"),
+    )
+
+
+class GitHubProvider:
+    """Implements OrganizationSource, RepositorySource and ManifestSource over REST + GraphQL."""
+
+    def __init__(
+        self,
+        client: UpstreamClient,
+        *,
+        api_url: str,
+        graphql_url: str,
+        token: str | None = None,
+        limits: HeaderRateLimits | None = None,
+        tree_max_requests: int = 200,
+    ) -> None:
+        self._client = client
+        self._api_url = api_url.rstrip("/")
+        self._graphql_url = graphql_url
+        self._token = token
+        self._limits = limits
+        self._tree_max_requests = tree_max_requests
+        self._headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+        }
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+
+    @staticmethod
+    def cache_namespace(token: str | None) -> str:
+        # What GitHub shows depends on who asks, so cached bodies are kept per credential.
+        who = hashlib.sha256(token.encode()).hexdigest()[:16] if token else "anonymous"
+        return f"github:{who}"
+
+    @property
+    def rate_limits(self) -> dict[str, RateLimitStatus]:
+        return dict(self._limits.last) if self._limits is not None else {}
+
+    async def _get(
+        self, path_or_url: str, params: dict[str, str | int] | None = None
+    ) -> UpstreamResponse:
+        url = path_or_url if "://" in path_or_url else self._api_url + path_or_url
+        response = await self._client.request("GET", url, params=params, headers=self._headers)
+        self._raise_for_access(response)
+        return response
+
+    @staticmethod
+    def _raise_for_access(response: UpstreamResponse) -> None:
+        if response.status == 401:
+            raise ProviderUnauthorized(
+                f"GitHub rejected the token (GITHUB_TOKEN) for {response.url}"
+            )
+        if response.status == 403:
+            raise ProviderForbidden(f"GitHub refused {response.url}: {_message(response)}")
+
+    @staticmethod
+    def _object(response: UpstreamResponse) -> dict[str, Any]:
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ProviderBadResponse(
+                f"{response.url} answered a {type(body).__name__}, expected an object"
+            )
+        return body
+
+    def _unexpected(self, response: UpstreamResponse) -> ProviderBadResponse:
+        return ProviderBadResponse(f"{response.url} answered an unexpected {response.status}")
+
+    async def get_organization(self, login: str) -> OrganizationProfile | None:
+        for path in (f"/orgs/{quote(login)}", f"/users/{quote(login)}"):
+            response = await self._get(path)
+            if response.status == 200:
+                return to_profile(self._object(response))
+            if response.status != 404:
+                raise self._unexpected(response)
+        return None
+
+    async def get_repository(self, full_name: str) -> RepositoryInfo | None:
+        response = await self._get(f"/repos/{quote(full_name)}")
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise self._unexpected(response)
+        return to_repository(self._object(response))
+
+    async def list_repositories(self, owner: str) -> AsyncIterator[RepositoryInfo]:
+        """Public repositories of an organization (or of a user when no such organization)."""
+        first = await self._get(
+            f"/orgs/{quote(owner)}/repos", {"type": "public", "per_page": PAGE_SIZE}
+        )
+        if first.status == 404:
+            first = await self._get(
+                f"/users/{quote(owner)}/repos", {"type": "owner", "per_page": PAGE_SIZE}
+            )
+            if first.status == 404:
+                return
+        response: UpstreamResponse | None = first
+        while response is not None:
+            if response.status != 200:
+                raise self._unexpected(response)
+            items = response.json()
+            if not isinstance(items, list):
+                raise ProviderBadResponse(
+                    f"{response.url} answered a {type(items).__name__}, expected a list"
+                )
+            for item in items:
+                yield to_repository(item)
+            next_url = response.links().get("next")
+            response = await self._get(pin_to_base(next_url, self._api_url)) if next_url else None
+
+    async def _tree(self, full_name: str, sha: str, recursive: bool) -> dict[str, Any] | None:
+        """A git tree, or None when the repository is empty (GitHub answers 409)."""
+        params: dict[str, str | int] | None = {"recursive": 1} if recursive else None
+        response = await self._get(
+            f"/repos/{quote(full_name)}/git/trees/{quote(sha, safe='')}", params
+        )
+        if response.status == 409:
+            return None
+        if response.status != 200:
+            raise self._unexpected(response)
+        return self._object(response)
+
+    async def _head_commit(self, full_name: str, ref: str) -> str | None:
+        response = await self._get(f"/repos/{quote(full_name)}/git/ref/heads/{quote(ref)}")
+        if response.status in (404, 409):
+            # 409 "Git Repository is empty"; 404 a default branch without commits.
+            return None
+        if response.status != 200:
+            raise self._unexpected(response)
+        sha = self._object(response).get("object", {}).get("sha")
+        if not isinstance(sha, str):
+            raise ProviderBadResponse(f"{response.url} named no commit")
+        return sha
+
+    async def list_manifests(
+        self, full_name: str, ref: str, is_manifest: IsManifest
+    ) -> ManifestListing:
+        """Manifest files of the head commit of `ref`, outside vendored folders.
+
+        A recursive tree GitHub truncated is walked again folder by folder, within
+        `tree_max_requests` requests; past that bound the listing is marked incomplete.
+        """
+        commit = await self._head_commit(full_name, ref)
+        if commit is None:
+            return ManifestListing(full_name, None, (), is_empty=True)
+        found: list[ManifestFile] = []
+        pending: deque[tuple[str, str, bool]] = deque([("", commit, True)])
+        requests = 0
+        while pending:
+            if requests >= self._tree_max_requests:
+                log.warning("provider.github.tree_bound", repository=full_name, requests=requests)
+                return ManifestListing(full_name, commit, tuple(found), is_complete=False)
+            prefix, sha, recursive = pending.popleft()
+            tree = await self._tree(full_name, sha, recursive)
+            requests += 1
+            if tree is None:
+                return ManifestListing(full_name, commit, (), is_empty=True)
+            if recursive and tree.get("truncated"):
+                # Some entries are missing and GitHub does not say which: list this folder
+                # alone and descend into each subfolder separately.
+                pending.appendleft((prefix, sha, False))
+                continue
+            for entry in tree.get("tree") or []:
+                path = prefix + entry["path"]
+                if entry.get("type") == "tree" and not recursive:
+                    if entry["path"] not in VENDORED_DIRS:
+                        pending.append((path + "/", entry["sha"], True))
+                elif entry.get("type") == "blob" and not is_vendored(path) and is_manifest(path):
+                    found.append(ManifestFile(path, entry["sha"], entry.get("size")))
+        return ManifestListing(full_name, commit, tuple(sorted(found, key=lambda f: f.path)))
+
+    async def fetch_file(
+        self, full_name: str, path: str, *, ref: str | None = None, sha: str | None = None
+    ) -> FileContent:
+        """A file's bytes: by blob `sha` when known (immutable, cached for good), else by path."""
+        if sha is not None:
+            return FileContent(path, sha, await self._blob(full_name, sha))
+        params: dict[str, str | int] | None = {"ref": ref} if ref else None
+        response = await self._get(f"/repos/{quote(full_name)}/contents/{quote(path)}", params)
+        if response.status == 404:
+            raise ProviderBadResponse(
+                f"{full_name} has no file {path!r}" + (f" at {ref}" if ref else "")
+            )
+        if response.status != 200:
+            raise self._unexpected(response)
+        body = self._object(response)
+        if body.get("type") != "file":
+            raise ProviderBadResponse(f"{response.url} is a {body.get('type')}, not a file")
+        if body.get("encoding") == "base64" and body.get("content"):
+            return FileContent(path, body.get("sha"), _decode(body["content"], response.url))
+        # Files over 1 MB come back with an empty `content` (encoding "none"): read the blob.
+        return FileContent(path, body.get("sha"), await self._blob(full_name, body["sha"]))
+
+    async def _blob(self, full_name: str, sha: str) -> bytes:
+        response = await self._get(f"/repos/{quote(full_name)}/git/blobs/{quote(sha)}")
+        if response.status != 200:
+            raise self._unexpected(response)
+        body = self._object(response)
+        if body.get("encoding") != "base64":
+            raise ProviderBadResponse(f"{response.url} answered encoding {body.get('encoding')!r}")
+        return _decode(body.get("content") or "", response.url)
+
+    async def get_sponsorship(self, login: str) -> SponsorshipSignals | None:
+        """Sponsors listing, sponsoring count and funding links; None for an unknown login.
+
+        GitHub's GraphQL API needs a token: without one this returns None rather than fail.
+        """
+        if not self._token:
+            log.info("provider.github.sponsorship_skipped", reason="GITHUB_TOKEN is unset")
+            return None
+        payload = {"query": SPONSORSHIP_QUERY, "variables": {"login": login}}
+        response = await self._client.request(
+            "POST", self._graphql_url, json_body=payload, headers=self._headers
+        )
+        self._raise_for_access(response)
+        if response.status != 200:
+            raise self._unexpected(response)
+        body = self._object(response)
+        data = body.get("data") or {}
+        for error in body.get("errors") or []:
+            if error.get("type") == "RATE_LIMITED":
+                status = RateLimitStatus.from_headers(response.headers)
+                reset_at = status.reset_at if status and status.reset_at else None
+                if reset_at is None:
+                    raise ProviderBadResponse(
+                        f"{response.url} is rate limited without a reset time"
+                    )
+                raise ProviderRateLimited("GitHub GraphQL is rate limited", reset_at=reset_at)
+            # A missing `.github` repository only means no funding links.
+            if error.get("type") == "NOT_FOUND":
+                continue
+            raise ProviderBadResponse(f"{response.url} answered an error: {error.get('message')}")
+        owner = data.get("repositoryOwner")
+        if owner is None:
+            return None
+        funding = (data.get("repository") or {}).get("fundingLinks") or []
+        return SponsorshipSignals(
+            login=owner.get("login", login),
+            has_sponsors_listing=bool(owner.get("hasSponsorsListing", False)),
+            sponsoring_count=int((owner.get("sponsoring") or {}).get("totalCount") or 0),
+            sponsors_count=int((owner.get("sponsors") or {}).get("totalCount") or 0),
+            funding_links=tuple(FundingLink(link["platform"], link["url"]) for link in funding),
+        )
+
+
+def _message(response: UpstreamResponse) -> str:
+    try:
+        body = response.json()
+    except ProviderBadResponse:
+        return response.body[:200].decode(errors="replace")
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
+
+
+def _decode(content: str, url: str) -> bytes:
+    try:
+        return base64.b64decode("".join(content.split()), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ProviderBadResponse(f"{url} sent content that is not base64: {error}") from None
