@@ -8,7 +8,7 @@ import uvicorn
 
 from app.cli.common import fail
 from app.cli.root import cli
-from app.providers.fake_upstream import create_fake_upstream, load_scenario
+from app.providers.fake_upstream import DEMO_SCENARIO, create_fake_upstream, load_scenario
 
 dev = typer.Typer(no_args_is_help=True, help="Development helpers.")
 cli.add_typer(dev, name="dev")
@@ -19,9 +19,9 @@ def fake_upstream(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to bind.")] = 8900,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     scenario: Annotated[
-        Path | None,
+        Path,
         typer.Option(help="Scenario file (YAML or JSON): organizations, packages, faults."),
-    ] = None,
+    ] = DEMO_SCENARIO,
     fixtures: Annotated[
         Path | None,
         typer.Option(help="Recorded fixtures folder holding index.json, replayed first."),
@@ -29,7 +29,7 @@ def fake_upstream(
 ) -> None:
     """Serve GitHub REST/GraphQL and ecosyste.ms endpoints from a scenario and recorded fixtures."""
     try:
-        loaded = load_scenario(scenario) if scenario is not None else None
+        loaded = load_scenario(scenario)
     except (OSError, ValueError) as error:
         fail(f"cannot read scenario {scenario}: {error}")
     if fixtures is not None and not (fixtures / "index.json").is_file():

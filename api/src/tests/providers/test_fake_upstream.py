@@ -10,11 +10,12 @@ import httpx
 import pytest
 
 from app.core.ecosystems import Ecosystem
+from app.manifests.registry import detect, parse
 from app.providers import build_providers
 from app.providers.base import DependentsSource
-from app.providers.fake_upstream import create_fake_upstream, load_scenario
+from app.providers.fake_upstream import DEMO_SCENARIO, create_fake_upstream, load_scenario
 from tests.conftest import free_port
-from tests.providers.conftest import LOCAL_FIXTURES, octo_org, provider_settings
+from tests.providers.conftest import LOCAL_FIXTURES, HarnessFactory, octo_org, provider_settings
 
 SCENARIO_YAML = """
 organizations:
@@ -174,3 +175,22 @@ async def test_wump_dev_fake_upstream_serves_providers_over_a_socket(tmp_path: P
         ("yaml-org/svc", "v1.2.3")
     ]
     assert f"GITHUB_API_URL={base}/github" in output
+
+
+async def test_demo_scenario_serves_manifests_the_parsers_read(harness: HarnessFactory) -> None:
+    h = harness(load_scenario(DEMO_SCENARIO))
+    found: dict[str, list[str]] = {}
+
+    async for repository in h.github.list_repositories("octo-org"):
+        assert repository.default_branch is not None
+        listing = await h.github.list_manifests(
+            repository.full_name, repository.default_branch, lambda p: detect(p) is not None
+        )
+        for file in listing.files:
+            content = await h.github.fetch_file(repository.full_name, file.path, sha=file.sha)
+            result = parse(content.data, file.path)
+            found.setdefault(repository.name, []).extend(d.name for d in result.dependencies)
+    users = [d async for d in h.ecosystems.list_dependents(Ecosystem.NPM, "left-pad")]
+
+    assert found == {"web": ["left-pad", "express"], "api": ["httpx", "fastapi", "pytest"]}
+    assert {d.repository.owner for d in users} == {"octo-org", "octocat"}

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from app.providers.fake_upstream import ecosystems, github
 from app.providers.fake_upstream.recorded import RecordedAnswer, RecordedKey, load_recorded, replay
-from app.providers.fake_upstream.scenario import FaultSpec, Scenario, load_scenario
+from app.providers.fake_upstream.scenario import DEMO_SCENARIO, FaultSpec, Scenario, load_scenario
 from app.providers.fake_upstream.state import FakeState
 
 CONTROL = "/_control"
@@ -72,4 +72,4 @@ def create_fake_upstream(
     return app
 
 
-__all__ = ["FaultSpec", "Scenario", "create_fake_upstream", "load_scenario"]
+__all__ = ["DEMO_SCENARIO", "FaultSpec", "Scenario", "create_fake_upstream", "load_scenario"]

@@ -112,6 +112,9 @@ class Scenario(_Spec):
         return (organization, found) if found is not None else None
 
 
+DEMO_SCENARIO = Path(__file__).with_name("scenarios") / "demo.yaml"
+
+
 def load_scenario(path: Path) -> Scenario:
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
