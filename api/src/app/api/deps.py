@@ -10,6 +10,11 @@ from app.core.cache import Cache, get_cache
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.services.health import HealthService
+from app.services.organization import OrganizationService
+from app.services.package import PackageService
+from app.services.repository import RepositoryService
+from app.services.stats import StatsService
+from app.services.usage_cache import UsageCache
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -40,3 +45,43 @@ def get_health_service(engine: EngineDep, cache: CacheDep, settings: SettingsDep
 
 
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
+
+
+# Read endpoints keep the request-scoped session: a streamed CSV answer still reads after the
+# handler returns, and a read has nothing to commit.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_usage_cache(cache: CacheDep) -> UsageCache:
+    return UsageCache(cache)
+
+
+UsageCacheDep = Annotated[UsageCache, Depends(get_usage_cache)]
+
+
+def get_package_service(
+    session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
+) -> PackageService:
+    return PackageService(session, cache, settings)
+
+
+def get_organization_service(
+    session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
+) -> OrganizationService:
+    return OrganizationService(session, cache, settings)
+
+
+def get_repository_service(session: ReadSessionDep) -> RepositoryService:
+    return RepositoryService(session)
+
+
+def get_stats_service(
+    session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
+) -> StatsService:
+    return StatsService(session, cache, settings)
+
+
+PackageServiceDep = Annotated[PackageService, Depends(get_package_service)]
+OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
+RepositoryServiceDep = Annotated[RepositoryService, Depends(get_repository_service)]
+StatsServiceDep = Annotated[StatsService, Depends(get_stats_service)]

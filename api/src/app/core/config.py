@@ -62,6 +62,13 @@ class Settings(BaseSettings):
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
+    page_default_limit: int = Field(default=20, ge=1, le=1000)
+    page_max_limit: int = Field(default=100, ge=1, le=1000)
+    csv_max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+    cache_ttl_package_users: int = Field(default=3600, ge=1)
+    cache_ttl_organization: int = Field(default=6 * 3600, ge=1)
+    cache_ttl_stats: int = Field(default=15 * 60, ge=1)
+
     github_api_url: str = "https://api.github.com"
     github_graphql_url: str = "https://api.github.com/graphql"
     github_token: SecretStr | None = None

@@ -5,6 +5,17 @@ from app.models.base import Base
 from app.models.dependency import Dependency
 from app.models.organization import Organization
 from app.models.package import Package
+from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
 from app.models.repository import Repository
 
-__all__ = ["ApiKey", "Base", "Dependency", "Organization", "Package", "Repository"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Dependency",
+    "EcosystemStats",
+    "Organization",
+    "Package",
+    "PackageDependent",
+    "PackageUsage",
+    "Repository",
+]

@@ -22,6 +22,19 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("total_stars >= 0", name="total_stars"),
         # GitHub logins are case-insensitive: one row per login whatever its spelling.
         Index("uq_organizations_login_lower", text("lower(login)"), unique=True),
+        Index("ix_organizations_ranked", text("total_stars DESC"), text("id DESC")),
+        Index(
+            "ix_organizations_login_trgm",
+            "login",
+            postgresql_using="gin",
+            postgresql_ops={"login": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_organizations_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
     )
 
     login: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -1,6 +1,6 @@
 """Packages of every supported ecosystem, keyed by (ecosystem, normalized name)."""
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Timestamps, UUIDPrimaryKey
@@ -8,7 +8,23 @@ from app.models.base import Base, Timestamps, UUIDPrimaryKey
 
 class Package(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "packages"
-    __table_args__ = (UniqueConstraint("ecosystem", "name"),)
+    __table_args__ = (
+        UniqueConstraint("ecosystem", "name"),
+        Index("ix_packages_ranked", text("organization_count DESC"), text("id DESC")),
+        Index(
+            "ix_packages_ecosystem_ranked",
+            "ecosystem",
+            text("organization_count DESC"),
+            text("id DESC"),
+        ),
+        # Trigrams make prefix and substring search an index lookup.
+        Index(
+            "ix_packages_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
 
     ecosystem: Mapped[str] = mapped_column(String(20), nullable=False)
     name: Mapped[str] = mapped_column(String(500), nullable=False)
@@ -16,3 +32,7 @@ class Package(UUIDPrimaryKey, Timestamps, Base):
     repository_url: Mapped[str | None] = mapped_column(String(500))
     homepage_url: Mapped[str | None] = mapped_column(String(500))
     latest_version: Mapped[str | None] = mapped_column(String(100))
+    # Maintained with the package_usage rollup (default filters), so the package page, search
+    # ranking and the users total never count at read time.
+    organization_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    repository_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")

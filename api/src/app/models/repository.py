@@ -29,6 +29,12 @@ class Repository(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         CheckConstraint("stars >= 0", name="stars"),
         Index("uq_repositories_full_name_lower", text("lower(full_name)"), unique=True),
+        Index(
+            "ix_repositories_organization_ranked",
+            "organization_id",
+            text("stars DESC"),
+            text("id DESC"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(

@@ -1,0 +1,123 @@
+"""Response helpers shared by the v1 routers: JSON with an ETag (304 on a match) and CSV."""
+
+import csv
+import hashlib
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from app.schemas.common import problem_response
+
+CSV_MEDIA_TYPE = "text/csv"
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def etag_for(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    candidates = [part.strip() for part in if_none_match.split(",")]
+    return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
+
+
+def json_response(request: Request, body: bytes) -> Response:
+    """`body` as JSON with a strong ETag; 304 without a body when If-None-Match matches it."""
+    etag = etag_for(body)
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/json", headers={"ETag": etag})
+
+
+def model_response(request: Request, model: BaseModel) -> Response:
+    return json_response(request, model.model_dump_json().encode())
+
+
+def wants_csv(request: Request, format: str | None) -> bool:
+    if format is not None:
+        return format == "csv"
+    return CSV_MEDIA_TYPE in request.headers.get("accept", "")
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(
+            csv_cell(next(iter(v.values()), None) if isinstance(v, dict) else v) for v in value
+        )
+    text = str(value)
+    if not isinstance(value, int | float) and text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+async def _csv_lines(items: AsyncIterator[BaseModel], columns: list[str]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    async for item in items:
+        row = item.model_dump(mode="json")
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        if buffer.tell() > 16_384:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_response(
+    items: AsyncIterator[BaseModel], model: type[BaseModel], filename: str
+) -> StreamingResponse:
+    """Every item as one CSV row, streamed; list cells are joined with '; '."""
+    return StreamingResponse(
+        _csv_lines(items, list(model.model_fields)),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
+
+
+def list_responses(*problems: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries of a list endpoint: its CSV form, 304 and the given problems."""
+    descriptions = {
+        400: "The cursor is malformed or belongs to another sort",
+        404: "Not found",
+        409: "The name exists in several ecosystems",
+        422: "Invalid parameters (unknown ecosystem, limit above the maximum, bad dates)",
+    }
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "content": {
+                CSV_MEDIA_TYPE: {
+                    "schema": {"type": "string"},
+                    "example": "login,name,repository_count\r\nacme,Acme Corp,12\r\n",
+                }
+            }
+        },
+        304: {"description": "Not modified: the ETag in If-None-Match still matches"},
+    }
+    for status in problems:
+        responses[status] = problem_response(descriptions[status])
+    return responses
+
+
+def item_responses(*problems: int) -> dict[int | str, dict[str, Any]]:
+    responses: dict[int | str, dict[str, Any]] = {
+        304: {"description": "Not modified: the ETag in If-None-Match still matches"}
+    }
+    descriptions = {
+        404: "Not found",
+        409: "The name exists in several ecosystems",
+        422: "Invalid parameters (unknown ecosystem, invalid package URL, name too long)",
+    }
+    for status in problems:
+        responses[status] = problem_response(descriptions[status])
+    return responses

@@ -1,0 +1,144 @@
+"""Read-side tables derived from dependencies: the shapes the "who uses my package?" query reads.
+
+`package_dependents` holds one row per (package, repository) with the repository attributes the
+filters need, so a filtered answer is one pass over one package's rows. `package_usage` is the
+rollup per (package, organization) under the default filters (no forks, no archived
+repositories), read through an index in each sort order. `ecosystem_stats` holds the counts that
+are too costly to compute per request. All three are rebuilt from the source tables by
+`UsageService`; they carry no foreign keys, so bulk rebuilds pay no per-row checks.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+from app.models.dependency import DEPENDENCY_TYPES
+
+# Declarations that do not make a repository a user of the package: an exclusion, a version
+# managed for whoever pulls the package in, a suggestion.
+NON_USAGE_KINDS = ("excluded", "managed", "suggested")
+
+
+def kind_bit(kind: str) -> int:
+    """The bit of `kind` in the `kinds` masks; the order of DEPENDENCY_TYPES is stored data."""
+    return 1 << DEPENDENCY_TYPES.index(kind)
+
+
+def kinds_mask(kinds: Iterable[str]) -> int:
+    mask = 0
+    for kind in kinds:
+        mask |= kind_bit(kind)
+    return mask
+
+
+def kinds_from_mask(mask: int) -> list[str]:
+    return [kind for index, kind in enumerate(DEPENDENCY_TYPES) if mask & (1 << index)]
+
+
+class PackageDependent(Base):
+    __tablename__ = "package_dependents"
+    __table_args__ = (
+        PrimaryKeyConstraint("package_id", "repository_id"),
+        # Covers every filtered users query: language and min_stars narrow the range, the other
+        # filters and the aggregate read the included columns without touching the heap.
+        Index(
+            "ix_package_dependents_filter",
+            "package_id",
+            text("lower(primary_language)"),
+            "stars",
+            postgresql_include=[
+                "primary_language",
+                "organization_id",
+                "pushed_at",
+                "kinds",
+                "is_fork",
+                "is_archived",
+                "owner_type",
+            ],
+        ),
+        Index(
+            "ix_package_dependents_organization",
+            "organization_id",
+            "package_id",
+            text("stars DESC"),
+        ),
+    )
+
+    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    repository_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    stars: Mapped[int] = mapped_column(Integer, nullable=False)
+    primary_language: Mapped[str | None] = mapped_column(String(100))
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_fork: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class PackageUsage(Base):
+    __tablename__ = "package_usage"
+    __table_args__ = (
+        PrimaryKeyConstraint("package_id", "organization_id"),
+        Index(
+            "ix_package_usage_repositories",
+            "package_id",
+            text("repository_count DESC"),
+            text("organization_id DESC"),
+        ),
+        Index(
+            "ix_package_usage_stars",
+            "package_id",
+            text("total_stars DESC"),
+            text("organization_id DESC"),
+        ),
+        Index(
+            "ix_package_usage_recent",
+            "package_id",
+            text("COALESCE(latest_push, '-infinity'::timestamp with time zone) DESC"),
+            text("organization_id DESC"),
+        ),
+        Index("ix_package_usage_name", "package_id", "login_key", "organization_id"),
+        Index(
+            "ix_package_usage_organization",
+            "organization_id",
+            text("repository_count DESC"),
+            text("package_id DESC"),
+        ),
+    )
+
+    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
+    login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
+    owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
+    kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class EcosystemStats(Base):
+    __tablename__ = "ecosystem_stats"
+
+    ecosystem: Mapped[str] = mapped_column(String(20), primary_key=True)
+    package_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    organization_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    dependency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

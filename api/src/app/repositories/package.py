@@ -1,0 +1,64 @@
+"""SQL for packages: lookup by name, search ranked by use."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Package
+
+
+class PackageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_by_name(self, ecosystem: str, name: str) -> Package | None:
+        result = await self._session.execute(
+            select(Package).where(Package.ecosystem == ecosystem, Package.name == name)
+        )
+        return result.scalar_one_or_none()
+
+    async def list_by_name(self, names: Sequence[tuple[str, str]]) -> list[Package]:
+        """Packages matching any (ecosystem, name) pair, most used first."""
+        if not names:
+            return []
+        result = await self._session.execute(
+            select(Package)
+            .where(tuple_(Package.ecosystem, Package.name).in_(list(names)))
+            .order_by(Package.organization_count.desc(), Package.ecosystem)
+        )
+        return list(result.scalars())
+
+    async def list_by_ids(self, ids: Sequence[uuid.UUID]) -> list[Package]:
+        result = await self._session.execute(select(Package).where(Package.id.in_(list(ids))))
+        return list(result.scalars())
+
+    async def search(
+        self,
+        *,
+        q: str | None,
+        ecosystem: str | None,
+        after: tuple[int, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Package]:
+        """Packages whose name contains `q`, most used first, after the keyset `after`."""
+        stmt = select(Package)
+        if q is not None:
+            stmt = stmt.where(Package.name.icontains(q, autoescape=True))
+        if ecosystem is not None:
+            stmt = stmt.where(Package.ecosystem == ecosystem)
+        if after is not None:
+            stmt = stmt.where(tuple_(Package.organization_count, Package.id) < tuple_(*after))
+        stmt = stmt.order_by(Package.organization_count.desc(), Package.id.desc()).limit(limit)
+        result = await self._session.execute(stmt)
+        return list(result.scalars())
+
+    async def list_top(self, ecosystem: str, limit: int) -> list[Package]:
+        result = await self._session.execute(
+            select(Package)
+            .where(Package.ecosystem == ecosystem, Package.organization_count > 0)
+            .order_by(Package.organization_count.desc(), Package.id.desc())
+            .limit(limit)
+        )
+        return list(result.scalars())

@@ -1,0 +1,510 @@
+"""SQL of the read side: the users of a package (rollup or exact aggregate) and its refresh."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import DateTime
+
+from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
+from app.models.dependency import DEPENDENCY_TYPES
+from app.models.package_usage import NON_USAGE_KINDS
+
+UsersSort = Literal["repositories", "stars", "recent", "name"]
+# (sort value, tie-breaking id) of the last row of a page.
+After = tuple[Any, uuid.UUID]
+AnyRow = Row[*tuple[Any, ...]]
+
+_pd = PackageDependent.__table__
+_pu = PackageUsage.__table__
+_org = Organization.__table__
+_repo = Repository.__table__
+_dep = Dependency.__table__
+_pkg = Package.__table__
+
+_NEVER: ColumnElement[datetime] = literal_column("'-infinity'::timestamp with time zone")
+# The three most frequent languages, ties in byte order; the rollup and the exact aggregate
+# share it so both answer the same.
+_LANGUAGES_SQL = (
+    'coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
+    " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DependentFilter:
+    """Which (package, repository) rows count; `language` is compared case-insensitively."""
+
+    min_stars: int | None = None
+    language: str | None = None
+    pushed_after: datetime | None = None
+    kinds_mask: int | None = None
+    include_forks: bool = False
+    include_archived: bool = False
+    owner_type: str | None = None
+
+
+def _conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if not f.include_forks:
+        conditions.append(_pd.c.is_fork.is_(False))
+    if not f.include_archived:
+        conditions.append(_pd.c.is_archived.is_(False))
+    if f.language is not None:
+        conditions.append(func.lower(_pd.c.primary_language) == f.language.lower())
+    if f.min_stars:
+        conditions.append(_pd.c.stars >= f.min_stars)
+    if f.pushed_after is not None:
+        conditions.append(_pd.c.pushed_at >= f.pushed_after)
+    if f.kinds_mask is not None:
+        conditions.append(_pd.c.kinds.op("&")(f.kinds_mask) != 0)
+    if f.owner_type is not None:
+        conditions.append(_pd.c.owner_type == f.owner_type)
+    return conditions
+
+
+def _sort_key(sort: UsersSort, columns: Any) -> ColumnElement[Any]:
+    match sort:
+        case "repositories":
+            key: ColumnElement[Any] = columns.repository_count
+        case "stars":
+            key = columns.total_stars
+        case "recent":
+            key = func.coalesce(columns.latest_push, _NEVER)
+        case "name":
+            key = columns.login_key
+    return key
+
+
+def _after_value(sort: UsersSort, value: Any) -> ColumnElement[Any]:
+    if sort == "recent":
+        return func.coalesce(literal(value, DateTime(timezone=True)), _NEVER)
+    return literal(value)
+
+
+def _page(
+    stmt: Select[Any],
+    sort: UsersSort,
+    key: ColumnElement[Any],
+    tiebreak: ColumnElement[Any],
+    after: After | None,
+    limit: int,
+) -> Select[Any]:
+    """Keyset order: descending on (key, id) except `name`, ascending; one index range each."""
+    ascending = sort == "name"
+    if after is not None:
+        bound = tuple_(_after_value(sort, after[0]), literal(after[1], UUID(as_uuid=True)))
+        row = tuple_(key, tiebreak)
+        stmt = stmt.where(row > bound if ascending else row < bound)
+    if ascending:
+        return stmt.order_by(key.asc(), tiebreak.asc()).limit(limit)
+    return stmt.order_by(key.desc(), tiebreak.desc()).limit(limit)
+
+
+class PackageUsageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def list_users_rollup(
+        self,
+        package_id: uuid.UUID,
+        *,
+        owner_type: str | None,
+        sort: UsersSort,
+        after: After | None,
+        limit: int,
+    ) -> list[AnyRow]:
+        """One page of the default view (no forks, no archived) from the rollup."""
+        stmt = (
+            select(
+                _pu.c.organization_id,
+                _pu.c.repository_count,
+                _pu.c.total_stars,
+                _pu.c.latest_push,
+                _pu.c.languages,
+                _pu.c.kinds,
+                _pu.c.login_key,
+                _org.c.login,
+                _org.c.name,
+                _org.c.owner_type,
+                _org.c.github_url,
+                _org.c.website_url,
+            )
+            .join(_org, _org.c.id == _pu.c.organization_id)
+            .where(_pu.c.package_id == package_id)
+        )
+        if owner_type is not None:
+            stmt = stmt.where(_pu.c.owner_type == owner_type)
+        key = _sort_key(sort, _pu.c)
+        result = await self._session.execute(
+            _page(stmt, sort, key, _pu.c.organization_id, after, limit)
+        )
+        return list(result.all())
+
+    async def count_users_rollup(self, package_id: uuid.UUID, owner_type: str) -> int:
+        result = await self._session.execute(
+            select(func.count())
+            .select_from(_pu)
+            .where(_pu.c.package_id == package_id, _pu.c.owner_type == owner_type)
+        )
+        return int(result.scalar_one())
+
+    async def list_users_filtered(
+        self,
+        package_id: uuid.UUID,
+        f: DependentFilter,
+        *,
+        sort: UsersSort,
+        after: After | None,
+        limit: int,
+    ) -> tuple[list[AnyRow], int]:
+        """One page of an exact aggregate over the package's dependents, and the exact total."""
+        matched = (
+            select(
+                _pd.c.organization_id,
+                _pd.c.primary_language,
+                func.count().label("n"),
+                func.sum(_pd.c.stars).label("s"),
+                func.max(_pd.c.pushed_at).label("p"),
+                func.bit_or(_pd.c.kinds).label("k"),
+            )
+            .where(_pd.c.package_id == package_id, *_conditions(f))
+            .group_by(_pd.c.organization_id, _pd.c.primary_language)
+            .cte("matched")
+        )
+        per_org = (
+            select(
+                matched.c.organization_id,
+                cast(func.sum(matched.c.n), Integer).label("repository_count"),
+                cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
+                func.max(matched.c.p).label("latest_push"),
+                func.bit_or(matched.c.k).label("kinds"),
+                literal_column(_LANGUAGES_SQL).label("languages"),
+            )
+            .group_by(matched.c.organization_id)
+            .cte("per_org")
+        )
+        login_key = func.lower(_org.c.login).collate("C").label("login_key")
+        total = select(func.count()).select_from(per_org).scalar_subquery().label("total")
+        stmt = select(
+            per_org.c.organization_id,
+            per_org.c.repository_count,
+            per_org.c.total_stars,
+            per_org.c.latest_push,
+            per_org.c.languages,
+            per_org.c.kinds,
+            login_key,
+            _org.c.login,
+            _org.c.name,
+            _org.c.owner_type,
+            _org.c.github_url,
+            _org.c.website_url,
+            total,
+        ).join(_org, _org.c.id == per_org.c.organization_id)
+        key = login_key.element if sort == "name" else _sort_key(sort, per_org.c)
+        result = await self._session.execute(
+            _page(stmt, sort, key, per_org.c.organization_id, after, limit)
+        )
+        rows = list(result.all())
+        if rows:
+            return rows, int(rows[0].total)
+        if after is None:
+            return rows, 0
+        count = await self._session.execute(select(func.count()).select_from(per_org))
+        return rows, int(count.scalar_one())
+
+    async def list_samples(
+        self,
+        package_id: uuid.UUID,
+        organization_ids: Sequence[uuid.UUID],
+        f: DependentFilter,
+        per_organization: int = 3,
+    ) -> list[AnyRow]:
+        """The most starred matching repositories of each organization, per organization."""
+        if not organization_ids:
+            return []
+        owners = select(
+            func.unnest(cast(list(organization_ids), ARRAY(UUID(as_uuid=True)))).label("owner_id")
+        ).subquery("owners")
+        top = (
+            select(_pd.c.repository_id, _pd.c.stars)
+            .where(
+                _pd.c.organization_id == owners.c.owner_id,
+                _pd.c.package_id == package_id,
+                *_conditions(f),
+            )
+            .order_by(_pd.c.stars.desc(), _pd.c.repository_id)
+            .limit(per_organization)
+            .lateral("top")
+        )
+        result = await self._session.execute(
+            select(owners.c.owner_id, _repo.c.full_name, top.c.stars, _repo.c.github_url)
+            .select_from(owners)
+            .join(top, true())
+            .join(_repo, _repo.c.id == top.c.repository_id)
+            .order_by(owners.c.owner_id, top.c.stars.desc(), top.c.repository_id)
+        )
+        return list(result.all())
+
+    async def list_user_repositories(
+        self,
+        package_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        f: DependentFilter,
+        *,
+        after: After | None,
+        limit: int,
+    ) -> list[AnyRow]:
+        stmt = (
+            select(
+                _pd.c.repository_id,
+                _pd.c.stars,
+                _pd.c.primary_language,
+                _pd.c.is_fork,
+                _pd.c.is_archived,
+                _pd.c.pushed_at,
+                _repo.c.full_name,
+                _repo.c.github_url,
+                _repo.c.description,
+            )
+            .join(_repo, _repo.c.id == _pd.c.repository_id)
+            .where(
+                _pd.c.package_id == package_id,
+                _pd.c.organization_id == organization_id,
+                *_conditions(f),
+            )
+        )
+        result = await self._session.execute(
+            _page(stmt, "stars", _pd.c.stars, _pd.c.repository_id, after, limit)
+        )
+        return list(result.all())
+
+    async def count_user_repositories(
+        self, package_id: uuid.UUID, organization_id: uuid.UUID, f: DependentFilter
+    ) -> int:
+        result = await self._session.execute(
+            select(func.count())
+            .select_from(_pd)
+            .where(
+                _pd.c.package_id == package_id,
+                _pd.c.organization_id == organization_id,
+                *_conditions(f),
+            )
+        )
+        return int(result.scalar_one())
+
+    async def list_declarations(
+        self, package_id: uuid.UUID, repository_ids: Sequence[uuid.UUID]
+    ) -> list[AnyRow]:
+        if not repository_ids:
+            return []
+        result = await self._session.execute(
+            select(
+                _dep.c.repository_id,
+                _dep.c.manifest_path,
+                _dep.c.requirement,
+                _dep.c.version,
+                _dep.c.dependency_type,
+            )
+            .where(
+                _dep.c.package_id == package_id,
+                _dep.c.repository_id.in_(list(repository_ids)),
+                _dep.c.dependency_type.not_in(NON_USAGE_KINDS),
+            )
+            .order_by(_dep.c.repository_id, _dep.c.manifest_path)
+        )
+        return list(result.all())
+
+    async def list_organization_packages(
+        self,
+        organization_id: uuid.UUID,
+        *,
+        ecosystem: str | None,
+        kinds_mask: int | None,
+        after: After | None,
+        limit: int,
+    ) -> list[AnyRow]:
+        """Packages the organization uses, most of its repositories first."""
+        if kinds_mask is None:
+            source = (
+                select(_pu.c.package_id, _pu.c.repository_count, _pu.c.kinds)
+                .where(_pu.c.organization_id == organization_id)
+                .subquery("used")
+            )
+        else:
+            source = (
+                select(
+                    _pd.c.package_id,
+                    cast(func.count(), Integer).label("repository_count"),
+                    func.bit_or(_pd.c.kinds).label("kinds"),
+                )
+                .where(
+                    _pd.c.organization_id == organization_id,
+                    *_conditions(DependentFilter(kinds_mask=kinds_mask)),
+                )
+                .group_by(_pd.c.package_id)
+                .subquery("used")
+            )
+        stmt = select(
+            source.c.package_id,
+            source.c.repository_count,
+            source.c.kinds,
+            _pkg.c.ecosystem,
+            _pkg.c.name,
+        ).join(_pkg, _pkg.c.id == source.c.package_id)
+        if ecosystem is not None:
+            stmt = stmt.where(_pkg.c.ecosystem == ecosystem)
+        result = await self._session.execute(
+            _page(
+                stmt,
+                "repositories",
+                source.c.repository_count,
+                source.c.package_id,
+                after,
+                limit,
+            )
+        )
+        return list(result.all())
+
+    async def count_organization_packages(self, organization_id: uuid.UUID) -> int:
+        result = await self._session.execute(
+            select(func.count()).select_from(_pu).where(_pu.c.organization_id == organization_id)
+        )
+        return int(result.scalar_one())
+
+    # Refresh: the derived tables are rebuilt from dependencies, repositories and organizations.
+
+    async def rebuild_dependents(
+        self,
+        *,
+        package_ids: Sequence[uuid.UUID] | None = None,
+        repository_ids: Sequence[uuid.UUID] | None = None,
+    ) -> None:
+        """Replace the package_dependents rows of the given packages or repositories (or all)."""
+        scope, params = _scope("package_id", package_ids, "repository_id", repository_ids)
+        if scope:
+            delete = text(f"DELETE FROM package_dependents WHERE {scope}")
+            await self._session.execute(delete, params)
+        else:
+            await self._session.execute(text("TRUNCATE package_dependents"))
+        where = f"WHERE d.{scope} AND" if scope else "WHERE"
+        await self._session.execute(
+            text(
+                "INSERT INTO package_dependents (package_id, repository_id, organization_id,"
+                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds)"
+                " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
+                " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
+                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1))"
+                " FROM dependencies d"
+                " JOIN repositories r ON r.id = d.repository_id"
+                " JOIN organizations o ON o.id = r.organization_id"
+                f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
+                " GROUP BY d.package_id, r.id, o.id"
+            ),
+            {**params, "kinds": list(DEPENDENCY_TYPES), "non_usage": list(NON_USAGE_KINDS)},
+        )
+
+    async def list_dependent_pairs(
+        self, repository_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(package, organization) pairs the given repositories contribute to."""
+        result = await self._session.execute(
+            select(_pd.c.package_id, _pd.c.organization_id)
+            .where(_pd.c.repository_id.in_(list(repository_ids)))
+            .distinct()
+        )
+        return [(row.package_id, row.organization_id) for row in result]
+
+    async def rebuild_usage(
+        self,
+        *,
+        package_ids: Sequence[uuid.UUID] | None = None,
+        pairs: Sequence[tuple[uuid.UUID, uuid.UUID]] | None = None,
+    ) -> None:
+        """Replace the rollup rows of the given packages or (package, organization) pairs."""
+        params: dict[str, Any] = {}
+        if pairs is not None:
+            params = {
+                "pair_packages": [pair[0] for pair in pairs],
+                "pair_organizations": [pair[1] for pair in pairs],
+            }
+            scope = (
+                "(package_id, organization_id) IN (SELECT * FROM"
+                " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
+            )
+        else:
+            scope, params = _scope("package_id", package_ids, "", None)
+        if scope:
+            await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
+        else:
+            await self._session.execute(text("TRUNCATE package_usage"))
+        where = f"AND {scope}" if scope else ""
+        await self._session.execute(
+            text(
+                "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
+                " repository_count, total_stars, latest_push, languages, kinds)"
+                " WITH matched AS ("
+                "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
+                "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
+                "  FROM package_dependents"
+                f"  WHERE NOT is_fork AND NOT is_archived {where}"
+                "  GROUP BY package_id, organization_id, primary_language)"
+                " SELECT m.package_id, m.organization_id, lower(o.login), o.owner_type,"
+                f"  sum(m.n), sum(m.s), max(m.p), {_LANGUAGES_SQL}, bit_or(m.k)"
+                " FROM matched m JOIN organizations o ON o.id = m.organization_id"
+                " GROUP BY m.package_id, m.organization_id, o.id"
+            ),
+            params,
+        )
+
+    async def update_package_counts(self, package_ids: Sequence[uuid.UUID] | None = None) -> None:
+        """Copy each package's rollup totals onto it; rows whose counts hold are not rewritten."""
+        scope = "AND p.id = ANY(CAST(:ids AS uuid[]))" if package_ids is not None else ""
+        params = {"ids": list(package_ids)} if package_ids is not None else {}
+        await self._session.execute(
+            text(
+                "UPDATE packages p SET organization_count = c.organizations,"
+                " repository_count = c.repositories"
+                " FROM (SELECT p2.id, count(u.package_id) AS organizations,"
+                "   coalesce(sum(u.repository_count), 0) AS repositories"
+                "  FROM packages p2 LEFT JOIN package_usage u ON u.package_id = p2.id"
+                f"  WHERE true {scope.replace('p.id', 'p2.id')}"
+                "  GROUP BY p2.id) c"
+                " WHERE p.id = c.id"
+                " AND (p.organization_count, p.repository_count)"
+                "  IS DISTINCT FROM (c.organizations, c.repositories)"
+            ),
+            params,
+        )
+
+
+def _scope(
+    first: str,
+    first_ids: Sequence[uuid.UUID] | None,
+    second: str,
+    second_ids: Sequence[uuid.UUID] | None,
+) -> tuple[str, dict[str, Any]]:
+    if first_ids is not None:
+        return f"{first} = ANY(CAST(:ids AS uuid[]))", {"ids": list(first_ids)}
+    if second_ids is not None:
+        return f"{second} = ANY(CAST(:ids AS uuid[]))", {"ids": list(second_ids)}
+    return "", {}

@@ -1,0 +1,40 @@
+"""SQL for repositories: lookup by full name with the owner and the declared dependencies."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Dependency, Organization, Package, Repository
+
+
+class RepositoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_by_full_name(self, full_name: str) -> tuple[Repository, Organization] | None:
+        result = await self._session.execute(
+            select(Repository, Organization)
+            .join(Organization, Organization.id == Repository.organization_id)
+            .where(func.lower(Repository.full_name) == full_name.lower())
+        )
+        row = result.one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    async def list_dependencies(self, repository_id: uuid.UUID) -> list[Row[*tuple[Any, ...]]]:
+        result = await self._session.execute(
+            select(
+                Package.ecosystem,
+                Package.name,
+                Dependency.manifest_path,
+                Dependency.requirement,
+                Dependency.version,
+                Dependency.dependency_type,
+                Dependency.is_direct,
+            )
+            .join(Package, Package.id == Dependency.package_id)
+            .where(Dependency.repository_id == repository_id)
+            .order_by(Package.ecosystem, Package.name, Dependency.manifest_path)
+        )
+        return list(result.all())

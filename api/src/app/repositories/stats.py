@@ -1,0 +1,50 @@
+"""SQL for /stats: whole-table counts and the per-ecosystem counts kept in ecosystem_stats."""
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import EcosystemStats, Organization, Repository
+
+
+class StatsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def count_organizations(self) -> int:
+        result = await self._session.execute(select(func.count()).select_from(Organization))
+        return int(result.scalar_one())
+
+    async def count_repositories(self) -> int:
+        result = await self._session.execute(select(func.count()).select_from(Repository))
+        return int(result.scalar_one())
+
+    async def list_ecosystem_stats(self) -> list[EcosystemStats]:
+        result = await self._session.execute(
+            select(EcosystemStats).order_by(EcosystemStats.ecosystem)
+        )
+        return list(result.scalars())
+
+    async def rebuild_ecosystem_stats(self) -> None:
+        """Recount every ecosystem from the read-side tables (default filters) and dependencies."""
+        await self._session.execute(text("DELETE FROM ecosystem_stats"))
+        await self._session.execute(
+            text(
+                "INSERT INTO ecosystem_stats (ecosystem, package_count, organization_count,"
+                " repository_count, dependency_count, refreshed_at)"
+                " SELECT e.ecosystem, coalesce(p.n, 0), coalesce(o.n, 0), coalesce(r.n, 0),"
+                "  coalesce(d.n, 0), now()"
+                " FROM (SELECT DISTINCT ecosystem FROM packages) e"
+                " LEFT JOIN (SELECT ecosystem, count(*) AS n FROM packages GROUP BY 1) p"
+                "  USING (ecosystem)"
+                " LEFT JOIN (SELECT p.ecosystem, count(DISTINCT u.organization_id) AS n"
+                "  FROM package_usage u JOIN packages p ON p.id = u.package_id GROUP BY 1) o"
+                "  USING (ecosystem)"
+                " LEFT JOIN (SELECT p.ecosystem, count(DISTINCT x.repository_id) AS n"
+                "  FROM package_dependents x JOIN packages p ON p.id = x.package_id"
+                "  WHERE NOT x.is_fork AND NOT x.is_archived GROUP BY 1) r"
+                "  USING (ecosystem)"
+                " LEFT JOIN (SELECT p.ecosystem, count(*) AS n"
+                "  FROM dependencies x JOIN packages p ON p.id = x.package_id GROUP BY 1) d"
+                "  USING (ecosystem)"
+            )
+        )

@@ -1,0 +1,196 @@
+"""Contracts of the package endpoints: the package, its users and their repositories."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.ecosystems import Ecosystem
+
+# The kinds a repository can use a package as; the declarations that are not uses
+# (excluded, managed, suggested) never reach the read side.
+DependencyKind = Literal[
+    "runtime", "development", "optional", "peer", "build", "provided", "import", "override", "other"
+]
+OwnerType = Literal["organization", "user"]
+UsersSort = Literal["repositories", "stars", "recent", "name"]
+ExportFormat = Literal["json", "csv"]
+
+NAME_MAX_LENGTH = 500
+
+
+class PackageRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ecosystem": "pypi",
+                    "name": "fastapi",
+                    "purl": "pkg:pypi/fastapi",
+                    "description": "A web framework for building APIs",
+                    "repository_url": "https://github.com/fastapi/fastapi",
+                    "homepage_url": None,
+                    "latest_version": "0.121.0",
+                    "organization_count": 412,
+                    "repository_count": 1873,
+                }
+            ]
+        }
+    )
+
+    ecosystem: Ecosystem
+    name: str
+    purl: str
+    description: str | None = None
+    repository_url: str | None = None
+    homepage_url: str | None = None
+    latest_version: str | None = None
+    organization_count: int = Field(
+        description="Organizations with at least one repository using the package "
+        "(forks and archived repositories excluded)."
+    )
+    repository_count: int = Field(
+        description="Repositories using the package (forks and archived excluded)."
+    )
+
+
+class PackageSearchQuery(BaseModel):
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Part of the package name: a prefix or any substring, case-insensitive.",
+        examples=["fast"],
+    )
+    ecosystem: Ecosystem | None = None
+    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
+    cursor: str | None = Field(default=None, max_length=2000)
+    format: ExportFormat | None = Field(
+        default=None, description="`csv` streams every page as CSV (also `Accept: text/csv`)."
+    )
+
+
+class UsageFilters(BaseModel):
+    """Which repositories count as using the package; shared by the users endpoints."""
+
+    min_stars: int | None = Field(
+        default=None, ge=0, le=10_000_000, description="Only repositories with this many stars."
+    )
+    language: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Primary language of the repository, case-insensitive.",
+        examples=["Python"],
+    )
+    pushed_after: date | None = Field(
+        default=None, description="Only repositories pushed on or after this day (UTC)."
+    )
+    kind: list[DependencyKind] | None = Field(
+        default=None, description="Dependency kinds; repeat the parameter for several."
+    )
+    include_forks: bool = False
+    include_archived: bool = False
+    owner_type: OwnerType | None = None
+
+    @property
+    def is_default(self) -> bool:
+        """True when the per-organization rollup answers exactly (owner type is one of its keys)."""
+        return (
+            not self.min_stars
+            and self.language is None
+            and self.pushed_after is None
+            and not self.kind
+            and not self.include_forks
+            and not self.include_archived
+        )
+
+
+class PackageUsersQuery(UsageFilters):
+    sort: UsersSort = Field(
+        default="repositories",
+        description="`repositories` and `stars` (descending), `recent` (latest push first) "
+        "or `name` (login, A to Z).",
+    )
+    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
+    cursor: str | None = Field(default=None, max_length=2000)
+    format: ExportFormat | None = Field(
+        default=None, description="`csv` streams every page as CSV (also `Accept: text/csv`)."
+    )
+
+
+class UserRepositoriesQuery(UsageFilters):
+    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
+    cursor: str | None = Field(default=None, max_length=2000)
+    format: ExportFormat | None = None
+
+
+class SampleRepository(BaseModel):
+    full_name: str = Field(examples=["acme/api"])
+    stars: int = Field(examples=[1520])
+    github_url: str = Field(examples=["https://github.com/acme/api"])
+
+
+class PackageUserRead(BaseModel):
+    """One organization using the package, aggregated over its repositories under the filters."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "login": "acme",
+                    "name": "Acme Corp",
+                    "owner_type": "organization",
+                    "github_url": "https://github.com/acme",
+                    "website_url": "https://acme.example",
+                    "repository_count": 12,
+                    "total_stars": 4810,
+                    "languages": ["Python", "TypeScript"],
+                    "latest_push": "2026-11-20T09:12:00Z",
+                    "kinds": ["runtime", "development"],
+                    "sample_repositories": [
+                        {
+                            "full_name": "acme/api",
+                            "stars": 1520,
+                            "github_url": "https://github.com/acme/api",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    login: str
+    name: str | None = None
+    owner_type: OwnerType
+    github_url: str | None = None
+    website_url: str | None = None
+    repository_count: int
+    total_stars: int
+    languages: list[str] = Field(description="Up to 3 primary languages, most frequent first.")
+    latest_push: datetime | None = None
+    kinds: list[DependencyKind]
+    sample_repositories: list[SampleRepository] = Field(
+        description="Up to 3 of the repositories, most starred first."
+    )
+
+
+class Declaration(BaseModel):
+    manifest_path: str = Field(examples=["services/api/requirements.txt"])
+    requirement: str | None = Field(default=None, examples=[">=0.110,<1"])
+    version: str | None = Field(default=None, examples=["0.115.4"])
+    kind: str = Field(examples=["runtime"])
+
+
+class UserRepositoryRead(BaseModel):
+    """One repository of the organization that uses the package, with what declares it."""
+
+    full_name: str = Field(examples=["acme/api"])
+    github_url: str
+    description: str | None = None
+    stars: int
+    primary_language: str | None = None
+    is_fork: bool
+    is_archived: bool
+    pushed_at: datetime | None = None
+    declarations: list[Declaration]

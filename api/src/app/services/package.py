@@ -1,0 +1,355 @@
+"""Package use cases: lookup, search, and the question wump exists for, who uses a package."""
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, time
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.ecosystems import Ecosystem, InvalidPurl, from_purl, normalize_name, to_purl
+from app.models import Package
+from app.models.package_usage import kinds_from_mask, kinds_mask
+from app.repositories.organization import OrganizationRepository
+from app.repositories.package import PackageRepository
+from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
+from app.schemas.package import (
+    Declaration,
+    PackageRead,
+    PackageSearchQuery,
+    PackageUserRead,
+    PackageUsersQuery,
+    SampleRepository,
+    UsageFilters,
+    UserRepositoriesQuery,
+    UserRepositoryRead,
+)
+from app.schemas.pagination import Page
+from app.services.cursor import KeyType, decode_cursor, encode_cursor
+from app.services.errors import (
+    AmbiguousPackage,
+    InvalidPackageUrl,
+    OrganizationNotFound,
+    PackageNotFound,
+    PageLimitExceeded,
+)
+from app.services.usage_cache import UsageCache, package_scope
+
+T = TypeVar("T", bound=BaseModel)
+Q = TypeVar("Q", bound=BaseModel)
+
+_SORT_KEYS: dict[str, tuple[str, KeyType]] = {
+    "repositories": ("repository_count", "int"),
+    "stars": ("total_stars", "int"),
+    "recent": ("latest_push", "datetime"),
+    "name": ("login_key", "str"),
+}
+# Rows fetched per query while a CSV export walks every page.
+EXPORT_BATCH = 500
+
+
+def page_limit(settings: Settings, limit: int | None) -> int:
+    if limit is None:
+        return min(settings.page_default_limit, settings.page_max_limit)
+    if limit > settings.page_max_limit:
+        raise PageLimitExceeded(limit, settings.page_max_limit)
+    return limit
+
+
+def dependent_filter(filters: UsageFilters) -> DependentFilter:
+    pushed_after = (
+        datetime.combine(filters.pushed_after, time.min, tzinfo=UTC)
+        if filters.pushed_after is not None
+        else None
+    )
+    return DependentFilter(
+        min_stars=filters.min_stars,
+        language=filters.language.lower() if filters.language is not None else None,
+        pushed_after=pushed_after,
+        kinds_mask=kinds_mask(filters.kind) if filters.kind else None,
+        include_forks=filters.include_forks,
+        include_archived=filters.include_archived,
+        owner_type=filters.owner_type,
+    )
+
+
+def cache_params(query: BaseModel, limit: int) -> dict[str, Any]:
+    """The query as a cache key sees it: defaults resolved, repeatable values ordered."""
+    params = query.model_dump(mode="json", exclude={"format"})
+    params["limit"] = limit
+    if params.get("kind"):
+        params["kind"] = sorted(set(params["kind"]))
+    if params.get("language"):
+        params["language"] = params["language"].lower()
+    return params
+
+
+async def export_pages(
+    fetch: Callable[[Q, int], Awaitable[Page[T]]], query: Q, max_rows: int
+) -> AsyncIterator[T]:
+    """Every item of every page, up to `max_rows`, EXPORT_BATCH rows per query. The first page
+    is read before this returns, so a missing package fails before a response starts."""
+    batch = min(EXPORT_BATCH, max_rows)
+    current = query.model_copy(update={"cursor": None})
+    first = await fetch(current, batch)
+
+    async def items() -> AsyncIterator[T]:
+        page, emitted, cursor = first, 0, current
+        while True:
+            for item in page.items[: max_rows - emitted]:
+                yield item
+                emitted += 1
+            if page.next_cursor is None or emitted >= max_rows:
+                return
+            cursor = cursor.model_copy(update={"cursor": page.next_cursor})
+            page = await fetch(cursor, batch)
+
+    return items()
+
+
+def package_read(package: Package) -> PackageRead:
+    ecosystem = Ecosystem(package.ecosystem)
+    return PackageRead(
+        ecosystem=ecosystem,
+        name=package.name,
+        purl=to_purl(ecosystem, package.name),
+        description=package.description,
+        repository_url=package.repository_url,
+        homepage_url=package.homepage_url,
+        latest_version=package.latest_version,
+        organization_count=package.organization_count,
+        repository_count=package.repository_count,
+    )
+
+
+class PackageService:
+    def __init__(self, session: AsyncSession, cache: UsageCache, settings: Settings) -> None:
+        self._packages = PackageRepository(session)
+        self._usage = PackageUsageRepository(session)
+        self._organizations = OrganizationRepository(session)
+        self._cache = cache
+        self._settings = settings
+
+    async def _require(self, ecosystem: Ecosystem, name: str) -> Package:
+        normalized = normalize_name(ecosystem, name)
+        package = await self._packages.get_by_name(ecosystem.value, normalized)
+        if package is None:
+            raise PackageNotFound(f"no {ecosystem.value} package named {name[:200]!r}")
+        return package
+
+    async def get(self, ecosystem: Ecosystem, name: str) -> PackageRead:
+        return package_read(await self._require(ecosystem, name))
+
+    async def get_by_purl(self, purl: str) -> PackageRead:
+        try:
+            coordinate = from_purl(purl)
+        except InvalidPurl as error:
+            raise InvalidPackageUrl(str(error)[:300]) from None
+        return await self.get(coordinate.ecosystem, coordinate.name)
+
+    async def resolve(self, name: str) -> PackageRead:
+        """The one package of that name in any ecosystem; raises AmbiguousPackage when several."""
+        pairs = {(e.value, normalize_name(e, name)) for e in Ecosystem}
+        found = await self._packages.list_by_name(sorted(pairs))
+        if not found:
+            raise PackageNotFound(f"no package named {name[:200]!r} in any ecosystem")
+        if len(found) > 1:
+            raise AmbiguousPackage(
+                name,
+                [
+                    {
+                        "ecosystem": p.ecosystem,
+                        "name": p.name,
+                        "organization_count": p.organization_count,
+                        "users_url": f"/api/v1/packages/{p.ecosystem}/{p.name}/users",
+                    }
+                    for p in found
+                ],
+            )
+        return package_read(found[0])
+
+    async def search(
+        self, query: PackageSearchQuery, limit: int | None = None
+    ) -> Page[PackageRead]:
+        """One page; `limit`, when given, overrides the query's (exports read larger pages)."""
+        limit = limit or page_limit(self._settings, query.limit)
+        after = decode_cursor(query.cursor, "packages", "int") if query.cursor else None
+        rows = await self._packages.search(
+            q=query.q,
+            ecosystem=query.ecosystem.value if query.ecosystem else None,
+            after=after,
+            limit=limit + 1,
+        )
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor("packages", rows[-1].organization_count, rows[-1].id)
+        return Page(items=[package_read(p) for p in rows], next_cursor=next_cursor)
+
+    async def export_search(self, query: PackageSearchQuery) -> AsyncIterator[PackageRead]:
+        return await export_pages(self.search, query, self._settings.csv_max_rows)
+
+    async def users_json(self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery) -> bytes:
+        """One page of users as JSON, from Valkey when a current answer is there."""
+        limit = page_limit(self._settings, query.limit)
+        scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
+        generation = await self._cache.generation(scope)
+        key = None
+        if generation is not None:
+            key = UsageCache.key("users", scope, generation, cache_params(query, limit))
+            cached = await self._cache.get(key)
+            if cached is not None:
+                return cached
+        body = (await self.users(ecosystem, name, query)).model_dump_json().encode()
+        if key is not None:
+            await self._cache.set(key, body, self._settings.cache_ttl_package_users)
+        return body
+
+    async def users(
+        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int | None = None
+    ) -> Page[PackageUserRead]:
+        limit = limit or page_limit(self._settings, query.limit)
+        package = await self._require(ecosystem, name)
+        column, key_type = _SORT_KEYS[query.sort]
+        after = decode_cursor(query.cursor, query.sort, key_type) if query.cursor else None
+        f = dependent_filter(query)
+        if query.is_default:
+            rows = await self._usage.list_users_rollup(
+                package.id,
+                owner_type=query.owner_type,
+                sort=query.sort,
+                after=after,
+                limit=limit + 1,
+            )
+            if query.owner_type is None:
+                total = package.organization_count
+            else:
+                total = await self._usage.count_users_rollup(package.id, query.owner_type)
+        else:
+            rows, total = await self._usage.list_users_filtered(
+                package.id, f, sort=query.sort, after=after, limit=limit + 1
+            )
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(query.sort, getattr(last, column), last.organization_id)
+        samples = await self._samples(package.id, rows, f)
+        items = [
+            PackageUserRead(
+                login=row.login,
+                name=row.name,
+                owner_type=row.owner_type,
+                github_url=row.github_url,
+                website_url=row.website_url,
+                repository_count=row.repository_count,
+                total_stars=row.total_stars,
+                languages=list(row.languages),
+                latest_push=row.latest_push,
+                kinds=kinds_from_mask(row.kinds),
+                sample_repositories=samples.get(row.organization_id, []),
+            )
+            for row in rows
+        ]
+        return Page(items=items, next_cursor=next_cursor, total=total)
+
+    async def export_users(
+        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery
+    ) -> AsyncIterator[PackageUserRead]:
+        async def fetch(current: PackageUsersQuery, limit: int) -> Page[PackageUserRead]:
+            return await self.users(ecosystem, name, current, limit)
+
+        return await export_pages(fetch, query, self._settings.csv_max_rows)
+
+    async def _samples(
+        self, package_id: uuid.UUID, rows: list[AnyRow], f: DependentFilter
+    ) -> dict[uuid.UUID, list[SampleRepository]]:
+        samples: dict[uuid.UUID, list[SampleRepository]] = {}
+        found = await self._usage.list_samples(package_id, [r.organization_id for r in rows], f)
+        for sample in found:
+            samples.setdefault(sample.owner_id, []).append(
+                SampleRepository(
+                    full_name=sample.full_name, stars=sample.stars, github_url=sample.github_url
+                )
+            )
+        return samples
+
+    async def user_repositories_json(
+        self, ecosystem: Ecosystem, name: str, login: str, query: UserRepositoriesQuery
+    ) -> bytes:
+        limit = page_limit(self._settings, query.limit)
+        scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
+        generation = await self._cache.generation(scope)
+        key = None
+        if generation is not None:
+            params = {**cache_params(query, limit), "login": login.lower()}
+            key = UsageCache.key("user-repositories", scope, generation, params)
+            cached = await self._cache.get(key)
+            if cached is not None:
+                return cached
+        page = await self.user_repositories(ecosystem, name, login, query)
+        body = page.model_dump_json().encode()
+        if key is not None:
+            await self._cache.set(key, body, self._settings.cache_ttl_package_users)
+        return body
+
+    async def user_repositories(
+        self,
+        ecosystem: Ecosystem,
+        name: str,
+        login: str,
+        query: UserRepositoriesQuery,
+        limit: int | None = None,
+    ) -> Page[UserRepositoryRead]:
+        """The organization's repositories that use the package under the filters, most
+        starred first, each with the manifests that declare it."""
+        limit = limit or page_limit(self._settings, query.limit)
+        package = await self._require(ecosystem, name)
+        organization = await self._organizations.get_by_login(login)
+        if organization is None:
+            raise OrganizationNotFound(f"no organization {login[:100]!r}")
+        after = decode_cursor(query.cursor, "stars", "int") if query.cursor else None
+        f = dependent_filter(query)
+        rows = await self._usage.list_user_repositories(
+            package.id, organization.id, f, after=after, limit=limit + 1
+        )
+        total = await self._usage.count_user_repositories(package.id, organization.id, f)
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor("stars", rows[-1].stars, rows[-1].repository_id)
+        declarations: dict[uuid.UUID, list[Declaration]] = {}
+        for d in await self._usage.list_declarations(package.id, [r.repository_id for r in rows]):
+            declarations.setdefault(d.repository_id, []).append(
+                Declaration(
+                    manifest_path=d.manifest_path,
+                    requirement=d.requirement,
+                    version=d.version,
+                    kind=d.dependency_type,
+                )
+            )
+        items = [
+            UserRepositoryRead(
+                full_name=row.full_name,
+                github_url=row.github_url,
+                description=row.description,
+                stars=row.stars,
+                primary_language=row.primary_language,
+                is_fork=row.is_fork,
+                is_archived=row.is_archived,
+                pushed_at=row.pushed_at,
+                declarations=declarations.get(row.repository_id, []),
+            )
+            for row in rows
+        ]
+        return Page(items=items, next_cursor=next_cursor, total=total)
+
+    async def export_user_repositories(
+        self, ecosystem: Ecosystem, name: str, login: str, query: UserRepositoriesQuery
+    ) -> AsyncIterator[UserRepositoryRead]:
+        async def fetch(current: UserRepositoriesQuery, limit: int) -> Page[UserRepositoryRead]:
+            return await self.user_repositories(ecosystem, name, login, current, limit)
+
+        return await export_pages(fetch, query, self._settings.csv_max_rows)

@@ -1,0 +1,77 @@
+"""Keeps the read side in step with the source tables; ingestion calls it after its writes."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.repositories.organization import OrganizationRepository
+from app.repositories.package import PackageRepository
+from app.repositories.package_usage import PackageUsageRepository
+from app.repositories.stats import StatsRepository
+from app.services.usage_cache import UsageCache, organization_scope, package_scope
+
+
+@dataclass
+class Refreshed:
+    """Cache scopes whose answers changed; pass to `UsageService.bump` after the commit."""
+
+    scopes: set[str] = field(default_factory=set)
+
+
+class UsageService:
+    def __init__(self, session: AsyncSession) -> None:
+        self._usage = PackageUsageRepository(session)
+        self._packages = PackageRepository(session)
+        self._organizations = OrganizationRepository(session)
+        self._stats = StatsRepository(session)
+
+    async def refresh_packages(self, package_ids: Sequence[uuid.UUID]) -> Refreshed:
+        """Rebuild the dependents, rollup and counts of whole packages. Idempotent; runs in the
+        caller's transaction. Organization pages catch up within their TTL."""
+        ids = sorted(set(package_ids))
+        if not ids:
+            return Refreshed()
+        await self._usage.rebuild_dependents(package_ids=ids)
+        await self._usage.rebuild_usage(package_ids=ids)
+        await self._usage.update_package_counts(ids)
+        packages = await self._packages.list_by_ids(ids)
+        return Refreshed({package_scope(p.ecosystem, p.name) for p in packages})
+
+    async def refresh_repositories(self, repository_ids: Sequence[uuid.UUID]) -> Refreshed:
+        """Bring the read side up to date after the given repositories, their dependencies or
+        their owners changed (or were deleted): only the (package, organization) pairs they
+        touch, before and after, are recomputed. Idempotent; runs in the caller's transaction."""
+        ids = sorted(set(repository_ids))
+        if not ids:
+            return Refreshed()
+        before = await self._usage.list_dependent_pairs(ids)
+        await self._usage.rebuild_dependents(repository_ids=ids)
+        pairs = sorted(set(before) | set(await self._usage.list_dependent_pairs(ids)))
+        if not pairs:
+            return Refreshed()
+        await self._usage.rebuild_usage(pairs=pairs)
+        package_ids = sorted({pair[0] for pair in pairs})
+        await self._usage.update_package_counts(package_ids)
+        packages = await self._packages.list_by_ids(package_ids)
+        organizations = await self._organizations.list_by_ids(sorted({p[1] for p in pairs}))
+        return Refreshed(
+            {package_scope(p.ecosystem, p.name) for p in packages}
+            | {organization_scope(o.login) for o in organizations}
+        )
+
+    async def rebuild_all(self) -> None:
+        """Recompute every derived table from scratch (after a bulk load)."""
+        await self._usage.rebuild_dependents()
+        await self._usage.rebuild_usage()
+        await self._usage.update_package_counts()
+        await self._stats.rebuild_ecosystem_stats()
+
+    async def refresh_stats(self) -> None:
+        await self._stats.rebuild_ecosystem_stats()
+
+    @staticmethod
+    async def bump(cache: UsageCache, refreshed: Refreshed) -> None:
+        """Invalidate cached answers of what changed; call after the commit."""
+        await cache.bump(refreshed.scopes)

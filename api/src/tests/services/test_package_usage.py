@@ -1,0 +1,104 @@
+"""UsageService keeps the read side equal to a rebuild from the source tables."""
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
+from app.services.package_usage import UsageService
+from tests.api.v1.dataset import Dataset, load_dataset
+
+
+async def _snapshot(session: AsyncSession) -> tuple[list[Any], list[Any], list[Any]]:
+    dependents = (
+        await session.execute(
+            select(PackageDependent).order_by(*PackageDependent.__table__.primary_key)
+        )
+    ).scalars()
+    usage = (
+        await session.execute(select(PackageUsage).order_by(*PackageUsage.__table__.primary_key))
+    ).scalars()
+    counts = await session.execute(
+        select(Package.name, Package.organization_count, Package.repository_count).order_by(
+            Package.ecosystem, Package.name
+        )
+    )
+    return (
+        [(d.package_id, d.repository_id, d.stars, d.kinds, d.is_fork) for d in dependents],
+        [
+            (
+                u.package_id,
+                u.organization_id,
+                u.repository_count,
+                u.total_stars,
+                u.languages,
+                u.kinds,
+            )
+            for u in usage
+        ],
+        [tuple(row) for row in counts],
+    )
+
+
+async def test_refreshing_changed_repositories_matches_a_full_rebuild(
+    session: AsyncSession,
+) -> None:
+    data: Dataset = await load_dataset(session)
+    web, site = data.repositories["acme/web"], data.repositories["beta/site"]
+    # A repository moves to another owner, one loses a declaration, one gains stars.
+    await session.execute(
+        update(Repository)
+        .where(Repository.id == site.id)
+        .values(organization_id=data.organizations["carol"].id, stars=7)
+    )
+    await session.execute(
+        delete(Dependency).where(
+            Dependency.repository_id == web.id, Dependency.manifest_path == "dev/requirements.txt"
+        )
+    )
+    service = UsageService(session)
+
+    refreshed = await service.refresh_repositories([web.id, site.id])
+    incremental = await _snapshot(session)
+    await service.rebuild_all()
+    rebuilt = await _snapshot(session)
+
+    assert incremental == rebuilt
+    assert {"package:pypi:django", "organization:beta", "organization:carol"} <= refreshed.scopes
+
+
+async def test_deleted_repository_leaves_no_usage_behind(session: AsyncSession) -> None:
+    data = await load_dataset(session)
+    tools = data.repositories["acme/tools"]
+    await session.execute(delete(Repository).where(Repository.id == tools.id))
+
+    await UsageService(session).refresh_repositories([tools.id])
+
+    gin = data.packages[("go", "github.com/gin-gonic/gin")]
+    await session.refresh(gin)
+    assert gin.organization_count == 0
+    assert gin.repository_count == 0
+    remaining = await session.execute(
+        select(PackageDependent).where(PackageDependent.repository_id == tools.id)
+    )
+    assert remaining.first() is None
+
+
+async def test_refreshing_a_package_follows_an_owner_type_change(session: AsyncSession) -> None:
+    data = await load_dataset(session)
+    django = data.packages[("pypi", "django")]
+    await session.execute(
+        update(Organization).where(Organization.login == "acme").values(owner_type="user")
+    )
+
+    refreshed = await UsageService(session).refresh_packages([django.id])
+
+    owner_types = await session.execute(
+        select(PackageUsage.owner_type).where(
+            PackageUsage.package_id == django.id,
+            PackageUsage.organization_id == data.organizations["acme"].id,
+        )
+    )
+    assert owner_types.scalar_one() == "user"
+    assert refreshed.scopes == {"package:pypi:django"}
