@@ -8,14 +8,29 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import health
 from app.api.errors import install_error_handlers
-from app.core.cache import create_cache
+from app.api.middleware import SecurityMiddleware
+from app.api.v1 import api_router
+from app.core.cache import create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.core.rate_limit import RateLimiter
+from app.core.security import resolve_api_key_secret
+from app.services.api_key import KeyUsage
 from app.services.health import service_version
 
 log = get_logger(__name__)
+
+# Browsers show scripts only the response headers CORS exposes.
+RATE_LIMIT_HEADERS = [
+    "RateLimit",
+    "RateLimit-Policy",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+]
 
 
 @asynccontextmanager
@@ -26,10 +41,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.cache = cache
+    valkey_url = resolve_valkey_url(settings)
+    app.state.rate_limiter = RateLimiter(
+        valkey_url,
+        socket_timeout=settings.valkey_socket_timeout,
+        max_connections=settings.valkey_max_connections,
+    )
+    app.state.key_usage = KeyUsage(
+        cache if valkey_url is not None else None, settings.api_key_last_used_interval
+    )
+    app.state.api_key_secret = resolve_api_key_secret(settings)
     log.info("app.started", environment=settings.environment)
     try:
         yield
     finally:
+        await app.state.rate_limiter.aclose()
         await cache.aclose()
         await engine.dispose()
         log.info("app.stopped")
@@ -54,8 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=not wildcard,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["*"],
-            expose_headers=[REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
         )
+    app.add_middleware(
+        SecurityMiddleware,
+        max_body_bytes=settings.request_body_max_bytes,
+        https_only=settings.https_only,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(api_router)
     return app

@@ -44,7 +44,13 @@ def problem(
 async def _wump_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, WumpError)
     return problem(
-        request, error.status, error.code, error.detail, title=error.title, **error.extra
+        request,
+        error.status,
+        error.code,
+        error.detail,
+        title=error.title,
+        headers=error.headers,
+        **error.extra,
     )
 
 

@@ -1,11 +1,12 @@
 """Settings read from the environment and `api/.env`, validated once at start."""
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -59,6 +60,19 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     health_check_timeout: float = Field(default=5.0, gt=0, le=60)
     wump_data_dir: Path = Field(default_factory=default_data_dir)
+
+    api_key_secret: SecretStr | None = Field(default=None, validate_default=True)
+    api_key_last_used_interval: int = Field(default=300, ge=1, le=86_400)
+    anonymous_access: bool = True
+    rate_limit_anonymous: int = Field(default=30, ge=1)
+    rate_limit_free: int = Field(default=60, ge=1)
+    rate_limit_pro: int = Field(default=600, ge=1)
+    rate_limit_enterprise: int = Field(default=6000, ge=1)
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
+    https_only: bool = False
+    request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
@@ -116,6 +130,28 @@ class Settings(BaseSettings):
     def _no_wildcard_with_others(cls, value: list[str]) -> list[str]:
         if "*" in value and len(value) > 1:
             raise ValueError("'*' cannot be combined with explicit origins")
+        return value
+
+    @field_validator("api_key_secret", "trusted_proxies", mode="before")
+    @classmethod
+    def _security_inputs(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        if info.field_name == "trusted_proxies":
+            return [cidr.strip() for cidr in value.split(",") if cidr.strip()]
+        return value.strip() or None
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _secret_outside_development(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        # Development and test generate one in the data dir; elsewhere a lost or per-replica
+        # secret would silently invalidate every key, so it must be given.
+        if value is None and info.data.get("environment") in ("staging", "production"):
+            raise ValueError("required when ENVIRONMENT is staging or production")
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
         return value
 
     @property

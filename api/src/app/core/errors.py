@@ -1,6 +1,8 @@
 """The error hierarchy every layer raises; the API renders it as RFC 9457 problem details."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 
@@ -10,6 +12,8 @@ class WumpError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "Internal Server Error"
+    # HTTP fields the problem answer carries, such as WWW-Authenticate.
+    headers: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)

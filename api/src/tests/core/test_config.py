@@ -59,7 +59,9 @@ def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_production_logs_json_by_default() -> None:
-    assert Settings(environment="production").effective_log_format == "json"
+    settings = Settings(environment="production", api_key_secret="s" * 32)
+
+    assert settings.effective_log_format == "json"
 
 
 @pytest.mark.parametrize(

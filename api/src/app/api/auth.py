@@ -1,0 +1,129 @@
+"""Who is calling, may they, and how often: the dependencies every /api/v1 route runs."""
+
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.params import Depends as DependsParam
+
+from app.api.deps import SessionDep, SettingsDep
+from app.core.rate_limit import RateLimiter, RateLimitPolicy
+from app.core.security import (
+    SCOPES,
+    AuthenticationRequired,
+    MissingScope,
+    RateLimitExceeded,
+)
+from app.services.api_key import ApiKeyService, Caller, KeyUsage
+
+API_KEY_HEADER = "x-api-key"
+RATE_LIMIT_STATE = "rate_limit"
+
+
+def get_api_key_service(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> ApiKeyService:
+    state = request.app.state
+    usage: KeyUsage = state.key_usage
+    secret: bytes = state.api_key_secret
+    return ApiKeyService(session, secret, settings, usage)
+
+
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
+
+
+def presented_key(request: Request) -> str | None:
+    """The key from X-API-Key, else from `Authorization: Bearer`; "" for unusable credentials."""
+    key = request.headers.get(API_KEY_HEADER)
+    if key is not None:
+        return key.strip()
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    # Any other scheme is a failed attempt to authenticate, not an anonymous call.
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[IPv4Network | IPv6Network]
+) -> str:
+    """The peer, or the X-Forwarded-For hop left of the trusted proxies when the peer is one."""
+    if peer is None:
+        return "unknown"
+    if not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",")]
+    # From the nearest hop outwards each trusted proxy vouches for the address before it; the
+    # first untrusted one is the client, and anything further left may be forged.
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop if _parse(hop) is not None else peer
+    return hops[0] if _parse(hops[0]) is not None else peer
+
+
+def _parse(address: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(address)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
+    parsed = _parse(address)
+    return parsed is not None and any(parsed in network for network in trusted)
+
+
+async def authorize(request: Request, service: ApiKeyServiceDep, settings: SettingsDep) -> Caller:
+    """Authenticate (or admit anonymously), then count the request against the caller's limit."""
+    key = presented_key(request)
+    if key is not None:
+        caller = await service.authenticate(key)
+        identity = f"key:{caller.key_id}"
+    elif settings.anonymous_access:
+        caller = service.anonymous()
+        peer = request.client.host if request.client else None
+        forwarded = request.headers.get("x-forwarded-for")
+        identity = f"ip:{client_address(peer, forwarded, settings.trusted_proxies)}"
+    else:
+        raise AuthenticationRequired("This API needs a key: send it as X-API-Key.")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    result = await limiter.hit(RateLimitPolicy(caller.tier, caller.rate_limit), identity)
+    # The security middleware turns this into headers on whatever answer the request gets.
+    setattr(request.state, RATE_LIMIT_STATE, result)
+    if not result.allowed:
+        raise RateLimitExceeded(
+            f"More than {caller.rate_limit} requests in {result.policy.window} s; "
+            f"retry in {result.reset_after} s."
+        )
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(authorize)]
+
+
+def require_scope(scope: str) -> DependsParam:
+    """A dependency for `dependencies=[...]`: 403 when the caller's key lacks `scope`.
+
+    Anonymous callers hold only `read` (when ANONYMOUS_ACCESS allows them); for anything else
+    they get 401, since a key would help.
+    """
+
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; expected one of {SCOPES}")
+
+    async def check_scope(caller: CurrentCaller) -> None:
+        if scope in caller.scopes:
+            return
+        if caller.is_anonymous:
+            raise AuthenticationRequired(f"This endpoint needs a key with the {scope!r} scope.")
+        raise MissingScope(f"This key lacks the {scope!r} scope.", required_scope=scope)
+
+    dependency: DependsParam = Depends(check_scope)
+    return dependency
+
+
+RequireRead = require_scope("read")
+RequireIngest = require_scope("ingest")
+RequireAdmin = require_scope("admin")
