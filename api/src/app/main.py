@@ -17,7 +17,7 @@ from app.core.logging import configure_logging, get_logger
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.core.rate_limit import RateLimiter
 from app.core.security import resolve_api_key_secret
-from app.services.api_key import KeyUsage
+from app.services.api_key import KeyCache
 from app.services.health import service_version
 
 log = get_logger(__name__)
@@ -47,7 +47,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         socket_timeout=settings.valkey_socket_timeout,
         max_connections=settings.valkey_max_connections,
     )
-    app.state.key_usage = KeyUsage(
+    # Without a real Valkey no other process could clear a revoked key's cached lookup.
+    app.state.key_cache = KeyCache(
         cache if valkey_url is not None else None, settings.api_key_last_used_interval
     )
     app.state.api_key_secret = resolve_api_key_secret(settings)

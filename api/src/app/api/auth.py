@@ -15,19 +15,19 @@ from app.core.security import (
     MissingScope,
     RateLimitExceeded,
 )
-from app.services.api_key import ApiKeyService, Caller, KeyUsage
+from app.services.api_key import ApiKeyService, Caller, KeyCache
 
 API_KEY_HEADER = "x-api-key"
 RATE_LIMIT_STATE = "rate_limit"
 
 
-def get_api_key_service(
+async def get_api_key_service(
     request: Request, session: SessionDep, settings: SettingsDep
 ) -> ApiKeyService:
     state = request.app.state
-    usage: KeyUsage = state.key_usage
+    key_cache: KeyCache = state.key_cache
     secret: bytes = state.api_key_secret
-    return ApiKeyService(session, secret, settings, usage)
+    return ApiKeyService(session, secret, settings, key_cache)
 
 
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]

@@ -15,12 +15,13 @@ from sqlalchemy.exc import DBAPIError
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.root import cli
+from app.core.cache import create_cache, resolve_valkey_url
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory, resolve_database_url, unit_of_work
 from app.core.logging import configure_logging
 from app.core.security import ApiKeyNotFound, resolve_api_key_secret
 from app.schemas.api_key import ApiKeyCreate, ApiKeyRead
-from app.services.api_key import ApiKeyService, KeyUsage
+from app.services.api_key import ApiKeyService, KeyCache
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 cli.add_typer(keys, name="keys")
@@ -40,13 +41,17 @@ def parse_duration(text: str) -> timedelta:
 
 async def _with_service(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
     engine = create_engine(settings)
+    # The servers' Valkey, so a revocation also clears the key's cached lookup there.
+    cache = create_cache(settings) if resolve_valkey_url(settings) is not None else None
     session_scope = asynccontextmanager(unit_of_work)
     try:
         async with session_scope(create_session_factory(engine)) as session:
-            usage = KeyUsage(None, settings.api_key_last_used_interval)
-            service = ApiKeyService(session, resolve_api_key_secret(settings), settings, usage)
+            key_cache = KeyCache(cache, settings.api_key_last_used_interval)
+            service = ApiKeyService(session, resolve_api_key_secret(settings), settings, key_cache)
             return await action(service)
     finally:
+        if cache is not None:
+            await cache.aclose()
         await engine.dispose()
 
 

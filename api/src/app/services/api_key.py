@@ -1,5 +1,7 @@
 """API keys: issue, list and revoke them, and turn a presented key into a Caller."""
 
+import contextlib
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -62,20 +64,101 @@ class Caller:
         )
 
 
-class KeyUsage:
-    """Decides when a key's last_used_at is due: once per interval per key across replicas.
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What authentication needs of a stored, unrevoked key."""
 
-    This process remembers when it last asked, so most requests cost nothing; the asking is a
-    Valkey SET NX EX, so only one replica writes per interval. Without Valkey each process
-    writes at most once per interval.
+    id: uuid.UUID
+    key_prefix: str
+    name: str
+    tier: str
+    scopes: tuple[str, ...]
+    rate_limit: int | None
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "KeyRecord":
+        return cls(
+            key.id,
+            key.key_prefix,
+            key.name,
+            key.tier,
+            tuple(key.scopes),
+            key.rate_limit,
+            key.expires_at,
+        )
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "id": str(self.id),
+                "key_prefix": self.key_prefix,
+                "name": self.name,
+                "tier": self.tier,
+                "scopes": list(self.scopes),
+                "rate_limit": self.rate_limit,
+                "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            }
+        )
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> "KeyRecord":
+        data = json.loads(raw)
+        expires_at = data["expires_at"]
+        return cls(
+            uuid.UUID(data["id"]),
+            data["key_prefix"],
+            data["name"],
+            data["tier"],
+            tuple(data["scopes"]),
+            data["rate_limit"],
+            datetime.fromisoformat(expires_at) if expires_at else None,
+        )
+
+
+class KeyCache:
+    """API key state kept in Valkey: lookups cached under the key's HMAC, and last-use stamps.
+
+    A cached lookup spares each request a database round trip; revoking a key deletes its entry,
+    so every replica refuses it at once, and entries expire after RECORD_TTL seconds anyway.
+    `last_used_at` is due once per interval per key: this process remembers when it last asked,
+    and the asking is a SET NX EX, so one replica writes per interval. Without Valkey, lookups
+    go to the database and each process writes last use at most once per interval.
     """
 
-    def __init__(self, cache: Redis | None, interval: int) -> None:
+    RECORD_TTL = 60
+
+    def __init__(self, cache: Redis | None, last_used_interval: int) -> None:
         self._cache = cache
-        self._interval = interval
+        self._interval = last_used_interval
         self._next_check: dict[uuid.UUID, float] = {}
 
-    async def due(self, key_id: uuid.UUID) -> bool:
+    async def get(self, key_hash: str) -> KeyRecord | None:
+        if self._cache is None:
+            return None
+        try:
+            raw = await self._cache.get(f"wump:api_key:{key_hash}")
+        except (RedisError, OSError):
+            return None
+        return KeyRecord.loads(raw) if raw is not None else None
+
+    async def put(self, key_hash: str, record: KeyRecord) -> None:
+        if self._cache is None:
+            return
+        with contextlib.suppress(RedisError, OSError):
+            await self._cache.set(f"wump:api_key:{key_hash}", record.dumps(), ex=self.RECORD_TTL)
+
+    async def forget(self, key_hash: str) -> bool:
+        """Drop a cached lookup; False when Valkey could not be told."""
+        if self._cache is None:
+            return True
+        try:
+            await self._cache.delete(f"wump:api_key:{key_hash}")
+        except (RedisError, OSError):
+            return False
+        return True
+
+    async def last_used_due(self, key_id: uuid.UUID) -> bool:
         now = time.monotonic()
         if self._next_check.get(key_id, 0.0) > now:
             return False
@@ -93,12 +176,12 @@ class KeyUsage:
 
 class ApiKeyService:
     def __init__(
-        self, session: AsyncSession, secret: bytes, settings: Settings, usage: KeyUsage
+        self, session: AsyncSession, secret: bytes, settings: Settings, cache: KeyCache
     ) -> None:
         self._keys = ApiKeyRepository(session)
         self._secret = secret
         self._settings = settings
-        self._usage = usage
+        self._cache = cache
 
     def tier_limit(self, tier: str) -> int:
         limits = {
@@ -126,21 +209,26 @@ class ApiKeyService:
         """
         if not is_well_formed(presented):
             raise InvalidApiKey
-        key = await self._keys.get_by_hash(hash_api_key(presented, self._secret))
+        key_hash = hash_api_key(presented, self._secret)
+        record = await self._cache.get(key_hash)
+        if record is None:
+            key = await self._keys.get_by_hash(key_hash)
+            if key is None or key.revoked_at is not None:
+                raise InvalidApiKey
+            record = KeyRecord.of(key)
+            await self._cache.put(key_hash, record)
         now = utcnow()
-        if key is None or key.revoked_at is not None:
+        if record.expires_at is not None and record.expires_at <= now:
             raise InvalidApiKey
-        if key.expires_at is not None and key.expires_at <= now:
-            raise InvalidApiKey
-        if await self._usage.due(key.id):
-            await self._keys.touch_last_used(key.id, now)
+        if await self._cache.last_used_due(record.id):
+            await self._keys.touch_last_used(record.id, now)
         return Caller(
-            key_id=key.id,
-            key_prefix=key.key_prefix,
-            name=key.name,
-            tier=key.tier,
-            scopes=frozenset(key.scopes),
-            rate_limit=key.rate_limit or self.tier_limit(key.tier),
+            key_id=record.id,
+            key_prefix=record.key_prefix,
+            name=record.name,
+            tier=record.tier,
+            scopes=frozenset(record.scopes),
+            rate_limit=record.rate_limit or self.tier_limit(record.tier),
         )
 
     async def create(self, request: ApiKeyCreate, *, created_by: str | None) -> ApiKeyCreated:
@@ -175,9 +263,19 @@ class ApiKeyService:
         return [ApiKeyRead.model_validate(key) for key in keys]
 
     async def revoke(self, key_id: uuid.UUID) -> ApiKeyRead:
-        """Revoke a key (idempotent); ApiKeyNotFound when there is no such key."""
+        """Revoke a key (idempotent) and drop its cached lookup; ApiKeyNotFound if unknown.
+
+        If Valkey cannot be told, replicas may accept the key until the cached lookup expires
+        (KeyCache.RECORD_TTL seconds); that is logged as a warning.
+        """
         key = await self._keys.revoke(key_id, utcnow())
         if key is None:
             raise ApiKeyNotFound(f"No API key has id {key_id}.")
         log.info("api_key.revoked", key_id=str(key.id), key_prefix=key.key_prefix)
+        if not await self._cache.forget(key.key_hash):
+            log.warning(
+                "api_key.revoked.cache_not_cleared",
+                key_prefix=key.key_prefix,
+                accepted_for_at_most_s=KeyCache.RECORD_TTL,
+            )
         return ApiKeyRead.model_validate(key)

@@ -34,7 +34,7 @@ async def client_for(
 
 def key_service(app: FastAPI, session: AsyncSession) -> ApiKeyService:
     state = app.state
-    return ApiKeyService(session, state.api_key_secret, state.settings, state.key_usage)
+    return ApiKeyService(session, state.api_key_secret, state.settings, state.key_cache)
 
 
 async def issue_key(app: FastAPI, session: AsyncSession, **fields: Any) -> ApiKeyCreated:

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.config import Settings
 from app.core.security import ApiKeyNotFound, InvalidApiKey, generate_api_key
 from app.schemas.api_key import ApiKeyCreate
-from app.services.api_key import ApiKeyService, KeyUsage
+from app.services.api_key import ApiKeyService, KeyCache
 
 SECRET = b"k" * 32
 
 
 @pytest.fixture
 def service(session: AsyncSession, settings: Settings, cache: Redis) -> ApiKeyService:
-    return ApiKeyService(session, SECRET, settings, KeyUsage(cache, interval=300))
+    return ApiKeyService(session, SECRET, settings, KeyCache(cache, 300))
 
 
 @pytest.fixture
@@ -157,8 +157,8 @@ async def test_last_used_is_written_once_per_interval(
 async def test_another_replica_does_not_write_last_used_again(
     session: AsyncSession, settings: Settings, cache: Redis, statements: list[str]
 ) -> None:
-    replica_a = ApiKeyService(session, SECRET, settings, KeyUsage(cache, interval=300))
-    replica_b = ApiKeyService(session, SECRET, settings, KeyUsage(cache, interval=300))
+    replica_a = ApiKeyService(session, SECRET, settings, KeyCache(cache, 300))
+    replica_b = ApiKeyService(session, SECRET, settings, KeyCache(cache, 300))
     created = await replica_a.create(_request(), created_by=None)
 
     statements.clear()
@@ -172,7 +172,7 @@ async def test_key_under_another_secret_is_refused(
     service: ApiKeyService, session: AsyncSession, settings: Settings, cache: Redis
 ) -> None:
     created = await service.create(_request(), created_by=None)
-    rotated = ApiKeyService(session, b"r" * 32, settings, KeyUsage(cache, interval=300))
+    rotated = ApiKeyService(session, b"r" * 32, settings, KeyCache(cache, 300))
 
     with pytest.raises(InvalidApiKey):
         await rotated.authenticate(created.key)
@@ -189,3 +189,36 @@ async def test_list_hides_revoked_keys_unless_asked(service: ApiKeyService) -> N
     assert kept.id in active
     assert gone.id not in active
     assert {kept.id, gone.id} <= everything
+
+
+async def test_lookups_are_cached_and_revocation_clears_the_cache(
+    service: ApiKeyService, statements: list[str]
+) -> None:
+    created = await service.create(_request(), created_by=None)
+
+    statements.clear()
+    for _ in range(3):
+        await service.authenticate(created.key)
+    selects = [s for s in statements if "FROM api_keys" in s]
+    await service.revoke(created.id)
+
+    assert len(selects) == 1
+    with pytest.raises(InvalidApiKey):
+        await service.authenticate(created.key)
+
+
+async def test_keys_work_from_the_database_when_valkey_is_down(
+    session: AsyncSession, settings: Settings, closed_port: int
+) -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{closed_port}", socket_connect_timeout=1)
+    service = ApiKeyService(session, SECRET, settings, KeyCache(unreachable, 300))
+    try:
+        created = await service.create(_request(), created_by=None)
+        caller = await service.authenticate(created.key)
+        await service.revoke(created.id)
+        with pytest.raises(InvalidApiKey):
+            await service.authenticate(created.key)
+    finally:
+        await unreachable.aclose()
+
+    assert caller.key_id == created.id
