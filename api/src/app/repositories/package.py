@@ -14,8 +14,11 @@ class PackageRepository:
         self._session = session
 
     async def get_by_name(self, ecosystem: str, name: str) -> Package | None:
+        # populate_existing: the counts may have been refreshed by SQL in this same session.
         result = await self._session.execute(
-            select(Package).where(Package.ecosystem == ecosystem, Package.name == name)
+            select(Package)
+            .where(Package.ecosystem == ecosystem, Package.name == name)
+            .execution_options(populate_existing=True)
         )
         return result.scalar_one_or_none()
 

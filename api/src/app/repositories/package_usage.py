@@ -423,6 +423,9 @@ class PackageUsageRepository:
             {**params, "kinds": list(DEPENDENCY_TYPES), "non_usage": list(NON_USAGE_KINDS)},
         )
 
+    async def analyze_dependents(self) -> None:
+        await self._session.execute(text("ANALYZE package_dependents"))
+
     async def list_dependent_pairs(
         self, repository_ids: Sequence[uuid.UUID]
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:

@@ -64,6 +64,7 @@ class UsageService:
     async def rebuild_all(self) -> None:
         """Recompute every derived table from scratch (after a bulk load)."""
         await self._usage.rebuild_dependents()
+        await self._usage.analyze_dependents()
         await self._usage.rebuild_usage()
         await self._usage.update_package_counts()
         await self._stats.rebuild_ecosystem_stats()

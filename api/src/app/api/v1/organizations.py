@@ -1,0 +1,101 @@
+"""Organization routes: search, profile, the packages it uses and its repositories."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.api.auth import RequireRead
+from app.api.deps import OrganizationServiceDep
+from app.api.responses import (
+    csv_response,
+    item_responses,
+    json_response,
+    list_responses,
+    model_response,
+    wants_csv,
+)
+from app.schemas.organization import (
+    OrganizationPackageRead,
+    OrganizationPackagesQuery,
+    OrganizationRead,
+    OrganizationRepositoriesQuery,
+    OrganizationSearchQuery,
+    OrganizationSummary,
+)
+from app.schemas.pagination import Page
+from app.schemas.repository import RepositorySummary
+
+router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies=[RequireRead])
+
+Login = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$", examples=["acme"])
+]
+
+
+@router.get(
+    "",
+    response_model=Page[OrganizationSummary],
+    summary="Search organizations by login or name",
+    responses=list_responses(400, 422),
+)
+async def search_organizations(
+    request: Request,
+    service: OrganizationServiceDep,
+    query: Annotated[OrganizationSearchQuery, Query()],
+) -> Response:
+    """Substring of the login or display name, case-insensitive; most starred first."""
+    if wants_csv(request, query.format):
+        return csv_response(
+            await service.export_search(query), OrganizationSummary, "organizations"
+        )
+    return model_response(request, await service.search(query))
+
+
+@router.get(
+    "/{login}",
+    response_model=OrganizationRead,
+    summary="An organization's profile and totals",
+    responses=item_responses(404, 422),
+)
+async def get_organization(
+    request: Request, service: OrganizationServiceDep, login: Login
+) -> Response:
+    return json_response(request, await service.get_json(login))
+
+
+@router.get(
+    "/{login}/packages",
+    response_model=Page[OrganizationPackageRead],
+    summary="Packages an organization uses",
+    responses=list_responses(400, 404, 422),
+)
+async def list_organization_packages(
+    request: Request,
+    service: OrganizationServiceDep,
+    login: Login,
+    query: Annotated[OrganizationPackagesQuery, Query()],
+) -> Response:
+    """Ranked by how many of its repositories use each (forks and archived excluded)."""
+    if wants_csv(request, query.format):
+        items = await service.export_packages(login, query)
+        return csv_response(items, OrganizationPackageRead, f"{login}-packages")
+    return json_response(request, await service.packages_json(login, query))
+
+
+@router.get(
+    "/{login}/repositories",
+    response_model=Page[RepositorySummary],
+    summary="An organization's repositories",
+    responses=list_responses(400, 404, 422),
+)
+async def list_organization_repositories(
+    request: Request,
+    service: OrganizationServiceDep,
+    login: Login,
+    query: Annotated[OrganizationRepositoriesQuery, Query()],
+) -> Response:
+    """Most starred first; forks and archived repositories only when asked for."""
+    if wants_csv(request, query.format):
+        items = await service.export_repositories(login, query)
+        return csv_response(items, RepositorySummary, f"{login}-repositories")
+    return json_response(request, await service.repositories_json(login, query))

@@ -1,0 +1,182 @@
+"""Package routes: search, lookup (by name or purl) and the organizations that use a package.
+
+Names may hold slashes (npm scopes, Go module paths), so they are `path` parameters. The
+ecosystem segment only matches known ecosystems; a known ecosystem as the first segment always
+means the qualified form, so `/packages/npm/users` is the npm package named `users`.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.convertors import Convertor, register_url_convertor
+
+from app.api.auth import RequireRead
+from app.api.deps import PackageServiceDep
+from app.api.responses import (
+    csv_response,
+    item_responses,
+    json_response,
+    list_responses,
+    model_response,
+    wants_csv,
+)
+from app.core.ecosystems import Ecosystem
+from app.schemas.package import (
+    NAME_MAX_LENGTH,
+    PackageRead,
+    PackageSearchQuery,
+    PackageUserRead,
+    PackageUsersQuery,
+    UserRepositoriesQuery,
+    UserRepositoryRead,
+)
+from app.schemas.pagination import Page
+from app.services.errors import UnknownEcosystem
+
+
+class EcosystemConvertor(Convertor[str]):
+    regex = "|".join(e.value for e in Ecosystem)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("ecosystem", EcosystemConvertor())
+
+router = APIRouter(prefix="/packages", tags=["packages"], dependencies=[RequireRead])
+
+PackageName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        pattern=r"^[^\x00]+$",
+        description="Package name as the ecosystem writes it; slashes allowed "
+        "(`@types/node`, `org.slf4j:slf4j-api`, `github.com/gin-gonic/gin`).",
+        examples=["fastapi"],
+    ),
+]
+Login = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$", examples=["acme"])
+]
+
+
+@router.get(
+    "",
+    response_model=Page[PackageRead],
+    summary="Search packages by name",
+    responses=list_responses(400, 422),
+)
+async def search_packages(
+    request: Request, service: PackageServiceDep, query: Annotated[PackageSearchQuery, Query()]
+) -> Response:
+    """Prefix or substring of the name, case-insensitive; most used (by organizations) first."""
+    if wants_csv(request, query.format):
+        return csv_response(await service.export_search(query), PackageRead, "packages")
+    return model_response(request, await service.search(query))
+
+
+@router.get(
+    "/purl/{purl:path}",
+    response_model=PackageRead,
+    summary="Look a package up by package URL",
+    responses=item_responses(404, 422),
+)
+async def get_package_by_purl(
+    request: Request,
+    service: PackageServiceDep,
+    purl: Annotated[
+        str, Path(max_length=1000, pattern=r"^[^\x00]+$", examples=["pkg:npm/%40types/node"])
+    ],
+) -> Response:
+    """A purl such as `pkg:pypi/django` or `pkg:maven/org.slf4j/slf4j-api`; the version, if
+    any, is ignored."""
+    return model_response(request, await service.get_by_purl(purl))
+
+
+@router.get(
+    "/{ecosystem:ecosystem}/{name:path}/users/{login}/repositories",
+    response_model=Page[UserRepositoryRead],
+    summary="An organization's repositories that use the package",
+    responses=list_responses(400, 404, 422),
+)
+async def list_user_repositories(
+    request: Request,
+    service: PackageServiceDep,
+    ecosystem: Ecosystem,
+    name: PackageName,
+    login: Login,
+    query: Annotated[UserRepositoriesQuery, Query()],
+) -> Response:
+    """Under the same filters as the users list, most starred first, each with the manifests
+    that declare the package (requirement, kind and path)."""
+    if wants_csv(request, query.format):
+        items = await service.export_user_repositories(ecosystem, name, login, query)
+        return csv_response(items, UserRepositoryRead, f"{login}-repositories")
+    body = await service.user_repositories_json(ecosystem, name, login, query)
+    return json_response(request, body)
+
+
+@router.get(
+    "/{ecosystem:ecosystem}/{name:path}/users",
+    response_model=Page[PackageUserRead],
+    summary="Organizations that use the package",
+    responses=list_responses(400, 404, 422),
+)
+async def list_package_users(
+    request: Request,
+    service: PackageServiceDep,
+    ecosystem: Ecosystem,
+    name: PackageName,
+    query: Annotated[PackageUsersQuery, Query()],
+) -> Response:
+    """One item per organization: how many of its repositories use the package under the
+    filters, their stars, languages, latest push, dependency kinds and a few examples.
+    Forks and archived repositories are left out unless asked for. `total` is exact."""
+    if wants_csv(request, query.format):
+        items = await service.export_users(ecosystem, name, query)
+        return csv_response(items, PackageUserRead, "users")
+    return json_response(request, await service.users_json(ecosystem, name, query))
+
+
+@router.get(
+    "/{ecosystem:ecosystem}/{name:path}",
+    response_model=PackageRead,
+    summary="A package and how many organizations and repositories use it",
+    responses=item_responses(404, 422),
+)
+async def get_package(
+    request: Request, service: PackageServiceDep, ecosystem: Ecosystem, name: PackageName
+) -> Response:
+    return model_response(request, await service.get(ecosystem, name))
+
+
+@router.get(
+    "/{name}/users",
+    response_model=Page[PackageUserRead],
+    summary="Organizations that use a package, whatever its ecosystem",
+    responses={
+        307: {"description": "The name exists in one ecosystem: its canonical users URL"},
+        **item_responses(404, 409, 422),
+    },
+)
+async def find_package_users(
+    service: PackageServiceDep, request: Request, name: PackageName
+) -> Response:
+    """Redirects to `/packages/{ecosystem}/{name}/users` (query kept) when the name exists in
+    exactly one ecosystem; 409 with the candidates when it exists in several."""
+    package = await service.resolve(name)
+    url = request.url_for(
+        "list_package_users", ecosystem=package.ecosystem.value, name=package.name
+    )
+    target = url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(target, status_code=307)
+
+
+@router.get("/{ecosystem}/{name:path}", include_in_schema=False)
+async def unknown_ecosystem(ecosystem: str) -> None:
+    raise UnknownEcosystem(ecosystem)

@@ -1,0 +1,100 @@
+"""SQL of the synthetic dataset loader: COPY in, and the session settings a bulk load wants."""
+
+from collections.abc import AsyncIterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection, Constraint, Index, Table, UniqueConstraint, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.schema import AddConstraint, DropConstraint
+
+from app.models import Dependency, Organization, PackageDependent, PackageUsage
+
+# The source tables a seed fills, and the tables derived from them.
+SEEDED_TABLES = ("organizations", "repositories", "packages", "dependencies")
+DERIVED_TABLES = ("package_dependents", "package_usage", "ecosystem_stats")
+
+
+class SeedRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def has_data(self) -> bool:
+        result = await self._session.execute(select(Organization.id).limit(1))
+        return result.first() is not None
+
+    async def truncate(self) -> None:
+        tables = ", ".join((*SEEDED_TABLES, *DERIVED_TABLES))
+        await self._session.execute(text(f"TRUNCATE {tables}"))
+
+    async def tune_for_bulk_load(self) -> None:
+        # Transaction-local: large sorts and index builds in memory rather than on disk.
+        for statement in (
+            "SET LOCAL work_mem = '512MB'",
+            "SET LOCAL maintenance_work_mem = '1GB'",
+            "SET LOCAL synchronous_commit = off",
+        ):
+            await self._session.execute(text(statement))
+
+    async def copy(
+        self, table: str, columns: Sequence[str], records: AsyncIterable[tuple[Any, ...]]
+    ) -> None:
+        """COPY rows in through the session's own connection (binary protocol)."""
+        connection = await self._session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.copy_records_to_table(table, records=records, columns=list(columns))
+
+    async def drop_bulk_constraints(self) -> None:
+        """Drop what a bulk load would otherwise check or update row by row: the plain indexes,
+        the foreign keys and unique key of dependencies, the keys of the derived tables."""
+        connection = await self._session.connection()
+        for constraint in _bulk_constraints():
+            await connection.execute(DropConstraint(constraint))
+        for index in _secondary_indexes():
+            await connection.run_sync(_drop, index)
+
+    async def create_bulk_constraints(self) -> None:
+        """Put them back; each is built or validated in one pass over the loaded rows."""
+        connection = await self._session.connection()
+        for constraint in _bulk_constraints():
+            await connection.execute(AddConstraint(constraint))
+        for index in _secondary_indexes():
+            await connection.run_sync(_create, index)
+
+    async def analyze(self, tables: Sequence[str]) -> None:
+        """Statistics for freshly loaded tables, so the rebuild queries get sane plans."""
+        await self._session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def _bulk_constraints() -> list[Constraint]:
+    dependencies = cast(Table, Dependency.__table__)
+    derived = [cast(Table, model.__table__) for model in (PackageDependent, PackageUsage)]
+    return [
+        *dependencies.foreign_key_constraints,
+        *(c for c in dependencies.constraints if isinstance(c, UniqueConstraint)),
+        *(cast(Constraint, table.primary_key) for table in derived),
+    ]
+
+
+def _secondary_indexes() -> list[Index]:
+    tables = [
+        cast(Table, model.__table__) for model in (Dependency, PackageDependent, PackageUsage)
+    ]
+    return [index for table in tables for index in table.indexes if not index.unique]
+
+
+def _drop(connection: Connection, index: Index) -> None:
+    index.drop(connection, checkfirst=True)
+
+
+def _create(connection: Connection, index: Index) -> None:
+    index.create(connection, checkfirst=True)
+
+
+async def vacuum_analyze(engine: AsyncEngine, tables: Sequence[str]) -> None:
+    """VACUUM (ANALYZE) outside a transaction: fresh statistics and a visibility map, so the
+    covering indexes answer with index-only scans."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            await autocommit.execute(text(f"VACUUM (ANALYZE) {table}"))

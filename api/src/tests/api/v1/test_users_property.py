@@ -1,0 +1,190 @@
+"""Property: on random data, the users endpoint agrees with a direct SQL aggregate over the
+source tables (dependencies, repositories, organizations), for random filters and sorts."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from httpx import AsyncClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Dependency, Organization, Package, Repository
+from app.services.package_usage import UsageService
+
+LANGUAGES = ["Python", "Go", None]
+KINDS = ["runtime", "development", "optional", "peer", "excluded"]
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+repositories = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # owner
+        st.integers(0, 60),  # stars
+        st.sampled_from(LANGUAGES),
+        st.one_of(st.none(), st.integers(0, 300)),  # days after BASE
+        st.booleans(),  # fork
+        st.booleans(),  # archived
+        st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 1)), min_size=1, max_size=3),
+    ),
+    max_size=14,
+)
+queries = st.fixed_dictionaries(
+    {},
+    optional={
+        "min_stars": st.integers(0, 60),
+        "language": st.sampled_from(["python", "Go"]),
+        "pushed_after": st.dates(date(2026, 1, 1), date(2026, 11, 1)),
+        "kind": st.lists(st.sampled_from(KINDS[:4]), min_size=1, max_size=2),
+        "include_forks": st.booleans(),
+        "include_archived": st.booleans(),
+        "owner_type": st.sampled_from(["organization", "user"]),
+        "sort": st.sampled_from(["repositories", "stars", "recent", "name"]),
+    },
+)
+
+# The oracle: one plain aggregate over the source tables, written independently of the app.
+ORACLE = text(
+    """
+    WITH used AS (
+      SELECT r.id, r.organization_id, r.stars, r.pushed_at, array_agg(d.dependency_type) AS kinds
+      FROM dependencies d
+      JOIN repositories r ON r.id = d.repository_id
+      JOIN organizations o ON o.id = r.organization_id
+      WHERE d.package_id = :package_id
+        AND d.dependency_type NOT IN ('excluded', 'managed', 'suggested')
+        AND (:forks OR NOT r.is_fork) AND (:archived OR NOT r.is_archived)
+        AND (CAST(:min_stars AS int) IS NULL OR r.stars >= :min_stars)
+        AND (CAST(:language AS text) IS NULL OR lower(r.primary_language) = lower(:language))
+        AND (CAST(:pushed_after AS timestamptz) IS NULL OR r.pushed_at >= :pushed_after)
+        AND (CAST(:owner_type AS text) IS NULL OR o.owner_type = :owner_type)
+        AND (CAST(:kinds AS text[]) IS NULL OR d.dependency_type = ANY(CAST(:kinds AS text[])))
+      GROUP BY r.id
+    )
+    SELECT o.login, count(*) AS repository_count, sum(u.stars) AS total_stars,
+           max(u.pushed_at) AS latest_push
+    FROM used u JOIN organizations o ON o.id = u.organization_id
+    GROUP BY o.login
+    """
+)
+
+
+async def _load(session: AsyncSession, repos: list[Any]) -> Package:
+    package = Package(ecosystem="pypi", name=f"prop-{uuid.uuid4().hex[:8]}")
+    session.add(package)
+    owners = []
+    for n in range(4):
+        login = f"prop-{uuid.uuid4().hex[:6]}-{n}"
+        owner = Organization(login=login, owner_type="user" if n == 3 else "organization")
+        owners.append(owner)
+        session.add(owner)
+    await session.flush()
+    for owner, stars, language, days, fork, archived, declarations in repos:
+        full_name = f"{owners[owner].login}/r-{uuid.uuid4().hex[:8]}"
+        repository = Repository(
+            organization_id=owners[owner].id,
+            name=full_name.split("/")[1],
+            full_name=full_name,
+            github_url=f"https://github.com/{full_name}",
+            stars=stars,
+            primary_language=language,
+            pushed_at=None if days is None else BASE + timedelta(days=days),
+            is_fork=fork,
+            is_archived=archived,
+        )
+        session.add(repository)
+        await session.flush()
+        for index, (kind, _) in enumerate(declarations):
+            session.add(
+                Dependency(
+                    repository_id=repository.id,
+                    package_id=package.id,
+                    manifest_path=f"m{index}",
+                    dependency_type=kind,
+                )
+            )
+    await session.flush()
+    await UsageService(session).refresh_packages([package.id])
+    return package
+
+
+def _sort_key(sort: str, row: dict[str, Any]) -> Any:
+    never = datetime.min.replace(tzinfo=UTC)
+    return {
+        "repositories": -row["repository_count"],
+        "stars": -row["total_stars"],
+        "recent": -(row["latest_push"] or never).timestamp()
+        if row["latest_push"]
+        else float("inf"),
+        "name": row["login"].lower(),
+    }[sort]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(repos=repositories, query=queries, limit=st.integers(1, 4))
+async def test_users_endpoint_matches_a_direct_sql_aggregate(
+    api: AsyncClient, session: AsyncSession, repos: list[Any], query: dict[str, Any], limit: int
+) -> None:
+    savepoint = await session.begin_nested()
+    try:
+        package = await _load(session, repos)
+        items: list[dict[str, Any]] = []
+        cursor = None
+        total = None
+        for _ in range(20):
+            params = {**query, "limit": limit, **({"cursor": cursor} if cursor else {})}
+            response = await api.get(f"/api/v1/packages/pypi/{package.name}/users", params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            total = page["total"]
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        pushed_after = query.get("pushed_after")
+        oracle = await session.execute(
+            ORACLE,
+            {
+                "package_id": package.id,
+                "forks": query.get("include_forks", False),
+                "archived": query.get("include_archived", False),
+                "min_stars": query.get("min_stars"),
+                "language": query.get("language"),
+                "pushed_after": datetime.combine(pushed_after, datetime.min.time(), UTC)
+                if pushed_after
+                else None,
+                "owner_type": query.get("owner_type"),
+                "kinds": query.get("kind"),
+            },
+        )
+        expected = [dict(row._mapping) for row in oracle]
+    finally:
+        await savepoint.rollback()
+
+    got = {
+        item["login"]: (
+            item["repository_count"],
+            item["total_stars"],
+            item["latest_push"],
+        )
+        for item in items
+    }
+    assert len(items) == len(got) == total
+    assert got == {
+        row["login"]: (
+            row["repository_count"],
+            row["total_stars"],
+            row["latest_push"].isoformat().replace("+00:00", "Z") if row["latest_push"] else None,
+        )
+        for row in expected
+    }
+    sort = query.get("sort", "repositories")
+    keys = [_sort_key(sort, {**row, "login": row["login"]}) for row in expected]
+    by_login = dict(zip((row["login"] for row in expected), keys, strict=True))
+    ordered = [by_login[item["login"]] for item in items]
+    assert ordered == sorted(ordered)

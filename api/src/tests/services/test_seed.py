@@ -1,0 +1,63 @@
+"""The synthetic dataset: deterministic, skewed, and its read side consistent with its source."""
+
+import random
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Dependency, Organization, Package, PackageUsage, Repository
+from app.services.seed import SCALES, SeedService, _Generator
+
+
+def test_same_seed_draws_the_same_dataset() -> None:
+    first = _Generator(SCALES["small"], random.Random(7))
+    second = _Generator(SCALES["small"], random.Random(7))
+    other = _Generator(SCALES["small"], random.Random(8))
+
+    assert first.repositories() == second.repositories()
+    assert first.organizations() == second.organizations()
+    assert first.repositories() != other.repositories()
+
+
+async def test_small_seed_loads_a_skewed_dataset_with_a_consistent_read_side(
+    session: AsyncSession,
+) -> None:
+    report = await SeedService(session).seed("small", seed=3)
+
+    assert report.repositories == await session.scalar(select(func.count()).select_from(Repository))
+    assert report.organizations == await session.scalar(
+        select(func.count()).select_from(Organization)
+    )
+    assert report.dependencies == await session.scalar(select(func.count()).select_from(Dependency))
+    ranked = (
+        (
+            await session.execute(
+                select(Package.organization_count).order_by(Package.organization_count.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    # Zipf: the most used package is used far more than the median one.
+    assert ranked[0] >= 10 * max(1, ranked[len(ranked) // 2])
+    usage_rows = await session.execute(
+        select(
+            PackageUsage.package_id, func.count(), func.sum(PackageUsage.repository_count)
+        ).group_by(PackageUsage.package_id)
+    )
+    counts = {row[0]: (row[1], row[2]) for row in usage_rows}
+    packages = (await session.execute(select(Package))).scalars().all()
+    assert all(
+        (p.organization_count, p.repository_count) == counts.get(p.id, (0, 0)) for p in packages
+    )
+    forks = await session.scalar(select(func.count()).where(Repository.is_fork.is_(True)))
+    assert 0 < (forks or 0) < report.repositories // 4
+
+
+async def test_seeding_again_without_reset_is_refused(session: AsyncSession) -> None:
+    service = SeedService(session)
+    await service.seed("small", seed=1)
+
+    with pytest.raises(ValueError, match="reset"):
+        await service.seed("small", seed=1)
