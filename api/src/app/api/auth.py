@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.params import Depends as DependsParam
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep, SettingsDep
 from app.core.rate_limit import RateLimiter, RateLimitPolicy
@@ -17,7 +18,6 @@ from app.core.security import (
 )
 from app.services.api_key import ApiKeyService, Caller, KeyCache
 
-API_KEY_HEADER = "x-api-key"
 RATE_LIMIT_STATE = "rate_limit"
 
 
@@ -33,17 +33,27 @@ async def get_api_key_service(
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 
 
-def presented_key(request: Request) -> str | None:
+# Declared as security schemes so the OpenAPI document (and its "Authorize" button) knows them.
+_API_KEY_SCHEME = APIKeyHeader(
+    name="X-API-Key", scheme_name="ApiKey", auto_error=False, description="A wump_ API key."
+)
+_BEARER_SCHEME = HTTPBearer(
+    scheme_name="Bearer", auto_error=False, description="The same key as a bearer token."
+)
+ApiKeyHeaderValue = Annotated[str | None, Security(_API_KEY_SCHEME)]
+BearerValue = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER_SCHEME)]
+
+
+def presented_key(
+    api_key: str | None, bearer: HTTPAuthorizationCredentials | None, authorization: str | None
+) -> str | None:
     """The key from X-API-Key, else from `Authorization: Bearer`; "" for unusable credentials."""
-    key = request.headers.get(API_KEY_HEADER)
-    if key is not None:
-        return key.strip()
-    authorization = request.headers.get("authorization")
-    if authorization is None:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    # Any other scheme is a failed attempt to authenticate, not an anonymous call.
-    return credentials.strip() if scheme.lower() == "bearer" else ""
+    if api_key is not None:
+        return api_key.strip()
+    if bearer is not None:
+        return bearer.credentials.strip()
+    # Any other Authorization is a failed attempt to authenticate, not an anonymous call.
+    return None if authorization is None else ""
 
 
 def client_address(
@@ -75,9 +85,15 @@ def _is_trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> b
     return parsed is not None and any(parsed in network for network in trusted)
 
 
-async def authorize(request: Request, service: ApiKeyServiceDep, settings: SettingsDep) -> Caller:
+async def authorize(
+    request: Request,
+    service: ApiKeyServiceDep,
+    settings: SettingsDep,
+    api_key: ApiKeyHeaderValue,
+    bearer: BearerValue,
+) -> Caller:
     """Authenticate (or admit anonymously), then count the request against the caller's limit."""
-    key = presented_key(request)
+    key = presented_key(api_key, bearer, request.headers.get("authorization"))
     if key is not None:
         caller = await service.authenticate(key)
         identity = f"key:{caller.key_id}"

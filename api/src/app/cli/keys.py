@@ -35,7 +35,7 @@ def parse_duration(text: str) -> timedelta:
     """`90d`, `12h`, `30m` or `2w`."""
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None or int(match.group(1)) == 0:
-        raise typer.BadParameter("use a positive number and m, h, d or w, e.g. 90d")
+        raise ValueError("use a positive number and m, h, d or w, e.g. 90d")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
@@ -81,13 +81,17 @@ def create(
 ) -> None:
     """Issue a key and print it once: only its HMAC is stored, so it cannot be shown again."""
     try:
+        lifetime = parse_duration(expires_in) if expires_in else None
+    except ValueError as error:
+        fail(f"invalid key: --expires-in: {error}")
+    try:
         request = ApiKeyCreate.model_validate(
             {
                 "name": name,
                 "tier": tier,
                 "scopes": [scope.strip() for scope in scopes.split(",") if scope.strip()],
                 "rate_limit": rate_limit,
-                "expires_in": parse_duration(expires_in) if expires_in else None,
+                "expires_in": lifetime,
             }
         )
     except ValidationError as error:
