@@ -52,30 +52,31 @@ HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_usage_cache(cache: CacheDep) -> UsageCache:
-    return UsageCache(cache)
+# The read dependencies are coroutines: a plain function would cost a threadpool hop each.
+async def get_usage_cache(request: Request) -> UsageCache:
+    return UsageCache(request.app.state.cache)
 
 
 UsageCacheDep = Annotated[UsageCache, Depends(get_usage_cache)]
 
 
-def get_package_service(
+async def get_package_service(
     session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
 ) -> PackageService:
     return PackageService(session, cache, settings)
 
 
-def get_organization_service(
+async def get_organization_service(
     session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
 ) -> OrganizationService:
     return OrganizationService(session, cache, settings)
 
 
-def get_repository_service(session: ReadSessionDep) -> RepositoryService:
+async def get_repository_service(session: ReadSessionDep) -> RepositoryService:
     return RepositoryService(session)
 
 
-def get_stats_service(
+async def get_stats_service(
     session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
 ) -> StatsService:
     return StatsService(session, cache, settings)

@@ -30,6 +30,8 @@ from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import NON_USAGE_KINDS
 
 UsersSort = Literal["repositories", "stars", "recent", "name"]
+# Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
+PackageRange = tuple[uuid.UUID, uuid.UUID | None]
 # (sort value, tie-breaking id) of the last row of a page.
 After = tuple[Any, uuid.UUID]
 AnyRow = Row[*tuple[Any, ...]]
@@ -398,15 +400,18 @@ class PackageUsageRepository:
         *,
         package_ids: Sequence[uuid.UUID] | None = None,
         repository_ids: Sequence[uuid.UUID] | None = None,
+        package_range: PackageRange | None = None,
     ) -> None:
-        """Replace the package_dependents rows of the given packages or repositories (or all)."""
-        scope, params = _scope("package_id", package_ids, "repository_id", repository_ids)
+        """Replace the package_dependents rows of the given packages, repositories or package
+        id range (or all)."""
+        scope, params = _scope("", package_ids, repository_ids, package_range)
         if scope:
             delete = text(f"DELETE FROM package_dependents WHERE {scope}")
             await self._session.execute(delete, params)
         else:
             await self._session.execute(text("TRUNCATE package_dependents"))
-        where = f"WHERE d.{scope} AND" if scope else "WHERE"
+        condition = _scope("d.", package_ids, repository_ids, package_range)[0]
+        where = f"WHERE {condition} AND" if condition else "WHERE"
         await self._session.execute(
             text(
                 "INSERT INTO package_dependents (package_id, repository_id, organization_id,"
@@ -442,8 +447,10 @@ class PackageUsageRepository:
         *,
         package_ids: Sequence[uuid.UUID] | None = None,
         pairs: Sequence[tuple[uuid.UUID, uuid.UUID]] | None = None,
+        package_range: PackageRange | None = None,
     ) -> None:
-        """Replace the rollup rows of the given packages or (package, organization) pairs."""
+        """Replace the rollup rows of the given packages, (package, organization) pairs or
+        package id range (or all)."""
         params: dict[str, Any] = {}
         if pairs is not None:
             params = {
@@ -455,7 +462,7 @@ class PackageUsageRepository:
                 " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
             )
         else:
-            scope, params = _scope("package_id", package_ids, "", None)
+            scope, params = _scope("", package_ids, None, package_range)
         if scope:
             await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
         else:
@@ -501,13 +508,19 @@ class PackageUsageRepository:
 
 
 def _scope(
-    first: str,
-    first_ids: Sequence[uuid.UUID] | None,
-    second: str,
-    second_ids: Sequence[uuid.UUID] | None,
+    prefix: str,
+    package_ids: Sequence[uuid.UUID] | None,
+    repository_ids: Sequence[uuid.UUID] | None,
+    package_range: PackageRange | None,
 ) -> tuple[str, dict[str, Any]]:
-    if first_ids is not None:
-        return f"{first} = ANY(CAST(:ids AS uuid[]))", {"ids": list(first_ids)}
-    if second_ids is not None:
-        return f"{second} = ANY(CAST(:ids AS uuid[]))", {"ids": list(second_ids)}
+    if package_ids is not None:
+        return f"{prefix}package_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(package_ids)}
+    if repository_ids is not None:
+        return f"{prefix}repository_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(repository_ids)}
+    if package_range is not None:
+        low, high = package_range
+        scope = f"{prefix}package_id >= CAST(:low AS uuid)"
+        if high is not None:
+            scope += f" AND {prefix}package_id < CAST(:high AS uuid)"
+        return scope, {"low": low, "high": high}
     return "", {}

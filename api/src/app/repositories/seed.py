@@ -1,5 +1,6 @@
 """SQL of the synthetic dataset loader: COPY in, and the session settings a bulk load wants."""
 
+import uuid
 from collections.abc import AsyncIterable, Sequence
 from typing import Any, cast
 
@@ -49,7 +50,7 @@ class SeedRepository:
         the foreign keys and unique key of dependencies, the keys of the derived tables."""
         connection = await self._session.connection()
         for constraint in _bulk_constraints():
-            await connection.execute(DropConstraint(constraint))
+            await connection.execute(DropConstraint(constraint, if_exists=True))
         for index in _secondary_indexes():
             await connection.run_sync(_drop, index)
 
@@ -60,6 +61,19 @@ class SeedRepository:
             await connection.execute(AddConstraint(constraint))
         for index in _secondary_indexes():
             await connection.run_sync(_create, index)
+
+    async def split_packages(self, parts: int) -> list[uuid.UUID]:
+        """Package ids that cut the packages into `parts` ranges of about equal size."""
+        total = await self._session.scalar(text("SELECT count(*) FROM packages")) or 0
+        bounds = []
+        for part in range(1, parts):
+            bound = await self._session.scalar(
+                text("SELECT id FROM packages ORDER BY id OFFSET :skip LIMIT 1"),
+                {"skip": total * part // parts},
+            )
+            if bound is not None and bound not in bounds:
+                bounds.append(bound)
+        return bounds
 
     async def analyze(self, tables: Sequence[str]) -> None:
         """Statistics for freshly loaded tables, so the rebuild queries get sane plans."""

@@ -25,26 +25,42 @@ class StatsRepository:
         return list(result.scalars())
 
     async def rebuild_ecosystem_stats(self) -> None:
-        """Recount every ecosystem from the read-side tables (default filters) and dependencies."""
-        await self._session.execute(text("DELETE FROM ecosystem_stats"))
-        await self._session.execute(
+        """Recount every ecosystem from the read-side tables (default filters) and dependencies.
+
+        A plain SELECT first, so PostgreSQL may scan in parallel (it never does for INSERT ...
+        SELECT); distinct pairs are grouped by hashing rather than count(DISTINCT), which sorts.
+        """
+        counts = await self._session.execute(
             text(
-                "INSERT INTO ecosystem_stats (ecosystem, package_count, organization_count,"
-                " repository_count, dependency_count, refreshed_at)"
-                " SELECT e.ecosystem, coalesce(p.n, 0), coalesce(o.n, 0), coalesce(r.n, 0),"
-                "  coalesce(d.n, 0), now()"
-                " FROM (SELECT DISTINCT ecosystem FROM packages) e"
-                " LEFT JOIN (SELECT ecosystem, count(*) AS n FROM packages GROUP BY 1) p"
+                "SELECT e.ecosystem, coalesce(p.n, 0) AS packages,"
+                "  coalesce(o.n, 0) AS organizations, coalesce(r.n, 0) AS repositories,"
+                "  coalesce(d.n, 0) AS dependencies"
+                " FROM (SELECT ecosystem, count(*) AS n FROM packages GROUP BY 1) p"
+                " RIGHT JOIN (SELECT DISTINCT ecosystem FROM packages) e USING (ecosystem)"
+                " LEFT JOIN (SELECT ecosystem, count(*) AS n FROM ("
+                "   SELECT p.ecosystem, u.organization_id FROM package_usage u"
+                "   JOIN packages p ON p.id = u.package_id GROUP BY 1, 2) x GROUP BY 1) o"
                 "  USING (ecosystem)"
-                " LEFT JOIN (SELECT p.ecosystem, count(DISTINCT u.organization_id) AS n"
-                "  FROM package_usage u JOIN packages p ON p.id = u.package_id GROUP BY 1) o"
+                " LEFT JOIN (SELECT ecosystem, count(*) AS n FROM ("
+                "   SELECT p.ecosystem, x.repository_id FROM package_dependents x"
+                "   JOIN packages p ON p.id = x.package_id"
+                "   WHERE NOT x.is_fork AND NOT x.is_archived GROUP BY 1, 2) y GROUP BY 1) r"
                 "  USING (ecosystem)"
-                " LEFT JOIN (SELECT p.ecosystem, count(DISTINCT x.repository_id) AS n"
-                "  FROM package_dependents x JOIN packages p ON p.id = x.package_id"
-                "  WHERE NOT x.is_fork AND NOT x.is_archived GROUP BY 1) r"
-                "  USING (ecosystem)"
-                " LEFT JOIN (SELECT p.ecosystem, count(*) AS n"
-                "  FROM dependencies x JOIN packages p ON p.id = x.package_id GROUP BY 1) d"
+                " LEFT JOIN (SELECT p.ecosystem, sum(c.n) AS n FROM ("
+                "   SELECT package_id, count(*) AS n FROM dependencies GROUP BY 1) c"
+                "   JOIN packages p ON p.id = c.package_id GROUP BY 1) d"
                 "  USING (ecosystem)"
             )
         )
+        rows = [dict(row._mapping) for row in counts]
+        await self._session.execute(text("DELETE FROM ecosystem_stats"))
+        if rows:
+            await self._session.execute(
+                text(
+                    "INSERT INTO ecosystem_stats (ecosystem, package_count, organization_count,"
+                    " repository_count, dependency_count, refreshed_at)"
+                    " VALUES (:ecosystem, :packages, :organizations, :repositories,"
+                    " :dependencies, now())"
+                ),
+                rows,
+            )

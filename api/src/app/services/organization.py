@@ -54,18 +54,8 @@ class OrganizationService:
         params: dict[str, object],
         build: Callable[[], Awaitable[bytes]],
     ) -> bytes:
-        scope = organization_scope(login)
-        generation = await self._cache.generation(scope)
-        key = None
-        if generation is not None:
-            key = UsageCache.key(kind, scope, generation, params)
-            cached = await self._cache.get(key)
-            if cached is not None:
-                return cached
-        body = await build()
-        if key is not None:
-            await self._cache.set(key, body, self._settings.cache_ttl_organization)
-        return body
+        ttl = self._settings.cache_ttl_organization
+        return await self._cache.get_or_build(kind, organization_scope(login), params, ttl, build)
 
     async def get_json(self, login: str) -> bytes:
         async def build() -> bytes:

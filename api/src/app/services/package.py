@@ -195,17 +195,13 @@ class PackageService:
         """One page of users as JSON, from Valkey when a current answer is there."""
         limit = page_limit(self._settings, query.limit)
         scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
-        generation = await self._cache.generation(scope)
-        key = None
-        if generation is not None:
-            key = UsageCache.key("users", scope, generation, cache_params(query, limit))
-            cached = await self._cache.get(key)
-            if cached is not None:
-                return cached
-        body = (await self.users(ecosystem, name, query)).model_dump_json().encode()
-        if key is not None:
-            await self._cache.set(key, body, self._settings.cache_ttl_package_users)
-        return body
+
+        async def build() -> bytes:
+            return (await self.users(ecosystem, name, query)).model_dump_json().encode()
+
+        params = cache_params(query, limit)
+        ttl = self._settings.cache_ttl_package_users
+        return await self._cache.get_or_build("users", scope, params, ttl, build)
 
     async def users(
         self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int | None = None
@@ -281,19 +277,14 @@ class PackageService:
     ) -> bytes:
         limit = page_limit(self._settings, query.limit)
         scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
-        generation = await self._cache.generation(scope)
-        key = None
-        if generation is not None:
-            params = {**cache_params(query, limit), "login": login.lower()}
-            key = UsageCache.key("user-repositories", scope, generation, params)
-            cached = await self._cache.get(key)
-            if cached is not None:
-                return cached
-        page = await self.user_repositories(ecosystem, name, login, query)
-        body = page.model_dump_json().encode()
-        if key is not None:
-            await self._cache.set(key, body, self._settings.cache_ttl_package_users)
-        return body
+
+        async def build() -> bytes:
+            page = await self.user_repositories(ecosystem, name, login, query)
+            return page.model_dump_json().encode()
+
+        params = {**cache_params(query, limit), "login": login.lower()}
+        ttl = self._settings.cache_ttl_package_users
+        return await self._cache.get_or_build("user-repositories", scope, params, ttl, build)
 
     async def user_repositories(
         self,

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
-from app.repositories.package_usage import PackageUsageRepository
+from app.repositories.package_usage import PackageRange, PackageUsageRepository
 from app.repositories.stats import StatsRepository
 from app.services.usage_cache import UsageCache, organization_scope, package_scope
 
@@ -66,6 +66,15 @@ class UsageService:
         await self._usage.rebuild_dependents()
         await self._usage.analyze_dependents()
         await self._usage.rebuild_usage()
+        await self.finish_rebuild()
+
+    async def rebuild_range(self, package_range: PackageRange) -> None:
+        """Recompute the derived rows of one package id range; ranges may run concurrently,
+        each in its own transaction, and `finish_rebuild` runs once after them all."""
+        await self._usage.rebuild_dependents(package_range=package_range)
+        await self._usage.rebuild_usage(package_range=package_range)
+
+    async def finish_rebuild(self) -> None:
         await self._usage.update_package_counts()
         await self._stats.rebuild_ecosystem_stats()
 

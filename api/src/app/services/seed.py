@@ -2,6 +2,8 @@
 benchmarks: Pareto organization sizes, Zipf package popularity per ecosystem, log-normal stars,
 forks and archived repositories."""
 
+import asyncio
+import dataclasses
 import itertools
 import math
 import random
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.db import create_session_factory, unit_of_work
 from app.core.ecosystems import Ecosystem
 from app.core.logging import get_logger
+from app.repositories.package_usage import PackageRange
 from app.repositories.seed import DERIVED_TABLES, SEEDED_TABLES, SeedRepository, vacuum_analyze
 from app.services.package_usage import UsageService
 
@@ -111,8 +114,16 @@ class SeedService:
         return await self._seed.has_data()
 
     async def seed(self, scale: Scale, seed: int = 42, *, reset: bool = False) -> SeedReport:
-        """Load the dataset and build the read side, in the caller's transaction. Raises
+        """Load the dataset and build the read side, all in the caller's transaction. Raises
         ValueError when data exists and `reset` is false; `reset` empties every table first."""
+        report = await self.load(scale, seed, reset=reset)
+        await self._usage.rebuild_all()
+        await self.finish()
+        return report
+
+    async def load(self, scale: Scale, seed: int = 42, *, reset: bool = False) -> SeedReport:
+        """COPY the source tables in, with the constraints that would slow it dropped; the read
+        side is left empty until `rebuild_part`s and `finish` run."""
         started = time.perf_counter()
         plan = SCALES[scale]
         if await self._seed.has_data():
@@ -121,22 +132,13 @@ class SeedService:
             await self._seed.truncate()
         await self._seed.tune_for_bulk_load()
         await self._seed.drop_bulk_constraints()
-        rng = random.Random(seed)
-        data = _Generator(plan, rng)
-
+        data = _Generator(plan, random.Random(seed))
         await self._seed.copy("packages", _PACKAGE_COLUMNS, _aiter(data.packages()))
         await self._seed.copy("organizations", _ORGANIZATION_COLUMNS, _aiter(data.organizations()))
         await self._seed.copy("repositories", _REPOSITORY_COLUMNS, _aiter(data.repositories()))
-        log.info("seed.loaded", table="repositories", seconds=_since(started))
         await self._seed.copy("dependencies", _DEPENDENCY_COLUMNS, data.dependencies())
-        log.info(
-            "seed.loaded", table="dependencies", rows=data.dependency_count, seconds=_since(started)
-        )
         await self._seed.analyze(SEEDED_TABLES)
-        await self._usage.rebuild_all()
-        log.info("seed.read_side_built", seconds=_since(started))
-        await self._seed.create_bulk_constraints()
-        log.info("seed.indexed", seconds=_since(started))
+        log.info("seed.loaded", rows=data.dependency_count, seconds=_since(started))
         return SeedReport(
             organizations=plan.organizations,
             repositories=plan.repositories,
@@ -144,6 +146,51 @@ class SeedService:
             dependencies=data.dependency_count,
             seconds=_since(started),
         )
+
+    async def split_packages(self, parts: int) -> list[PackageRange]:
+        bounds = await self._seed.split_packages(parts)
+        lows = [uuid.UUID(int=0), *bounds]
+        return [(low, high) for low, high in itertools.zip_longest(lows, bounds)]
+
+    async def rebuild_part(self, package_range: PackageRange) -> None:
+        await self._seed.tune_for_bulk_load()
+        await self._usage.rebuild_range(package_range)
+
+    async def finish(self) -> None:
+        """Package counts, statistics, then the constraints and indexes, each built once."""
+        started = time.perf_counter()
+        await self._seed.tune_for_bulk_load()
+        await self._usage.finish_rebuild()
+        await self._seed.create_bulk_constraints()
+        log.info("seed.indexed", seconds=_since(started))
+
+
+async def seed_database(
+    engine: AsyncEngine, scale: Scale, seed: int = 42, *, reset: bool = False, parts: int = 2
+) -> SeedReport:
+    """Load, then build the read side in `parts` concurrent transactions (one per core; an
+    INSERT ... SELECT never runs in parallel by itself), then index and VACUUM. Not atomic: after
+    a failure, run again with `reset`."""
+    started = time.perf_counter()
+    factory = create_session_factory(engine)
+    async for session in unit_of_work(factory):
+        report = await SeedService(session).load(scale, seed, reset=reset)
+        ranges = await SeedService(session).split_packages(parts)
+
+    async def rebuild(package_range: PackageRange) -> None:
+        async for session in unit_of_work(factory):
+            await SeedService(session).rebuild_part(package_range)
+
+    await asyncio.gather(*(rebuild(r) for r in ranges))
+    log.info("seed.read_side_built", seconds=_since(started))
+    async for session in unit_of_work(factory):
+        await SeedService(session).finish()
+    await asyncio.gather(
+        *(vacuum_analyze(engine, [table]) for table in (*SEEDED_TABLES, *DERIVED_TABLES))
+    )
+    seconds = _since(started)
+    log.info("seed.done", seconds=seconds)
+    return dataclasses.replace(report, seconds=seconds)
 
 
 def _since(started: float) -> float:
@@ -303,14 +350,3 @@ class _Generator:
                 requirement = f"^{index % 9}.{index % 7}.0" if index & 1 else None
                 yield (repository_id, package_ids[index], manifest, requirement, kind)
             self.dependency_count += len(picked)
-
-
-async def seed_database(
-    engine: AsyncEngine, scale: Scale, seed: int = 42, *, reset: bool = False
-) -> SeedReport:
-    """Seed in one unit of work, then refresh statistics and the visibility map."""
-    async for session in unit_of_work(create_session_factory(engine)):
-        report = await SeedService(session).seed(scale, seed, reset=reset)
-    await vacuum_analyze(engine, (*SEEDED_TABLES, *DERIVED_TABLES))
-    log.info("seed.done", seconds=report.seconds)
-    return report

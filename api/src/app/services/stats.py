@@ -20,13 +20,12 @@ class StatsService:
         self._settings = settings
 
     async def get_json(self) -> bytes:
-        key = UsageCache.key("stats", None, 0, {})
-        cached = await self._cache.get(key)
-        if cached is not None:
-            return cached
-        body = (await self.get()).model_dump_json().encode()
-        await self._cache.set(key, body, self._settings.cache_ttl_stats)
-        return body
+        async def build() -> bytes:
+            return (await self.get()).model_dump_json().encode()
+
+        return await self._cache.get_or_build(
+            "stats", None, {}, self._settings.cache_ttl_stats, build
+        )
 
     async def get(self) -> StatsRead:
         known = {e.value for e in Ecosystem}

@@ -5,7 +5,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -45,49 +45,62 @@ def params_digest(params: Mapping[str, Any]) -> str:
 
 
 class UsageCache:
+    """Entries are stored under a key of the normalized parameters and tagged with the
+    generation of their scope at the time they were computed; one MGET reads the current
+    generation and the entry, and an entry of an older generation counts as a miss (and is
+    overwritten), so a bump needs no deletes and leaves nothing behind but expiring entries."""
+
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
 
-    async def generation(self, scope: str | None) -> int | None:
-        """The scope's generation (0 before any bump), or None when Valkey does not answer."""
-        if scope is None:
-            return 0
-        try:
-            raw = await self._cache.get(f"{_PREFIX}:gen:{scope}")
-        except _CACHE_ERRORS as error:
-            _warn_unavailable(error)
-            return None
-        return int(raw) if raw is not None else 0
+    @staticmethod
+    def key(kind: str, scope: str | None, params: Mapping[str, Any]) -> str:
+        return f"{_PREFIX}:{kind}:{scope or '-'}:{params_digest(params)}"
 
     @staticmethod
-    def key(kind: str, scope: str | None, generation: int, params: Mapping[str, Any]) -> str:
-        return f"{_PREFIX}:{kind}:{scope or '-'}:g{generation}:{params_digest(params)}"
+    def generation_key(scope: str) -> str:
+        return f"{_PREFIX}:gen:{scope}"
 
-    async def get(self, key: str) -> bytes | None:
+    async def get_or_build(
+        self,
+        kind: str,
+        scope: str | None,
+        params: Mapping[str, Any],
+        ttl: int,
+        build: Callable[[], Awaitable[bytes]],
+    ) -> bytes:
+        """The cached answer of the scope's current generation, else `build()` stored for `ttl`
+        seconds. Valkey failures are logged (once a minute) and answered by `build()`."""
+        key = self.key(kind, scope, params)
+        generation_key = self.generation_key(scope) if scope is not None else key + ":gen"
         try:
-            value = await self._cache.get(key)
+            raw_generation, entry = await self._cache.mget(generation_key, key)
         except _CACHE_ERRORS as error:
             _warn_unavailable(error)
-            return None
-        return value if isinstance(value, bytes) else None
-
-    async def set(self, key: str, body: bytes, ttl: int) -> None:
+            return await build()
+        generation = int(raw_generation) if raw_generation is not None else 0
+        if isinstance(entry, bytes):
+            tag, _, body = entry.partition(b"\n")
+            if tag == str(generation).encode():
+                return body
+        body = await build()
         try:
-            await self._cache.set(key, body, ex=ttl)
+            await self._cache.set(key, str(generation).encode() + b"\n" + body, ex=ttl)
         except _CACHE_ERRORS as error:
             _warn_unavailable(error)
+        return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
-        """Start a new generation for each scope: entries of older generations are never read
-        again and expire by their TTL. Call after the commit that changed the data, or a reader
-        could cache the old data under the new generation."""
+        """Start a new generation for each scope, so their cached entries stop being served.
+        Call after the commit that changed the data, or a reader could cache the old data under
+        the new generation."""
         unique = sorted(set(scopes))
         if not unique:
             return
         try:
             async with self._cache.pipeline(transaction=False) as pipe:
                 for scope in unique:
-                    pipe.incr(f"{_PREFIX}:gen:{scope}")
+                    pipe.incr(self.generation_key(scope))
                 await pipe.execute()
         except _CACHE_ERRORS as error:
             _warn_unavailable(error)
