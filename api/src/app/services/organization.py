@@ -22,7 +22,7 @@ from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
 from app.services.cursor import decode_cursor, encode_cursor
 from app.services.errors import OrganizationNotFound
-from app.services.package import cache_params, export_pages, page_limit
+from app.services.paging import cache_params, export_pages, page_limit
 from app.services.usage_cache import UsageCache, organization_scope
 
 

@@ -1,11 +1,10 @@
 """Package use cases: lookup, search, and the question wump exists for, who uses a package."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
-from typing import Any, TypeVar
+from urllib.parse import quote
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -33,12 +32,9 @@ from app.services.errors import (
     InvalidPackageUrl,
     OrganizationNotFound,
     PackageNotFound,
-    PageLimitExceeded,
 )
+from app.services.paging import cache_params, export_pages, page_limit
 from app.services.usage_cache import UsageCache, package_scope
-
-T = TypeVar("T", bound=BaseModel)
-Q = TypeVar("Q", bound=BaseModel)
 
 _SORT_KEYS: dict[str, tuple[str, KeyType]] = {
     "repositories": ("repository_count", "int"),
@@ -46,16 +42,6 @@ _SORT_KEYS: dict[str, tuple[str, KeyType]] = {
     "recent": ("latest_push", "datetime"),
     "name": ("login_key", "str"),
 }
-# Rows fetched per query while a CSV export walks every page.
-EXPORT_BATCH = 500
-
-
-def page_limit(settings: Settings, limit: int | None) -> int:
-    if limit is None:
-        return min(settings.page_default_limit, settings.page_max_limit)
-    if limit > settings.page_max_limit:
-        raise PageLimitExceeded(limit, settings.page_max_limit)
-    return limit
 
 
 def dependent_filter(filters: UsageFilters) -> DependentFilter:
@@ -73,40 +59,6 @@ def dependent_filter(filters: UsageFilters) -> DependentFilter:
         include_archived=filters.include_archived,
         owner_type=filters.owner_type,
     )
-
-
-def cache_params(query: BaseModel, limit: int) -> dict[str, Any]:
-    """The query as a cache key sees it: defaults resolved, repeatable values ordered."""
-    params = query.model_dump(mode="json", exclude={"format"})
-    params["limit"] = limit
-    if params.get("kind"):
-        params["kind"] = sorted(set(params["kind"]))
-    if params.get("language"):
-        params["language"] = params["language"].lower()
-    return params
-
-
-async def export_pages(
-    fetch: Callable[[Q, int], Awaitable[Page[T]]], query: Q, max_rows: int
-) -> AsyncIterator[T]:
-    """Every item of every page, up to `max_rows`, EXPORT_BATCH rows per query. The first page
-    is read before this returns, so a missing package fails before a response starts."""
-    batch = min(EXPORT_BATCH, max_rows)
-    current = query.model_copy(update={"cursor": None})
-    first = await fetch(current, batch)
-
-    async def items() -> AsyncIterator[T]:
-        page, emitted, cursor = first, 0, current
-        while True:
-            for item in page.items[: max_rows - emitted]:
-                yield item
-                emitted += 1
-            if page.next_cursor is None or emitted >= max_rows:
-                return
-            cursor = cursor.model_copy(update={"cursor": page.next_cursor})
-            page = await fetch(cursor, batch)
-
-    return items()
 
 
 def package_read(package: Package) -> PackageRead:
@@ -163,7 +115,8 @@ class PackageService:
                         "ecosystem": p.ecosystem,
                         "name": p.name,
                         "organization_count": p.organization_count,
-                        "users_url": f"/api/v1/packages/{p.ecosystem}/{p.name}/users",
+                        "users_url": f"/api/v1/packages/{p.ecosystem}/{quote(p.name, safe='/@:')}"
+                        "/users",
                     }
                     for p in found
                 ],
