@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     http_conditional_cache_ttl: int = Field(default=7 * 24 * 3600, ge=60)
     provider_rate_limit_max_wait: float = Field(default=300.0, ge=0, le=86_400)
 
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    worker_in_process: bool | None = None
+    job_max_attempts: int = Field(default=5, ge=1, le=100)
+    job_retry_backoff_base: float = Field(default=10.0, ge=0, le=3600)
+    job_retry_backoff_max: float = Field(default=3600.0, ge=0, le=86_400)
+    job_stalled_after: float = Field(default=60.0, ge=2, le=86_400)
+    refresh_stale_after_days: float = Field(default=7.0, gt=0, le=3650)
+    refresh_stale_batch: int = Field(default=100, ge=1, le=100_000)
+
     @field_validator(
         "database_url", "valkey_url", "github_token", "http_user_agent_contact", mode="before"
     )
@@ -167,6 +176,11 @@ class Settings(BaseSettings):
     @property
     def is_embedded_cache(self) -> bool:
         return self.valkey_url is None
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        """Unset means: only when `wump serve` started the embedded database (it says so)."""
+        return bool(self.worker_in_process)
 
 
 class SettingsError(Exception):
