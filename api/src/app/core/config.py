@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     http_conditional_cache_ttl: int = Field(default=7 * 24 * 3600, ge=60)
     provider_rate_limit_max_wait: float = Field(default=300.0, ge=0, le=86_400)
 
+    ingest_concurrency: int = Field(default=8, ge=1, le=256)
+
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_in_process: bool | None = None
     job_max_attempts: int = Field(default=5, ge=1, le=100)

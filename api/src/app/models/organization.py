@@ -35,6 +35,12 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
+        # The refresh of stale organizations reads the oldest crawls first.
+        Index(
+            "ix_organizations_crawled_at",
+            "crawled_at",
+            postgresql_where=text("crawled_at IS NOT NULL"),
+        ),
     )
 
     login: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -54,6 +60,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     total_repositories: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     total_stars: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     enriched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last completed crawl of the organization's repositories; None until one completes.
+    crawled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     repositories: Mapped[list["Repository"]] = relationship(
         back_populates="organization", lazy="raise", passive_deletes=True
