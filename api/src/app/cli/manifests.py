@@ -2,12 +2,14 @@
 
 import dataclasses
 import json
+import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from app.cli.checkout import run_checkout_ingest
 from app.cli.common import settings_or_exit
 from app.cli.root import cli
 from app.manifests import ManifestParseError, ManifestResult
@@ -23,6 +25,10 @@ _DEPENDENCY_FIELDS = (
     "path",
     "line",
 )
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class OutputFormat(StrEnum):
@@ -60,14 +66,27 @@ def parse_command(
 def scan_command(
     directory: Annotated[Path, typer.Argument(help="A checkout to walk.")],
     output: FormatOption = OutputFormat.TABLE,
+    ingest: Annotated[
+        bool, typer.Option("--ingest", help="Store the dependencies in wump's database.")
+    ] = False,
+    org: Annotated[
+        str | None, typer.Option(help="With --ingest: the organization the checkout belongs to.")
+    ] = None,
+    repository: Annotated[
+        str | None,
+        typer.Option(help="With --ingest: the repository name (default: the folder's name)."),
+    ] = None,
 ) -> None:
     """Find and parse every manifest and lockfile under a folder.
 
-    Exits 1 when some files could not be parsed (the others are still listed).
+    Exits 1 when some files could not be parsed (the others are still listed or stored).
     """
     if not directory.is_dir():
         typer.echo(f"wump scan: error: {directory}: not a directory", err=True)
         raise typer.Exit(code=2)
+    if ingest or org is not None or repository is not None:
+        _ingest_checkout(directory, ingest=ingest, org=org, repository=repository)
+        return
     scan = _service().scan(directory)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(_scan_json(scan), ensure_ascii=False))
@@ -80,6 +99,34 @@ def scan_command(
         typer.echo(f"{len(scan.results)} file(s) parsed, {len(scan.errors)} with errors")
     if scan.errors:
         raise typer.Exit(code=1)
+
+
+def _ingest_checkout(
+    directory: Path, *, ingest: bool, org: str | None, repository: str | None
+) -> None:
+    name = repository or directory.resolve().name
+    if not ingest:
+        _scan_error("--org and --repository only apply with --ingest")
+    if org is None:
+        _scan_error("--ingest needs --org LOGIN, the organization the checkout belongs to")
+    if not _LOGIN.fullmatch(org):
+        _scan_error(f"--org {org[:50]!r} is not a GitHub login (letters, digits and -)")
+    if not _REPOSITORY.fullmatch(name) or name in (".", ".."):
+        _scan_error(f"repository name {name[:120]!r} is not valid; pass --repository NAME")
+    report = run_checkout_ingest(settings_or_exit(), org, name, directory)
+    for failure in report.failures:
+        typer.echo(f"error: {failure.reason}", err=True)
+    typer.echo(
+        f"stored {org}/{name}: {report.records_processed} dependency row(s) written,"
+        f" {len(report.failures)} file(s) with errors"
+    )
+    if report.failures:
+        raise typer.Exit(code=1)
+
+
+def _scan_error(message: str) -> NoReturn:
+    typer.echo(f"wump scan: error: {message}", err=True)
+    raise typer.Exit(code=2)
 
 
 def _service() -> ManifestService:
