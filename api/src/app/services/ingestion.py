@@ -27,6 +27,7 @@ from app.repositories.ingestion import IngestionRepository, ScanState
 from app.services.errors import OrganizationNotFound, RepositoryNotFound
 from app.services.ingestion_rows import (
     DependencyFacts,
+    DependencyPlan,
     ScannedRepository,
     dependency_columns,
     dependent_fields,
@@ -34,6 +35,7 @@ from app.services.ingestion_rows import (
     facts_from_manifest,
     local_fields,
     organization_fields,
+    plan_dependencies,
     repository_fields,
 )
 from app.services.manifest import ManifestService
@@ -55,7 +57,9 @@ PROGRESS_INTERVAL = 1.0
 THREAD_PARSE_BYTES = 256 * 1024
 # Failures per repository that do not stop a crawl: the client already retried what it could.
 REPOSITORY_ERRORS = (ProviderBadResponse, ProviderForbidden, ProviderUnavailable)
-_TRANSIENT_SQLSTATES = {"40P01", "40001"}
+# Deadlock, serialization failure, and a row another transaction inserted between this one's
+# read and its insert: all cured by running the idempotent write again.
+_TRANSIENT_SQLSTATES = {"40P01", "40001", "23505"}
 _WRITE_ATTEMPTS = 3
 
 
@@ -110,6 +114,55 @@ def _is_manifest(path: str) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScans:
+    rows_written: int
+    repository_ids: list[uuid.UUID]
+    owners: list[str]
+
+
+async def store_scans(
+    session: AsyncSession, scans: Sequence[ScannedRepository], now: datetime
+) -> StoredScans:
+    """Store scanned repositories and their dependencies in the caller's transaction, without
+    refreshing the read side (the caller does, once per transaction)."""
+    repository = IngestionRepository(session)
+    owners = await repository.ensure_organizations([scan.fields.owner for scan in scans])
+    repository_ids = await repository.upsert_repositories(
+        [(owners[s.fields.owner.lower()], s.fields, ScanState(now, s.scan_error)) for s in scans]
+    )
+    written = [(repository_ids[s.fields.full_name.lower()], s) for s in scans if s.mode != "keep"]
+    packages = await repository.upsert_packages(
+        [(facts.ecosystem, facts.name) for _, scan in written for facts in scan.dependencies]
+    )
+    all_ids = list(repository_ids.values())
+    await repository.lock_packages(all_ids, list(packages.values()))
+    columns = dependency_columns(written, packages, now)
+    stored = await repository.list_dependencies([rid for rid, _ in written])
+    plan = plan_dependencies(
+        stored,
+        columns,
+        replace={rid for rid, scan in written if scan.mode == "replace"},
+        kept_paths={(rid, path) for rid, scan in written for path in scan.kept_paths},
+    )
+    count = await apply_plan(repository, plan)
+    await repository.update_totals(list(owners.values()))
+    return StoredScans(count, all_ids, list(owners))
+
+
+class _WriteConflict(Exception):
+    """Rows changed under the transaction between its read and its write; retry it."""
+
+
+async def apply_plan(repository: IngestionRepository, plan: DependencyPlan) -> int:
+    """Apply the plan; returns the rows inserted or updated."""
+    await repository.delete_dependencies(plan.delete_ids)
+    updated = await repository.update_dependencies(plan.update_ids, plan.update)
+    if updated != len(plan.update_ids):
+        raise _WriteConflict
+    return updated + await repository.insert_dependencies(plan.insert)
 
 
 class IngestionService:
@@ -314,36 +367,10 @@ class IngestionService:
     async def _store_in(
         self, session: AsyncSession, scans: Sequence[ScannedRepository]
     ) -> tuple[int, Refreshed]:
-        """Store scanned repositories and their dependencies in the caller's transaction."""
-        repository = IngestionRepository(session)
-        now = _now()
-        owners = await repository.ensure_organizations([scan.fields.owner for scan in scans])
-        repository_ids = await repository.upsert_repositories(
-            [
-                (owners[s.fields.owner.lower()], s.fields, ScanState(now, s.scan_error))
-                for s in scans
-            ]
-        )
-        written = [
-            (repository_ids[s.fields.full_name.lower()], s) for s in scans if s.mode != "keep"
-        ]
-        packages = await repository.upsert_packages(
-            [(facts.ecosystem, facts.name) for _, scan in written for facts in scan.dependencies]
-        )
-        all_ids = list(repository_ids.values())
-        await repository.lock_packages(all_ids, list(packages.values()))
-        columns = dependency_columns(written, packages, now)
-        count = await repository.upsert_dependencies(columns)
-        replaced = [(rid, scan) for rid, scan in written if scan.mode == "replace"]
-        await repository.delete_stale_dependencies(
-            [rid for rid, _ in replaced],
-            columns,
-            kept_paths=[(rid, path) for rid, scan in replaced for path in scan.kept_paths],
-        )
-        await repository.update_totals(list(owners.values()))
-        refreshed = await UsageService(session).refresh_repositories(all_ids)
-        refreshed.scopes.update(organization_scope(login) for login in owners)
-        return count, refreshed
+        stored = await store_scans(session, scans, _now())
+        refreshed = await UsageService(session).refresh_repositories(stored.repository_ids)
+        refreshed.scopes.update(organization_scope(login) for login in stored.owners)
+        return stored.rows_written, refreshed
 
     # Package discovery
 
@@ -406,16 +433,17 @@ class IngestionService:
             packages = await repository.upsert_packages([package_key])
             await repository.lock_packages(list(repository_ids.values()), list(packages.values()))
             columns = dependency_columns(written, packages, now)
-            # A crawl's evidence (commit, manifest read by wump) outranks the listing's.
-            count = await repository.upsert_dependencies(
-                columns, protected_sources=("github", "local")
-            )
-            await repository.delete_stale_dependencies(
-                list(repository_ids.values()),
+            ids = list(repository_ids.values())
+            stored = await repository.list_dependencies(ids, package_id=packages[package_key])
+            plan = plan_dependencies(
+                stored,
                 columns,
-                package_id=packages[package_key],
-                source="ecosystems",
+                replace=ids,
+                # A crawl's evidence (commit, manifest read by wump) outranks the listing's.
+                protected_sources=("github", "local"),
+                deletable_sources=("ecosystems",),
             )
+            count = await apply_plan(repository, plan)
             await repository.update_totals(list(owners.values()))
             refreshed = await UsageService(session).refresh_repositories(
                 list(repository_ids.values())
@@ -506,6 +534,11 @@ class IngestionService:
             try:
                 async with self._session_factory() as session, session.begin():
                     value, refreshed = await work(session)
+            except _WriteConflict:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise
+                log.warning("ingest.write.retry", attempt=attempt, reason="rows changed")
+                continue
             except DBAPIError as error:
                 code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
                 if code not in _TRANSIENT_SQLSTATES or attempt == _WRITE_ATTEMPTS:

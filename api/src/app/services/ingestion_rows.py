@@ -1,7 +1,7 @@
 """What ingestion stores, built from provider answers and parsed manifests (no I/O here)."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -10,7 +10,12 @@ from app.core.ecosystems import Ecosystem, normalize_name
 from app.manifests import Dependency as ParsedDependency
 from app.models.dependency import DEPENDENCY_TYPES
 from app.providers.base import Dependent, OrganizationProfile, RepositoryInfo
-from app.repositories.ingestion import DependencyColumns, OrganizationFields, RepositoryFields
+from app.repositories.ingestion import (
+    DependencyColumns,
+    OrganizationFields,
+    RepositoryFields,
+    StoredDependency,
+)
 
 # How a scan's dependencies meet the stored ones: `replace` the repository's set, `merge` into
 # it (the listing was cut short, so absence proves nothing), or `keep` it (the scan failed).
@@ -190,31 +195,89 @@ def dependency_columns(
     A manifest may name one package twice (a dev and a runtime entry, two spellings of one
     normalized name): the direct, most significant declaration is kept.
     """
-    chosen: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[DependencyFacts, ScannedRepository]] = {}
+    Key = tuple[uuid.UUID, uuid.UUID, str]
+    Evidence = tuple[str | None, str | None, str, bool | None, str, str | None]
+    chosen: dict[Key, Evidence] = {}
     for repository_id, scan in scans:
+        source, sha = scan.source, _cut(scan.commit_sha, _MAX_SHA)
         for facts in scan.dependencies:
             key = (repository_id, packages[(facts.ecosystem, facts.name)], facts.manifest_path)
+            row = (
+                facts.requirement,
+                facts.version,
+                facts.dependency_type,
+                facts.is_direct,
+                source,
+                sha,
+            )
             held = chosen.get(key)
-            if held is None or _rank(facts) < _rank(held[0]):
-                chosen[key] = (facts, scan)
+            if held is None or _rank(row) < _rank(held):
+                chosen[key] = row
     columns = DependencyColumns()
-    for key in sorted(chosen):
-        facts, scan = chosen[key]
-        columns.repository_ids.append(key[0])
-        columns.package_ids.append(key[1])
-        columns.manifest_paths.append(key[2])
-        columns.requirements.append(facts.requirement)
-        columns.versions.append(facts.version)
-        columns.dependency_types.append(facts.dependency_type)
-        columns.directs.append(facts.is_direct)
-        columns.sources.append(scan.source)
-        columns.commit_shas.append(_cut(scan.commit_sha, _MAX_SHA))
-        columns.detected_at.append(detected_at)
+    # Sorted on the ids' integers: the same order as PostgreSQL's, and compared in C rather
+    # than through uuid.UUID's Python comparison methods.
+    ordered = sorted(chosen.items(), key=lambda item: (item[0][0].int, item[0][1].int, item[0][2]))
+    for (repository_id, package_id, path), _ in ordered:
+        columns.repository_ids.append(repository_id)
+        columns.package_ids.append(package_id)
+        columns.manifest_paths.append(path)
+    for name, values in zip(
+        ("requirements", "versions", "dependency_types", "directs", "sources", "commit_shas"),
+        zip(*(row for _, row in ordered), strict=True) if ordered else [()] * 6,
+        strict=True,
+    ):
+        setattr(columns, name, list(values))
+    columns.detected_at = [detected_at] * len(ordered)
     return columns
 
 
-def _rank(facts: DependencyFacts) -> tuple[int, int]:
-    return (0 if facts.is_direct else 1, _TYPE_RANK.get(facts.dependency_type, len(_TYPE_RANK)))
+def _rank(row: tuple[object, ...]) -> tuple[int, int]:
+    return (0 if row[3] else 1, _TYPE_RANK.get(str(row[2]), len(_TYPE_RANK)))
+
+
+@dataclass
+class DependencyPlan:
+    """The writes that turn the stored rows into the wanted ones."""
+
+    insert: DependencyColumns = field(default_factory=DependencyColumns)
+    update_ids: list[uuid.UUID] = field(default_factory=list)
+    update: DependencyColumns = field(default_factory=DependencyColumns)
+    delete_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def plan_dependencies(
+    stored: Sequence[StoredDependency],
+    wanted: DependencyColumns,
+    *,
+    replace: Collection[uuid.UUID],
+    kept_paths: Collection[tuple[uuid.UUID, str]] = (),
+    protected_sources: Collection[str] = (),
+    deletable_sources: Collection[str] | None = None,
+) -> DependencyPlan:
+    """Insert the wanted rows not stored, update those whose evidence changed (unless a
+    `protected_sources` provider stored them), and delete the stored rows of the `replace`
+    repositories that are no longer wanted, except those of `kept_paths` manifests (and, when
+    `deletable_sources` is given, of other providers)."""
+    by_key = {row.key: row for row in stored}
+    plan = DependencyPlan()
+    for index in range(len(wanted)):
+        held = by_key.get(wanted.key(index))
+        if held is None:
+            plan.insert.append_from(wanted, index)
+        elif held.source not in protected_sources and held.evidence != wanted.evidence(index):
+            plan.update_ids.append(held.id)
+            plan.update.append_from(wanted, index)
+    wanted_keys = {wanted.key(index) for index in range(len(wanted))}
+    kept = set(kept_paths)
+    plan.delete_ids = [
+        row.id
+        for row in stored
+        if row.repository_id in replace
+        and row.key not in wanted_keys
+        and (row.repository_id, row.manifest_path) not in kept
+        and (deletable_sources is None or row.source in deletable_sources)
+    ]
+    return plan
 
 
 def _github_url(full_name: str, html_url: str | None) -> str:
