@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core.config import get_settings
 from app.core.embedded import EmbeddedPostgres, ensure_database, read_runtime_urls
 from app.models import Base
+from app.models.base import include_object
 
 MIGRATION_LOCK_KEY = 0x77756D70  # "wump"
 
@@ -27,6 +28,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         compare_server_default=False,
+        include_object=include_object,
     )
     connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     try:

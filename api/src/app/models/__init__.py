@@ -3,6 +3,7 @@
 from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.dependency import Dependency
+from app.models.job_execution import JobExecution
 from app.models.organization import Organization
 from app.models.package import Package
 from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "Dependency",
     "EcosystemStats",
+    "JobExecution",
     "Organization",
     "Package",
     "PackageDependent",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core import migrate as migrations
 from app.core.config import Settings
 from app.models import Base
+from app.models.base import include_object
 
 TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys"}
 
@@ -55,7 +56,9 @@ async def test_upgrade_downgrade_base_upgrade_round_trip(scratch_database_url: s
 
 async def test_models_and_migrations_describe_the_same_schema(settings: Settings) -> None:
     def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         return list(compare_metadata(context, Base.metadata))
 
     engine = create_async_engine(str(settings.database_url))
