@@ -1,5 +1,7 @@
 """The FastAPI application: create_app() and the lifespan that owns engine and cache."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,8 +17,11 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.core.queue import create_queue
 from app.core.rate_limit import RateLimiter
 from app.core.security import resolve_api_key_secret
+from app.jobs.runtime import open_runtime
+from app.jobs.worker import run_worker
 from app.services.api_key import KeyCache
 from app.services.health import service_version
 
@@ -52,14 +57,39 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cache if valkey_url is not None else None, settings.api_key_last_used_interval
     )
     app.state.api_key_secret = resolve_api_key_secret(settings)
-    log.info("app.started", environment=settings.environment)
+    in_process = settings.runs_worker_in_process
+    queue = create_queue(
+        settings, max_connections=4 + (settings.worker_concurrency if in_process else 0)
+    )
+    await queue.open_async()
+    app.state.queue = queue
     try:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if in_process:
+                runtime = await stack.enter_async_context(
+                    open_runtime(settings, queue, engine=engine, cache=cache)
+                )
+                stack.push_async_callback(
+                    _stop_worker,
+                    asyncio.create_task(
+                        run_worker(runtime, install_signal_handlers=False), name="wump-worker"
+                    ),
+                )
+            log.info("app.started", environment=settings.environment, worker=in_process)
+            yield
     finally:
+        await queue.close_async()
         await app.state.rate_limiter.aclose()
         await cache.aclose()
         await engine.dispose()
         log.info("app.stopped")
+
+
+async def _stop_worker(worker: asyncio.Task[None]) -> None:
+    # Cancelling asks the worker to finish the jobs it runs (graceful shutdown) and return.
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

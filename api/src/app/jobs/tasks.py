@@ -1,0 +1,225 @@
+"""The background jobs. Each task records its attempts in job_executions, so the API shows
+progress; failures are classified by app.jobs.retry and procrastinate reschedules the job."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate import JobContext
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+from app.core.ecosystems import Ecosystem
+from app.core.logging import get_logger
+from app.jobs.retry import decide
+from app.jobs.runtime import JobRuntime
+from app.models.job_execution import JobExecution
+from app.repositories.job_execution import JobExecutionRepository
+from app.services.ingestion import IngestReport
+from app.services.jobs import (
+    DISCOVER_PACKAGE_USERS,
+    ENRICH_ORGANIZATION,
+    INGEST_ORGANIZATION,
+    INGEST_REPOSITORY,
+    enrich_job,
+    organization_job,
+)
+
+log = get_logger(__name__)
+
+RUNTIME_KEY = "wump_runtime"
+REQUEUE_STALLED = "requeue_stalled"
+REFRESH_STALE = "refresh_stale"
+Work = Callable[[Callable[[IngestReport], Awaitable[None]]], Awaitable[IngestReport]]
+
+
+class RetryLater(Exception):
+    """Raised by a task so procrastinate reschedules the job at `retry_at`."""
+
+    def __init__(self, retry_at: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_at = retry_at
+
+
+class FollowTaskDecision(BaseRetryStrategy):
+    """The task decides (it knows the settings and the failure); the queue only obeys."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, RetryLater):
+            return RetryDecision(retry_at=exception.retry_at)
+        return None
+
+
+def runtime_of(context: JobContext) -> JobRuntime:
+    runtime: JobRuntime = context.additional_context[RUNTIME_KEY]
+    return runtime
+
+
+async def run_execution(runtime: JobRuntime, execution_id: str, work: Work) -> dict[str, Any]:
+    """Run one attempt of a job and keep its job_executions row true."""
+    key = uuid.UUID(execution_id)
+    async with runtime.session_factory.begin() as session:
+        execution = await JobExecutionRepository(session).mark_running(key)
+    if execution is None:
+        log.info("jobs.skipped", job_id=execution_id, reason="finished or unknown")
+        return {"skipped": True}
+    details = dict(execution.details)
+
+    async def progress(report: IngestReport) -> None:
+        async with runtime.session_factory.begin() as session:
+            await JobExecutionRepository(session).record_progress(
+                key, report.records_processed, {**details, "report": report.as_metadata()}
+            )
+
+    log.info("jobs.started", job_id=execution_id, job_type=execution.job_type)
+    try:
+        report = await work(progress)
+    except Exception as error:
+        await _record_failure(runtime, execution, details, error)
+        raise
+    result = report.as_metadata()
+    async with runtime.session_factory.begin() as session:
+        await JobExecutionRepository(session).mark_completed(
+            key, report.records_processed, {**details, "report": result}
+        )
+    log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
+    return result
+
+
+async def _record_failure(
+    runtime: JobRuntime, execution: JobExecution, details: dict[str, Any], error: Exception
+) -> None:
+    failures = int(details.get("failures", 0))
+    outcome = decide(error, failures, runtime.settings, datetime.now(UTC))
+    if outcome.counts_as_failure:
+        details["failures"] = failures + 1
+    details["last_error"] = outcome.reason[:2000]
+    try:
+        async with runtime.session_factory.begin() as session:
+            repository = JobExecutionRepository(session)
+            if outcome.retry_at is not None:
+                await repository.mark_retrying(
+                    execution.id, outcome.reason[:2000], outcome.retry_at, details
+                )
+            else:
+                await repository.mark_failed(execution.id, outcome.reason[:2000], details)
+    except Exception as bookkeeping:  # the database may be the thing that failed
+        log.warning("jobs.record_failed", job_id=str(execution.id), error=repr(bookkeeping))
+    log.warning(
+        "jobs.failed",
+        job_id=str(execution.id),
+        job_type=execution.job_type,
+        error=outcome.reason[:500],
+        retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
+    )
+    if outcome.retry_at is not None:
+        raise RetryLater(outcome.retry_at, outcome.reason) from error
+
+
+async def ingest_organization(context: JobContext, execution_id: str, login: str) -> Any:
+    runtime = runtime_of(context)
+    return await run_execution(
+        runtime,
+        execution_id,
+        lambda progress: runtime.ingestion.ingest_organization(login, progress),
+    )
+
+
+async def ingest_repository(context: JobContext, execution_id: str, full_name: str) -> Any:
+    runtime = runtime_of(context)
+    return await run_execution(
+        runtime,
+        execution_id,
+        lambda progress: runtime.ingestion.ingest_repository(full_name, progress),
+    )
+
+
+async def discover_package_users(
+    context: JobContext, execution_id: str, ecosystem: str, name: str
+) -> Any:
+    runtime = runtime_of(context)
+
+    async def work(progress: Callable[[IngestReport], Awaitable[None]]) -> IngestReport:
+        report = await runtime.ingestion.discover_package_users(
+            Ecosystem(ecosystem), name, progress
+        )
+        # Owners seen through ecosyste.ms are enriched (profile, sponsorship) by jobs of their own.
+        for login in report.owners:
+            await runtime.jobs.enqueue(enrich_job(login), requested_by=f"job:{execution_id}")
+        return report
+
+    return await run_execution(runtime, execution_id, work)
+
+
+async def enrich_organization(context: JobContext, execution_id: str, login: str) -> Any:
+    runtime = runtime_of(context)
+    return await run_execution(
+        runtime, execution_id, lambda _progress: runtime.ingestion.enrich_organization(login)
+    )
+
+
+async def requeue_stalled(context: JobContext, timestamp: int) -> dict[str, int]:
+    return await recover_jobs(runtime_of(context))
+
+
+async def recover_jobs(runtime: JobRuntime) -> dict[str, int]:
+    """Jobs of workers that stopped sending heartbeats run again; rows whose queue job was
+    never created get one."""
+    manager = runtime.queue.job_manager
+    stalled = list(
+        await manager.get_stalled_jobs(seconds_since_heartbeat=runtime.settings.job_stalled_after)
+    )
+    for job in stalled:
+        await manager.retry_job(job)
+    ids = [job.id for job in stalled if job.id is not None]
+    async with runtime.session_factory.begin() as session:
+        await JobExecutionRepository(session).requeue_by_queue_job(
+            ids, "the worker running this job stopped; it was queued again"
+        )
+    if stalled:
+        log.warning("jobs.requeued_stalled", queue_job_ids=ids)
+    unqueued = await runtime.jobs.requeue_unqueued(datetime.now(UTC) - timedelta(minutes=1))
+    return {"stalled": len(stalled), "unqueued": unqueued}
+
+
+async def refresh_stale(context: JobContext, timestamp: int) -> dict[str, int]:
+    return await queue_stale_organizations(runtime_of(context))
+
+
+async def queue_stale_organizations(runtime: JobRuntime) -> dict[str, int]:
+    """Re-crawl the organizations whose last crawl is the oldest."""
+    settings = runtime.settings
+    logins = await runtime.ingestion.list_stale_organizations(
+        timedelta(days=settings.refresh_stale_after_days), settings.refresh_stale_batch
+    )
+    queued = 0
+    for login in logins:
+        _execution, created = await runtime.jobs.enqueue(
+            organization_job(login), requested_by=REFRESH_STALE
+        )
+        queued += created
+    return {"queued": queued}
+
+
+def requeue_interval_seconds(stalled_after: float) -> int:
+    """How often dead workers are looked for: a quarter of the heartbeat timeout, 5 to 59 s."""
+    return max(5, min(59, int(stalled_after / 4)))
+
+
+def register(app: procrastinate.App, stalled_after: float) -> None:
+    """Declare every task on `app` (the worker's queue)."""
+    retry = FollowTaskDecision()
+    for function, name in (
+        (ingest_organization, INGEST_ORGANIZATION),
+        (ingest_repository, INGEST_REPOSITORY),
+        (discover_package_users, DISCOVER_PACKAGE_USERS),
+        (enrich_organization, ENRICH_ORGANIZATION),
+    ):
+        app.task(name=name, pass_context=True, retry=retry)(function)
+    every = requeue_interval_seconds(stalled_after)
+    app.periodic(cron=f"* * * * * */{every}")(
+        app.task(name=REQUEUE_STALLED, pass_context=True)(requeue_stalled)
+    )
+    app.periodic(cron="17 * * * *")(app.task(name=REFRESH_STALE, pass_context=True)(refresh_stale))

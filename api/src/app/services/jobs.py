@@ -1,0 +1,200 @@
+"""Requesting background jobs and reading their progress.
+
+A request first writes (or joins) its job_executions row, then defers the queue job by task
+name, so the API never imports the tasks and two requests for one subject share one job.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import ProcrastinateException
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.ecosystems import Ecosystem, normalize_name
+from app.core.errors import NotFound, ServiceUnavailable, WumpError
+from app.core.logging import get_logger
+from app.models.job_execution import JobExecution
+from app.repositories.job_execution import JobExecutionRepository
+from app.services.errors import InvalidCursor, UnknownEcosystem
+
+log = get_logger(__name__)
+
+INGEST_ORGANIZATION = "ingest_organization"
+INGEST_REPOSITORY = "ingest_repository"
+DISCOVER_PACKAGE_USERS = "discover_package_users"
+ENRICH_ORGANIZATION = "enrich_organization"
+JOB_TYPES = (INGEST_ORGANIZATION, INGEST_REPOSITORY, DISCOVER_PACKAGE_USERS, ENRICH_ORGANIZATION)
+
+# GitHub's rules: letters, digits and single hyphens, at most 39 characters.
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+    title = "Job Not Found"
+
+
+class InvalidJobSubject(WumpError):
+    status = 422
+    code = "invalid_job_subject"
+    title = "Invalid Job Subject"
+
+
+class QueueUnavailable(ServiceUnavailable):
+    code = "queue_unavailable"
+    title = "Job Queue Unavailable"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    job_type: str
+    subject: str
+    lock: str
+    arguments: dict[str, str] = field(default_factory=dict)
+
+
+def check_login(login: str) -> str:
+    if not _LOGIN.match(login):
+        raise InvalidJobSubject(f"{login[:100]!r} is not a GitHub login", field="login")
+    return login
+
+
+def organization_job(login: str) -> JobRequest:
+    subject = check_login(login).lower()
+    return JobRequest(INGEST_ORGANIZATION, subject, f"organization:{subject}", {"login": login})
+
+
+def enrich_job(login: str) -> JobRequest:
+    subject = check_login(login).lower()
+    return JobRequest(ENRICH_ORGANIZATION, subject, f"organization:{subject}", {"login": login})
+
+
+def repository_job(full_name: str) -> JobRequest:
+    owner, _, name = full_name.partition("/")
+    check_login(owner)
+    if not _REPOSITORY_NAME.match(name) or name in (".", ".."):
+        raise InvalidJobSubject(
+            f"{full_name[:200]!r} is not a repository full name (owner/name)", field="full_name"
+        )
+    subject = full_name.lower()
+    return JobRequest(INGEST_REPOSITORY, subject, f"repository:{subject}", {"full_name": full_name})
+
+
+def package_job(ecosystem: str, name: str) -> JobRequest:
+    try:
+        parsed = Ecosystem(ecosystem)
+    except ValueError:
+        raise UnknownEcosystem(ecosystem) from None
+    if not name.strip() or len(name) > 500 or "\x00" in name:
+        raise InvalidJobSubject("the package name is empty or too long", field="name")
+    normalized = normalize_name(parsed, name)
+    subject = f"{parsed.value}/{normalized}"
+    return JobRequest(
+        DISCOVER_PACKAGE_USERS,
+        subject,
+        f"package:{subject}",
+        {"ecosystem": parsed.value, "name": normalized},
+    )
+
+
+def parse_job_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise JobNotFound(f"no job {value[:100]!r}") from None
+
+
+class JobService:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], queue: procrastinate.App
+    ) -> None:
+        self._sessions = session_factory
+        self._queue = queue
+
+    async def enqueue(
+        self, request: JobRequest, *, requested_by: str | None = None
+    ) -> tuple[JobExecution, bool]:
+        """The job's row and whether it is new; a pending or running job of the same type and
+        subject is returned instead of starting a second one."""
+        async with self._sessions.begin() as session:
+            execution, created = await JobExecutionRepository(session).create_or_get_active(
+                request.job_type, request.subject, requested_by, {"arguments": request.arguments}
+            )
+        if created:
+            await self._defer(execution, request)
+        return execution, created
+
+    async def _defer(self, execution: JobExecution, request: JobRequest) -> None:
+        try:
+            queue_job_id = await self._queue.configure_task(
+                name=request.job_type, lock=request.lock
+            ).defer_async(execution_id=str(execution.id), **request.arguments)
+        except ProcrastinateException as error:
+            log.warning("jobs.defer_failed", job_id=str(execution.id), error=repr(error))
+            async with self._sessions.begin() as session:
+                await JobExecutionRepository(session).mark_failed(
+                    execution.id, "the job could not be queued; request it again"
+                )
+            raise QueueUnavailable("the job queue is unavailable; try again shortly") from None
+        async with self._sessions.begin() as session:
+            await JobExecutionRepository(session).set_queue_job(execution.id, queue_job_id)
+        execution.queue_job_id = queue_job_id
+
+    async def get(self, job_id: uuid.UUID) -> JobExecution:
+        async with self._sessions() as session:
+            execution = await JobExecutionRepository(session).get(job_id)
+        if execution is None:
+            raise JobNotFound(f"no job {job_id}")
+        return execution
+
+    async def list_jobs(
+        self, *, status: str | None, job_type: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[JobExecution], str | None]:
+        before = _decode_cursor(cursor) if cursor is not None else None
+        async with self._sessions() as session:
+            rows = await JobExecutionRepository(session).list_recent(
+                status=status, job_type=job_type, before=before, limit=limit + 1
+            )
+        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    async def requeue_unqueued(self, older_than: datetime, limit: int = 100) -> int:
+        """Defer the queue job of rows whose process died between the insert and the deferral."""
+        async with self._sessions() as session:
+            orphans = await JobExecutionRepository(session).list_unqueued(older_than, limit)
+        for execution in orphans:
+            arguments: dict[str, Any] = dict(execution.details.get("arguments") or {})
+            request = _request_for(execution.job_type, arguments)
+            if request is None:
+                async with self._sessions.begin() as session:
+                    await JobExecutionRepository(session).mark_failed(
+                        execution.id, "unknown job type"
+                    )
+                continue
+            await self._defer(execution, request)
+        return len(orphans)
+
+
+def _request_for(job_type: str, arguments: dict[str, Any]) -> JobRequest | None:
+    match job_type:
+        case "ingest_organization":
+            return organization_job(str(arguments["login"]))
+        case "enrich_organization":
+            return enrich_job(str(arguments["login"]))
+        case "ingest_repository":
+            return repository_job(str(arguments["full_name"]))
+        case "discover_package_users":
+            return package_job(str(arguments["ecosystem"]), str(arguments["name"]))
+    return None
+
+
+def _decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(cursor)
+    except ValueError:
+        raise InvalidCursor() from None
