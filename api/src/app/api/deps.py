@@ -10,6 +10,7 @@ from app.core.cache import Cache, get_cache
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.services.health import HealthService
+from app.services.jobs import JobService
 from app.services.organization import OrganizationService
 from app.services.package import PackageService
 from app.services.repository import RepositoryService
@@ -86,3 +87,11 @@ PackageServiceDep = Annotated[PackageService, Depends(get_package_service)]
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
 RepositoryServiceDep = Annotated[RepositoryService, Depends(get_repository_service)]
 StatsServiceDep = Annotated[StatsService, Depends(get_stats_service)]
+
+
+async def get_job_service(request: Request) -> JobService:
+    # Jobs commit their row before the queue job exists, so they use sessions of their own.
+    return JobService(request.app.state.session_factory, request.app.state.queue)
+
+
+JobServiceDep = Annotated[JobService, Depends(get_job_service)]

@@ -2,6 +2,7 @@
 
 from app.cli import dev as _dev  # noqa: F401  (registers commands)
 from app.cli import fake_upstream as _fake_upstream  # noqa: F401  (registers commands)
+from app.cli import jobs as _jobs  # noqa: F401  (registers commands)
 from app.cli import keys as _keys  # noqa: F401  (registers commands)
 from app.cli import manifests as _manifests  # noqa: F401  (registers commands)
 from app.cli import server as _server  # noqa: F401  (registers commands)

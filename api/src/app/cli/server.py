@@ -46,6 +46,8 @@ def serve(
         # The app processes (one per worker, or the reloader's child) read these.
         if urls.database_url is not None:
             os.environ["DATABASE_URL"] = urls.database_url
+            # One command ingests too: the embedded set-up runs its worker inside the server.
+            os.environ.setdefault("WORKER_IN_PROCESS", "true")
         if urls.valkey_url is not None:
             os.environ["VALKEY_URL"] = urls.valkey_url
     # uvicorn re-raises the signal that stopped it; exit cleanly instead, so the embedded

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.api.auth import authorize
-from app.api.v1 import admin, me, organizations, packages, repositories, stats
+from app.api.v1 import admin, jobs, me, organizations, packages, repositories, stats
 from app.schemas.common import problem_response
 
 # Include every v1 router here. Each must also declare the scope it needs (RequireRead,
@@ -23,3 +23,4 @@ api_router.include_router(packages.router)
 api_router.include_router(organizations.router)
 api_router.include_router(repositories.router)
 api_router.include_router(stats.router)
+api_router.include_router(jobs.router)

@@ -1,0 +1,170 @@
+"""`wump worker` runs background jobs; `wump ingest ...` requests them (and can wait)."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import procrastinate
+import typer
+from procrastinate.exceptions import ProcrastinateException
+from sqlalchemy.exc import DBAPIError
+
+from app.cli.common import fail, settings_or_exit
+from app.cli.root import cli
+from app.core.config import Settings
+from app.core.db import create_engine, create_session_factory, resolve_database_url
+from app.core.errors import WumpError
+from app.core.logging import configure_logging, get_logger
+from app.core.queue import create_queue
+from app.jobs.runtime import open_runtime
+from app.jobs.worker import run_worker
+from app.models.job_execution import JobExecution
+from app.services.jobs import JobRequest, JobService, organization_job, package_job, repository_job
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+ingest = typer.Typer(no_args_is_help=True, help="Queue ingestion jobs (run by wump worker).")
+cli.add_typer(ingest, name="ingest")
+
+# Seconds between two looks at a job's row while --wait follows it.
+POLL_INTERVAL_S = 1.0
+# A pending job nobody has started after this long probably has no worker to run it.
+NO_WORKER_HINT_AFTER_S = 15.0
+
+
+def _settings_with_database() -> Settings:
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    if resolve_database_url(settings) is None:
+        fail("no database: set DATABASE_URL, or start `wump serve` on this data directory first")
+    return settings
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs at once (default WORKER_CONCURRENCY).")
+    ] = None,
+) -> None:
+    """Run background jobs (ingestion, refreshes) until SIGINT or SIGTERM."""
+    settings = _settings_with_database()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+
+    async def main() -> None:
+        queue = create_queue(settings, max_connections=settings.worker_concurrency + 4)
+        async with queue.open_async(), open_runtime(settings, queue) as runtime:
+            log.info("worker.started", concurrency=settings.worker_concurrency)
+            await run_worker(runtime, install_signal_handlers=True)
+        log.info("worker.stopped")
+
+    asyncio.run(main())
+
+
+async def _with_jobs(settings: Settings, action: Callable[[JobService], Awaitable[T]]) -> T:
+    engine = create_engine(settings)
+    queue: procrastinate.App = create_queue(settings, max_connections=2)
+    try:
+        async with queue.open_async():
+            return await action(JobService(create_session_factory(engine), queue))
+    finally:
+        await engine.dispose()
+
+
+def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | None) -> None:
+    settings = _settings_with_database()
+    try:
+        job_request = request()
+    except WumpError as error:
+        fail(error.detail)
+
+    async def action(service: JobService) -> JobExecution:
+        execution, created = await service.enqueue(job_request, requested_by="cli")
+        typer.echo(
+            f"job {execution.id} {'queued' if created else 'already ' + execution.status}: "
+            f"{execution.job_type} {execution.subject}"
+        )
+        if not wait:
+            return execution
+        async with asyncio.timeout(timeout):
+            return await _follow(service, execution)
+
+    try:
+        execution = asyncio.run(_with_jobs(settings, action))
+    except WumpError as error:
+        fail(error.detail, code=1)
+    except TimeoutError:  # before OSError, its base class
+        fail(f"still not finished after {timeout:g} s; the job goes on", code=3)
+    except (OSError, DBAPIError, ProcrastinateException) as error:
+        fail(f"cannot use the database: {error}", code=1)
+    if wait and execution.status == "failed":
+        fail(f"job failed: {execution.error_message}", code=1)
+
+
+async def _follow(service: JobService, execution: JobExecution) -> JobExecution:
+    started = time.monotonic()
+    seen = (execution.status, execution.records_processed, execution.attempts)
+    hinted = False
+    while execution.status not in ("completed", "failed"):
+        await asyncio.sleep(POLL_INTERVAL_S)
+        execution = await service.get(execution.id)
+        now = (execution.status, execution.records_processed, execution.attempts)
+        if now != seen:
+            seen = now
+            line = f"{execution.status}: {execution.records_processed} dependency rows"
+            if execution.error_message and execution.status == "pending":
+                line += f" (retrying: {execution.error_message})"
+            typer.echo(line)
+        elif (
+            not hinted
+            and execution.attempts == 0
+            and time.monotonic() - started > NO_WORKER_HINT_AFTER_S
+        ):
+            hinted = True
+            typer.echo("still pending: is a worker running (wump serve or wump worker)?", err=True)
+    report = execution.details.get("report") or {}
+    typer.echo(
+        f"{execution.status}: {execution.records_processed} dependency rows, "
+        f"{report.get('repositories', 0)} repositories, "
+        f"{report.get('failed_repositories', 0)} failed"
+    )
+    return execution
+
+
+WaitOption = Annotated[bool, typer.Option("--wait", help="Follow the job until it ends.")]
+TimeoutOption = Annotated[
+    float | None, typer.Option(min=1, help="With --wait: give up waiting after this many seconds.")
+]
+
+
+@ingest.command("org")
+def ingest_org(
+    login: Annotated[str, typer.Argument(help="GitHub organization or user login.")],
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Crawl an organization's repositories and their manifests."""
+    _request(lambda: organization_job(login), wait, timeout)
+
+
+@ingest.command("repo")
+def ingest_repo(
+    full_name: Annotated[str, typer.Argument(help="owner/name")],
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Scan one repository's manifests."""
+    _request(lambda: repository_job(full_name), wait, timeout)
+
+
+@ingest.command("package")
+def ingest_package(
+    ecosystem: Annotated[str, typer.Argument(help="npm, pypi, go, cargo, rubygems, ...")],
+    name: Annotated[str, typer.Argument(help="The package name.")],
+    wait: WaitOption = False,
+    timeout: TimeoutOption = None,
+) -> None:
+    """Discover the repositories and organizations that depend on a package."""
+    _request(lambda: package_job(ecosystem, name), wait, timeout)
