@@ -69,12 +69,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 runtime = await stack.enter_async_context(
                     open_runtime(settings, queue, engine=engine, cache=cache)
                 )
-                stack.push_async_callback(
-                    _stop_worker,
-                    asyncio.create_task(
-                        run_worker(runtime, install_signal_handlers=False), name="wump-worker"
-                    ),
-                )
+                stop = asyncio.Event()
+                worker = asyncio.create_task(run_worker(runtime, stop), name="wump-worker")
+                stack.push_async_callback(_stop_worker, stop, worker)
             log.info("app.started", environment=settings.environment, worker=in_process)
             yield
     finally:
@@ -85,11 +82,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("app.stopped")
 
 
-async def _stop_worker(worker: asyncio.Task[None]) -> None:
-    # Cancelling asks the worker to finish the jobs it runs (graceful shutdown) and return.
-    worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await worker
+async def _stop_worker(stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
+    # The worker lets the jobs it runs finish (up to its grace period), then returns.
+    stop.set()
+    await worker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

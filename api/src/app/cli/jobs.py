@@ -1,6 +1,7 @@
 """`wump worker` runs background jobs; `wump ingest ...` requests them (and can wait)."""
 
 import asyncio
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -54,10 +55,14 @@ def worker(
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, stop.set)
         queue = create_queue(settings, max_connections=settings.worker_concurrency + 4)
         async with queue.open_async(), open_runtime(settings, queue) as runtime:
             log.info("worker.started", concurrency=settings.worker_concurrency)
-            await run_worker(runtime, install_signal_handlers=True)
+            await run_worker(runtime, stop)
         log.info("worker.stopped")
 
     asyncio.run(main())

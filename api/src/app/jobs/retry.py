@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
+import psycopg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.core.config import Settings
@@ -24,32 +26,44 @@ class Outcome:
     counts_as_failure: bool
 
 
+# An upstream that is down; a database shutting down, restarting or out of connection slots;
+# a connection that was lost.
+_TEMPORARY_ERRORS = (
+    ProviderUnavailable,
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.InterfaceError,
+    psycopg.OperationalError,
+)
+
+
 def is_temporary(error: BaseException) -> bool:
-    """Faults that go away by themselves: an upstream that is down, a lost database connection."""
-    if isinstance(error, ProviderUnavailable | ConnectionError | TimeoutError):
-        return True
-    if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
-    if isinstance(error, OSError):
-        return True
-    # asyncpg and psycopg raise their own connection errors outside SQLAlchemy's wrappers.
-    return any(
-        type(cause).__name__
-        in {"ConnectionDoesNotExistError", "CannotConnectNowError", "AdminShutdownError"}
-        or (
-            type(cause).__module__.startswith("psycopg")
-            and type(cause).__name__ == "OperationalError"
-        )
-        for cause in _causes(error)
-    )
+    """Faults that go away by themselves: an upstream that is down, a lost database connection,
+    a database restarting."""
+    for cause in _causes(error):
+        if isinstance(cause, _TEMPORARY_ERRORS):
+            return True
+        if isinstance(cause, DBAPIError) and (
+            cause.connection_invalidated or isinstance(cause, OperationalError | InterfaceError)
+        ):
+            return True
+    return False
 
 
 def _causes(error: BaseException) -> list[BaseException]:
+    """The error, what it wraps (SQLAlchemy's `orig`) and what it was raised from."""
     chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and len(chain) < 10:
+    pending: list[BaseException | None] = [error]
+    while pending and len(chain) < 20:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in chain):
+            continue
         chain.append(current)
-        current = current.__cause__ or current.__context__
+        orig = getattr(current, "orig", None)
+        wrapped = orig if isinstance(orig, BaseException) else None
+        pending.extend([wrapped, current.__cause__, current.__context__])
     return chain
 
 

@@ -1,6 +1,7 @@
 """Running the queue's worker: in `wump worker`, or inside `wump serve`'s processes."""
 
 import asyncio
+import contextlib
 import os
 import socket
 
@@ -14,36 +15,51 @@ from app.services.jobs import INGEST_ORGANIZATION
 log = get_logger(__name__)
 
 RESTART_DELAY_MAX_S = 60.0
+# Seconds running jobs get to finish when the worker stops; then they are aborted and retried.
+SHUTDOWN_GRACE_S = 30.0
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def run_worker(runtime: JobRuntime, *, install_signal_handlers: bool) -> None:
-    """Run jobs until stopped (SIGINT/SIGTERM when `install_signal_handlers`, or cancellation);
-    a worker that crashes (its database went away) is started again after a growing delay."""
+async def run_worker(runtime: JobRuntime, stop: asyncio.Event) -> None:
+    """Run jobs until `stop` is set, then let the running ones finish (up to a timeout).
+
+    procrastinate's worker stops by itself when a side task fails (its database connection
+    for notifications, say, during a restart); it is started again after a growing delay, so a
+    database outage never leaves a process without a worker.
+    """
     settings = runtime.settings
     queue = runtime.queue
     if INGEST_ORGANIZATION not in queue.tasks:  # procrastinate's built-in tasks are there
         register(queue, settings.job_stalled_after)
     delay = 1.0
-    while True:
-        try:
-            await queue.run_worker_async(
+    while not stop.is_set():
+        worker = asyncio.create_task(
+            queue.run_worker_async(
                 name=worker_name(),
                 concurrency=settings.worker_concurrency,
                 additional_context={RUNTIME_KEY: runtime},
                 delete_jobs=DeleteJobCondition.SUCCESSFUL,
                 update_heartbeat_interval=max(1.0, settings.job_stalled_after / 6),
                 stalled_worker_timeout=settings.job_stalled_after,
-                install_signal_handlers=install_signal_handlers,
-                shutdown_graceful_timeout=30.0,
-            )
+                install_signal_handlers=False,
+                shutdown_graceful_timeout=SHUTDOWN_GRACE_S,
+            ),
+            name="procrastinate-worker",
+        )
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not worker.done():
+                worker.cancel()  # procrastinate's graceful stop: running jobs finish first
+            stopping.cancel()
+            outcome = await asyncio.gather(worker, stopping, return_exceptions=True)
+        if stop.is_set():
             return
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.error("worker.crashed", error=repr(error), restart_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RESTART_DELAY_MAX_S)
+        log.error("worker.stopped_unexpectedly", error=repr(outcome[0]), restart_in_s=delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 2, RESTART_DELAY_MAX_S)

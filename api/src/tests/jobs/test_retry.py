@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.core.config import Settings
 from app.core.errors import NotFound, ProviderBadResponse, ProviderRateLimited, ProviderUnavailable
@@ -71,3 +71,13 @@ def test_lost_database_connections_are_temporary() -> None:
     outer.__cause__ = asyncpg.exceptions.AdminShutdownError("terminating connection")
     assert is_temporary(outer)
     assert not is_temporary(ValueError("bad row"))
+
+
+def test_a_database_that_is_restarting_is_temporary() -> None:
+    # As SQLAlchemy's asyncpg dialect raises it while the server shuts down.
+    adapted = Exception("the database system is shutting down")
+    adapted.__cause__ = asyncpg.exceptions.CannotConnectNowError("shutting down")
+    wrapped = DBAPIError("SELECT 1", {}, adapted)
+    assert not isinstance(wrapped, OperationalError)
+    assert is_temporary(wrapped)
+    assert not is_temporary(DBAPIError("SELECT 1", {}, ValueError("bad literal")))

@@ -1,0 +1,117 @@
+"""A job whose database restarts under it runs again and completes, with no duplicate rows."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core import migrate as migrations
+from app.core.config import Settings
+from app.core.embedded import EmbeddedPostgres, ensure_database
+from app.core.queue import create_queue
+from app.jobs.runtime import open_runtime
+from app.jobs.worker import run_worker
+from app.models.job_execution import JobExecution
+from app.providers.fake_upstream import Scenario, create_fake_upstream
+from app.services.jobs import JobService, organization_job
+from tests.providers.conftest import provider_settings
+
+REPOSITORIES = 60
+
+
+@pytest.fixture
+async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL of this test's own, since the test restarts it."""
+    embedded = EmbeddedPostgres(tmp_path)
+    url = await asyncio.to_thread(embedded.start)
+    try:
+        await ensure_database(url)
+        await asyncio.to_thread(migrations.upgrade, url)
+        yield embedded, url
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+async def _poll(
+    jobs: JobService, job: JobExecution, status: str, deadline_s: float
+) -> JobExecution:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            current = await jobs.get(job.id)
+            if current.status == status:
+                return current
+        except Exception:  # the database is restarting
+            pass
+        await asyncio.sleep(0.1)
+    pytest.fail(f"job {job.id} did not become {status} within {deadline_s} s")
+
+
+async def test_a_database_restart_during_a_job_retries_it(
+    settings: Settings, own_database: tuple[EmbeddedPostgres, str]
+) -> None:
+    embedded, url = own_database
+    fake = provider_settings()
+    job_settings = settings.model_copy(
+        update={
+            "database_url": url,
+            "github_api_url": fake.github_api_url,
+            "github_graphql_url": fake.github_graphql_url,
+            "ecosystems_api_url": fake.ecosystems_api_url,
+            "github_token": fake.github_token,
+            "ingest_concurrency": 2,
+            "job_max_attempts": 10,
+            "job_retry_backoff_base": 0.2,
+            "job_stalled_after": 4.0,
+        }
+    )
+    scenario = Scenario.model_validate(
+        {
+            "latency": 0.04,
+            "organizations": [
+                {
+                    "login": "big-org",
+                    "repositories": [
+                        {"name": f"r{n}", "files": {"Gemfile": 'gem "rails"\n'}}
+                        for n in range(REPOSITORIES)
+                    ],
+                }
+            ],
+        }
+    )
+    transport = httpx.ASGITransport(app=create_fake_upstream(scenario))
+    queue = create_queue(job_settings, max_connections=8)
+    async with (
+        queue.open_async(),
+        open_runtime(job_settings, queue, transport=transport) as runtime,
+    ):
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(runtime, stop))
+        try:
+            job, _created = await runtime.jobs.enqueue(organization_job("big-org"))
+            await _poll(runtime.jobs, job, "running", 30)
+
+            await asyncio.to_thread(embedded.stop)
+            await asyncio.sleep(3)
+            assert await asyncio.to_thread(embedded.start) == url
+
+            done = await _poll(runtime.jobs, job, "completed", 120)
+        finally:
+            stop.set()
+            await worker
+
+    assert done.attempts >= 2
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT count(*), count(DISTINCT repository_id) FROM dependencies")
+            )
+        ).one()
+    await engine.dispose()
+    assert tuple(rows) == (REPOSITORIES, REPOSITORIES)
