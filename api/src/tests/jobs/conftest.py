@@ -37,6 +37,22 @@ def database_url(base_url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
+def job_settings_for(settings: Settings, database: str, **overrides: Any) -> Settings:
+    """The test settings on another database, providers pointed at the in-process fake."""
+    fake = provider_settings()
+    return settings.model_copy(
+        update={
+            "database_url": database,
+            "github_api_url": fake.github_api_url,
+            "github_graphql_url": fake.github_graphql_url,
+            "ecosystems_api_url": fake.ecosystems_api_url,
+            "github_token": fake.github_token,
+            "http_max_retries": fake.http_max_retries,
+            **overrides,
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 async def jobs_template(settings: Settings) -> AsyncIterator[str]:
     assert settings.database_url is not None
@@ -127,19 +143,8 @@ async def harness(
     opened: list[Any] = []
 
     async def build(scenario: dict[str, Any] | Scenario, **overrides: Any) -> JobHarness:
-        fake = provider_settings(**overrides.pop("providers", {}))
-        job_settings = settings.model_copy(
-            update={
-                "database_url": jobs_database,
-                "github_api_url": fake.github_api_url,
-                "github_graphql_url": fake.github_graphql_url,
-                "ecosystems_api_url": fake.ecosystems_api_url,
-                "github_token": fake.github_token,
-                "http_max_retries": fake.http_max_retries,
-                "http_backoff_base": 0.0,
-                "job_retry_backoff_base": 0.0,
-                **overrides,
-            }
+        job_settings = job_settings_for(
+            settings, jobs_database, http_backoff_base=0.0, job_retry_backoff_base=0.0, **overrides
         )
         upstream = create_fake_upstream(
             scenario if isinstance(scenario, Scenario) else Scenario.model_validate(scenario)

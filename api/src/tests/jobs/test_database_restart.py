@@ -19,7 +19,7 @@ from app.jobs.worker import run_worker
 from app.models.job_execution import JobExecution
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.services.jobs import JobService, organization_job
-from tests.providers.conftest import provider_settings
+from tests.jobs.conftest import job_settings_for
 
 REPOSITORIES = 60
 
@@ -56,19 +56,13 @@ async def test_a_database_restart_during_a_job_retries_it(
     settings: Settings, own_database: tuple[EmbeddedPostgres, str]
 ) -> None:
     embedded, url = own_database
-    fake = provider_settings()
-    job_settings = settings.model_copy(
-        update={
-            "database_url": url,
-            "github_api_url": fake.github_api_url,
-            "github_graphql_url": fake.github_graphql_url,
-            "ecosystems_api_url": fake.ecosystems_api_url,
-            "github_token": fake.github_token,
-            "ingest_concurrency": 2,
-            "job_max_attempts": 10,
-            "job_retry_backoff_base": 0.2,
-            "job_stalled_after": 4.0,
-        }
+    job_settings = job_settings_for(
+        settings,
+        url,
+        ingest_concurrency=2,
+        job_max_attempts=10,
+        job_retry_backoff_base=0.2,
+        job_stalled_after=4.0,
     )
     scenario = Scenario.model_validate(
         {
