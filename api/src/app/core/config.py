@@ -100,6 +100,7 @@ class Settings(BaseSettings):
 
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_in_process: bool | None = None
+    worker_shutdown_grace: float = Field(default=30.0, ge=0, le=3600)
     job_max_attempts: int = Field(default=5, ge=1, le=100)
     job_retry_backoff_base: float = Field(default=10.0, ge=0, le=3600)
     job_retry_backoff_max: float = Field(default=3600.0, ge=0, le=86_400)

@@ -1,6 +1,7 @@
 """The background jobs. Each task records its attempts in job_executions, so the API shows
 progress; failures are classified by app.jobs.retry and procrastinate reschedules the job."""
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import JobContext
+from procrastinate.exceptions import JobAborted
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
@@ -30,6 +32,8 @@ from app.services.jobs import (
 log = get_logger(__name__)
 
 RUNTIME_KEY = "wump_runtime"
+INTERRUPTED = "interrupted by a worker shutdown; queued again"
+LOST = "the job queue no longer holds this job; request it again"
 REQUEUE_STALLED = "requeue_stalled"
 REFRESH_STALE = "refresh_stale"
 Work = Callable[[Callable[[IngestReport], Awaitable[None]]], Awaitable[IngestReport]]
@@ -49,6 +53,9 @@ class FollowTaskDecision(BaseRetryStrategy):
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, RetryLater):
             return RetryDecision(retry_at=exception.retry_at)
+        if isinstance(exception, asyncio.CancelledError | JobAborted):
+            # Interrupted by a worker shutdown (procrastinate asks only then): run it again.
+            return RetryDecision()
         return None
 
 
@@ -76,16 +83,32 @@ async def run_execution(runtime: JobRuntime, execution_id: str, work: Work) -> d
     log.info("jobs.started", job_id=execution_id, job_type=execution.job_type)
     try:
         report = await work(progress)
+        result = report.as_metadata()
+        async with runtime.session_factory.begin() as session:
+            await JobExecutionRepository(session).mark_completed(
+                key, report.records_processed, {**details, "report": result}
+            )
     except Exception as error:
         await _record_failure(runtime, execution, details, error)
         raise
-    result = report.as_metadata()
-    async with runtime.session_factory.begin() as session:
-        await JobExecutionRepository(session).mark_completed(
-            key, report.records_processed, {**details, "report": result}
-        )
+    except asyncio.CancelledError:
+        await asyncio.shield(_record_interruption(runtime, key, details))
+        raise
     log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
     return result
+
+
+async def _record_interruption(
+    runtime: JobRuntime, key: uuid.UUID, details: dict[str, Any]
+) -> None:
+    try:
+        async with runtime.session_factory.begin() as session:
+            await JobExecutionRepository(session).mark_retrying(
+                key, INTERRUPTED, datetime.now(UTC), details
+            )
+    except Exception as bookkeeping:
+        log.warning("jobs.record_failed", job_id=str(key), error=repr(bookkeeping))
+    log.warning("jobs.interrupted", job_id=str(key))
 
 
 async def _record_failure(
@@ -180,8 +203,13 @@ async def recover_jobs(runtime: JobRuntime) -> dict[str, int]:
         )
     if stalled:
         log.warning("jobs.requeued_stalled", queue_job_ids=ids)
-    unqueued = await runtime.jobs.requeue_unqueued(datetime.now(UTC) - timedelta(minutes=1))
-    return {"stalled": len(stalled), "unqueued": unqueued}
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    unqueued = await runtime.jobs.requeue_unqueued(a_minute_ago)
+    async with runtime.session_factory.begin() as session:
+        lost = await JobExecutionRepository(session).fail_lost(a_minute_ago, LOST)
+    if lost:
+        log.warning("jobs.lost", count=lost)
+    return {"stalled": len(stalled), "unqueued": unqueued, "lost": lost}
 
 
 async def refresh_stale(context: JobContext, timestamp: int) -> dict[str, int]:

@@ -15,8 +15,6 @@ from app.services.jobs import INGEST_ORGANIZATION
 log = get_logger(__name__)
 
 RESTART_DELAY_MAX_S = 60.0
-# Seconds running jobs get to finish when the worker stops; then they are aborted and retried.
-SHUTDOWN_GRACE_S = 30.0
 
 
 def worker_name() -> str:
@@ -45,7 +43,7 @@ async def run_worker(runtime: JobRuntime, stop: asyncio.Event) -> None:
                 update_heartbeat_interval=max(1.0, settings.job_stalled_after / 6),
                 stalled_worker_timeout=settings.job_stalled_after,
                 install_signal_handlers=False,
-                shutdown_graceful_timeout=SHUTDOWN_GRACE_S,
+                shutdown_graceful_timeout=settings.worker_shutdown_grace,
             ),
             name="procrastinate-worker",
         )

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,6 +157,32 @@ class JobExecutionRepository:
                 JobExecution.status.in_(ACTIVE_STATUSES),
             )
             .values(status="pending", error_message=reason, updated_at=func.now())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def fail_lost(self, untouched_since: datetime, reason: str) -> int:
+        """Fail active rows whose queue job ended without them (a task the worker did not know,
+        a job cancelled in the queue), so their subject can be requested again."""
+        result = await self._session.execute(
+            update(JobExecution)
+            .where(
+                JobExecution.status.in_(ACTIVE_STATUSES),
+                JobExecution.queue_job_id.is_not(None),
+                JobExecution.updated_at < untouched_since,
+                ~select(text("1"))
+                .select_from(text("procrastinate_jobs AS queued"))
+                .where(
+                    text("queued.id = job_executions.queue_job_id"),
+                    text("queued.status IN ('todo', 'doing')"),
+                )
+                .exists(),
+            )
+            .values(
+                status="failed",
+                error_message=reason,
+                completed_at=func.now(),
+                updated_at=func.now(),
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -1,12 +1,14 @@
 """Ingestion jobs end to end in one process: queue, worker, providers on a fake upstream, the
 database, and the read API answering from what the jobs stored."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
-from app.jobs.tasks import queue_stale_organizations, recover_jobs
+from app.jobs.tasks import INTERRUPTED, queue_stale_organizations, recover_jobs
+from app.jobs.worker import run_worker
 from app.providers.fake_upstream import DEMO_SCENARIO, load_scenario
 from app.services.jobs import organization_job, package_job
 from tests.jobs.conftest import HarnessFactory, JobHarness
@@ -180,7 +182,7 @@ async def test_the_job_of_a_worker_that_died_runs_again(harness: HarnessFactory)
     await h.run_jobs()
     assert (await h.execution(job)).status == "running"  # nobody else may take it yet
 
-    assert await recover_jobs(h.runtime) == {"stalled": 1, "unqueued": 0}
+    assert await recover_jobs(h.runtime) == {"stalled": 1, "unqueued": 0, "lost": 0}
     requeued = await h.execution(job)
     assert requeued.status == "pending"
     assert "stopped" in (requeued.error_message or "")
@@ -205,7 +207,7 @@ async def test_a_job_whose_queue_entry_was_never_written_is_queued_again(
                 ' \'{"arguments": {"login": "octo-org"}}\', now() - interval \'5 minutes\')'
             )
         )
-    assert await recover_jobs(h.runtime) == {"stalled": 0, "unqueued": 1}
+    assert await recover_jobs(h.runtime) == {"stalled": 0, "unqueued": 1, "lost": 0}
     await h.run_jobs()
     assert await h.scalar("SELECT status FROM job_executions") == "completed"
 
@@ -229,3 +231,62 @@ async def test_stale_organizations_are_crawled_again(harness: HarnessFactory) ->
         )
         == 1
     )
+
+
+async def test_a_job_the_queue_dropped_is_failed_so_it_can_be_requested_again(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness(load_scenario(DEMO_SCENARIO))
+    job, _created = await h.runtime.jobs.enqueue(organization_job("octo-org"))
+    # Say a worker of an older release did not know the task: the queue marks it failed.
+    async with h.engine.begin() as connection:
+        await connection.execute(text("UPDATE procrastinate_jobs SET status = 'failed'"))
+    assert await recover_jobs(h.runtime) == {"stalled": 0, "unqueued": 0, "lost": 0}  # too soon
+
+    async with h.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE job_executions SET updated_at = now() - interval '2 minutes'")
+        )
+    assert await recover_jobs(h.runtime) == {"stalled": 0, "unqueued": 0, "lost": 1}
+    lost = await h.execution(job)
+    assert lost.status == "failed"
+    assert "no longer holds" in (lost.error_message or "")
+    again, created = await h.runtime.jobs.enqueue(organization_job("octo-org"))
+    assert created
+    assert again.id != job.id
+
+
+async def test_a_worker_shutdown_interrupts_a_long_job_which_runs_again(
+    harness: HarnessFactory,
+) -> None:
+    scenario = {
+        "latency": 0.05,
+        "organizations": [
+            {
+                "login": "slow-org",
+                "repositories": [
+                    {"name": f"r{n}", "files": {"Gemfile": 'gem "rails"\n'}} for n in range(40)
+                ],
+            }
+        ],
+    }
+    h = await harness(scenario, worker_shutdown_grace=0.2, ingest_concurrency=1)
+    job, _created = await h.runtime.jobs.enqueue(organization_job("slow-org"))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(h.runtime, stop))
+    for _ in range(600):
+        if (await h.execution(job)).status == "running":
+            break
+        await asyncio.sleep(0.05)
+
+    stop.set()
+    await worker
+
+    interrupted = await h.execution(job)
+    assert interrupted.status == "pending"
+    assert interrupted.error_message == INTERRUPTED
+    await h.run_jobs()
+    done = await h.execution(job)
+    assert done.status == "completed"
+    assert done.attempts == 2
+    assert await h.scalar("SELECT count(*) FROM dependencies") == 40
