@@ -14,7 +14,7 @@ runner = CliRunner()
 
 def test_parse_json_prints_one_object_with_dependencies_and_root() -> None:
     result = runner.invoke(
-        cli, ["parse", str(FIXTURES / "uv.lock"), "--filename", "uv.lock", "--format", "json"]
+        cli, ["parse", str(FIXTURES / "uv.v1.lock"), "--filename", "uv.lock", "--format", "json"]
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

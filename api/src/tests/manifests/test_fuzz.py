@@ -18,7 +18,7 @@ _FIXTURE_SEEDS = {
     "Pipfile": "Pipfile",
     "Pipfile.lock": "Pipfile.lock",
     "poetry.lock": "poetry.v1.lock",
-    "uv.lock": "uv.lock",
+    "uv.lock": "uv.v1.lock",
     "Gemfile": "Gemfile",
 }
 SEEDS: dict[str, bytes] = {path.name: path.read_bytes() for path in (FIXTURES / "seeds").iterdir()}

@@ -22,7 +22,7 @@ def test_poetry_v2_lock_corpus_case_uses_groups() -> None:
 
 
 def test_uv_lock_reports_the_project_apart_and_follows_the_graph() -> None:
-    result = parse_fixture("uv.lock", "uv.lock")
+    result = parse_fixture("uv.v1.lock", "uv.lock")
     assert result.root is not None
     assert (result.root.name, result.root.version) == ("demo-app", "0.3.0")
     got = {(d.name, d.version, d.type, d.direct) for d in result.dependencies}
