@@ -1,19 +1,21 @@
 """SQL of the ingestion write path: bulk upserts on natural keys with unnest arrays.
 
-Every statement takes its keys sorted (callers sort; the arrays keep their order), so concurrent
-jobs lock shared rows in one order. Dependencies are written as a difference against the rows
-read first (plain inserts, updates and deletes by id): an ON CONFLICT insert and its
-speculative insertion cost about a third more per row.
+Every statement takes or puts its keys in sorted order, so concurrent jobs lock shared rows in
+one order. Dependencies are written by one statement per batch that compares the wanted rows
+with the stored ones inside the database (no stored rows travel to Python) and then deletes,
+updates by id and plainly inserts: an ON CONFLICT insert and its speculative insertion cost
+about a third more per row.
 """
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.dependency import DEPENDENCY_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,83 +52,49 @@ class ScanState:
     scan_error: str | None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class DependencyColumns:
-    """Dependency rows as parallel columns, the shape unnest takes."""
+    """Dependency rows as parallel columns, the shape unnest takes; a key (repository_id,
+    package_id, manifest_path) may appear more than once."""
 
-    repository_ids: list[uuid.UUID] = field(default_factory=list)
-    package_ids: list[uuid.UUID] = field(default_factory=list)
-    manifest_paths: list[str] = field(default_factory=list)
-    requirements: list[str | None] = field(default_factory=list)
-    versions: list[str | None] = field(default_factory=list)
-    dependency_types: list[str] = field(default_factory=list)
-    directs: list[bool | None] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    commit_shas: list[str | None] = field(default_factory=list)
-    detected_at: list[datetime] = field(default_factory=list)
+    repository_ids: list[uuid.UUID]
+    package_ids: list[uuid.UUID]
+    manifest_paths: list[str]
+    requirements: list[str | None]
+    versions: list[str | None]
+    dependency_types: list[str]
+    directs: list[bool | None]
+    sources: list[str]
+    commit_shas: list[str | None]
 
     def __len__(self) -> int:
         return len(self.repository_ids)
 
-    def key(self, index: int) -> tuple[uuid.UUID, uuid.UUID, str]:
-        return (self.repository_ids[index], self.package_ids[index], self.manifest_paths[index])
 
-    def evidence(self, index: int) -> tuple[object, ...]:
-        return (
-            self.requirements[index],
-            self.versions[index],
-            self.dependency_types[index],
-            self.directs[index],
-            self.sources[index],
-            self.commit_shas[index],
-        )
+@dataclass(frozen=True, slots=True)
+class DependencyScope:
+    """Which stored rows a write of wanted rows may delete or update.
 
-    def append_from(self, other: "DependencyColumns", index: int) -> None:
-        for name in self.__dataclass_fields__:
-            getattr(self, name).append(getattr(other, name)[index])
+    Rows of the `replace` repositories that are not wanted are deleted, except those of
+    `kept_paths` manifests, of packages other than `package_id` (when given) and of sources
+    outside `deletable_sources` (when given). A stored row whose evidence differs from the
+    wanted one is rewritten unless a `protected_sources` provider stored it.
+    """
 
-    def params(self) -> dict[str, Any]:
-        return {
-            "repository_ids": self.repository_ids,
-            "package_ids": self.package_ids,
-            "manifest_paths": self.manifest_paths,
-            "requirements": self.requirements,
-            "versions": self.versions,
-            "dependency_types": self.dependency_types,
-            "directs": self.directs,
-            "sources": self.sources,
-            "commit_shas": self.commit_shas,
-            "detected_at": self.detected_at,
-        }
+    replace: Sequence[uuid.UUID]
+    kept_paths: Sequence[tuple[uuid.UUID, str]] = ()
+    package_id: uuid.UUID | None = None
+    protected_sources: Sequence[str] = ()
+    deletable_sources: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class StoredDependency:
-    id: uuid.UUID
-    repository_id: uuid.UUID
-    package_id: uuid.UUID
-    manifest_path: str
-    requirement: str | None
-    version: str | None
-    dependency_type: str
-    is_direct: bool | None
-    source: str | None
-    commit_sha: str | None
-
-    @property
-    def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
-        return (self.repository_id, self.package_id, self.manifest_path)
-
-    @property
-    def evidence(self) -> tuple[object, ...]:
-        return (
-            self.requirement,
-            self.version,
-            self.dependency_type,
-            self.is_direct,
-            self.source,
-            self.commit_sha,
-        )
+class DependencyWrites:
+    inserted: int
+    updated: int
+    deleted: int
+    # Stored rows found changed; more than `updated` when one was deleted meanwhile.
+    changed: int
 
 
 _UPSERT_ORGANIZATION = text(
@@ -178,14 +146,100 @@ _REPOSITORY_METADATA = (
     " pushed_at = coalesce(excluded.pushed_at, r.pushed_at), updated_at = now()"
 )
 
+# Package ids come back as two arrays (positions in the keys given, ids): one row, rather than
+# a row object per package.
+_PACKAGE_KEYS = (
+    "unnest(CAST(:ecosystems AS varchar[]), CAST(:names AS varchar[])) WITH ORDINALITY"
+    " AS k(ecosystem, name, position)"
+)
+_PACKAGE_IDS = text(
+    "SELECT array_agg(k.position) AS positions, array_agg(p.id) AS ids"
+    f" FROM {_PACKAGE_KEYS} JOIN packages p ON p.ecosystem = k.ecosystem AND p.name = k.name"
+)
+# Existing packages are only read; the missing ones are inserted in key order, so concurrent
+# inserts of shared new packages wait on each other in one order.
+_UPSERT_PACKAGES = text(
+    f"WITH k AS MATERIALIZED (SELECT * FROM {_PACKAGE_KEYS}),"
+    " found AS MATERIALIZED (SELECT k.position, p.id FROM k"
+    "  JOIN packages p ON p.ecosystem = k.ecosystem AND p.name = k.name),"
+    " created AS (INSERT INTO packages (ecosystem, name)"
+    "  SELECT k.ecosystem, k.name FROM k"
+    "  WHERE NOT EXISTS (SELECT FROM found f WHERE f.position = k.position) ORDER BY k.position"
+    "  ON CONFLICT (ecosystem, name) DO NOTHING RETURNING id, ecosystem, name)"
+    " SELECT array_agg(position) AS positions, array_agg(id) AS ids FROM ("
+    "  SELECT position, id FROM found UNION ALL SELECT k.position, c.id FROM created c"
+    "  JOIN k ON k.ecosystem = c.ecosystem AND k.name = c.name) AS ids"
+)
+
 _DEPENDENCY_UNNEST = (
-    "SELECT * FROM unnest(CAST(:repository_ids AS uuid[]), CAST(:package_ids AS uuid[]),"
+    "unnest(CAST(:repository_ids AS uuid[]), CAST(:package_ids AS uuid[]),"
     " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
     " CAST(:versions AS varchar[]), CAST(:dependency_types AS varchar[]),"
     " CAST(:directs AS boolean[]), CAST(:sources AS varchar[]),"
-    " CAST(:commit_shas AS varchar[]), CAST(:detected_at AS timestamptz[]))"
+    " CAST(:commit_shas AS varchar[])) WITH ORDINALITY"
+    " AS w(repository_id, package_id, manifest_path, requirement, version, dependency_type,"
+    " is_direct, source, commit_sha, position)"
+)
+# A manifest may name one package twice (a dev and a runtime entry, two spellings of one
+# normalized name): the direct, most significant (then the first) declaration is kept.
+_DECLARATION_RANK = (
+    "w.is_direct IS NOT TRUE,"
+    f" array_position(ARRAY[{', '.join(repr(kind) for kind in DEPENDENCY_TYPES)}],"
+    " CAST(w.dependency_type AS text)), w.position"
 )
 _EVIDENCE = "requirement, version, dependency_type, is_direct, source, commit_sha"
+
+
+def _write_dependencies_sql(scope: DependencyScope) -> str:
+    """One statement: the wanted rows meet the stored ones (one index probe each), then the
+    unwanted rows are deleted, the changed ones updated by id and the missing ones inserted.
+    Its data-modifying parts share one snapshot and touch disjoint rows."""
+    deletable = ""
+    if scope.package_id is not None:
+        deletable += " AND d.package_id = CAST(:package_id AS uuid)"
+    if scope.deletable_sources is not None:
+        deletable += " AND d.source = ANY(CAST(:deletable_sources AS varchar[]))"
+    if scope.kept_paths:
+        deletable += (
+            " AND NOT EXISTS (SELECT FROM unnest(CAST(:kept_repository_ids AS uuid[]),"
+            "  CAST(:kept_paths AS varchar[])) AS k(repository_id, manifest_path)"
+            "  WHERE k.repository_id = d.repository_id AND k.manifest_path = d.manifest_path)"
+        )
+    protected = ""
+    if scope.protected_sources:
+        protected = (
+            " AND NOT coalesce(d.source = ANY(CAST(:protected_sources AS varchar[])), false)"
+        )
+    return (
+        "WITH wanted AS MATERIALIZED ("
+        " SELECT DISTINCT ON (w.repository_id, w.package_id, w.manifest_path) w.*,"
+        "  d.id AS stored_id, d.id IS NOT NULL AND"
+        "  (d.requirement, d.version, d.dependency_type, d.is_direct, d.source, d.commit_sha)"
+        "  IS DISTINCT FROM"
+        "  (w.requirement, w.version, w.dependency_type, w.is_direct, w.source, w.commit_sha)"
+        f"{protected} AS changed"
+        f" FROM {_DEPENDENCY_UNNEST}"
+        # LIMIT keeps this a probe of the unique index per wanted row, whatever the planner
+        # believes about the table's size.
+        " LEFT JOIN LATERAL (SELECT * FROM dependencies d WHERE d.repository_id = w.repository_id"
+        "  AND d.package_id = w.package_id AND d.manifest_path = w.manifest_path LIMIT 1) d ON true"
+        f" ORDER BY w.repository_id, w.package_id, w.manifest_path, {_DECLARATION_RANK}),"
+        " deleted AS (DELETE FROM dependencies d"
+        f"  WHERE d.repository_id = ANY(CAST(:replace_ids AS uuid[])){deletable}"
+        "  AND NOT EXISTS (SELECT FROM wanted w WHERE w.stored_id = d.id) RETURNING d.id),"
+        " updated AS (UPDATE dependencies d SET requirement = w.requirement,"
+        "  version = w.version, dependency_type = w.dependency_type, is_direct = w.is_direct,"
+        "  source = w.source, commit_sha = w.commit_sha, detected_at = :detected_at,"
+        "  updated_at = now()"
+        "  FROM wanted w WHERE d.id = w.stored_id AND w.changed RETURNING d.id),"
+        " inserted AS (INSERT INTO dependencies (repository_id, package_id, manifest_path,"
+        f"  {_EVIDENCE}, detected_at)"
+        f"  SELECT repository_id, package_id, manifest_path, {_EVIDENCE}, :detected_at"
+        "  FROM wanted WHERE stored_id IS NULL RETURNING id)"
+        " SELECT (SELECT count(*) FROM wanted WHERE changed) AS changed,"
+        " (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM inserted) AS inserted,"
+        " (SELECT count(*) FROM deleted) AS deleted"
+    )
 
 
 class IngestionRepository:
@@ -361,9 +415,11 @@ class IngestionRepository:
     # Packages
 
     async def upsert_packages(
-        self, keys: Sequence[tuple[str, str]]
+        self, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], uuid.UUID]:
-        """Ids by (ecosystem, name), creating the packages not seen before."""
+        """Ids by (ecosystem, name), creating the packages not seen before. Existing packages
+        are only read: most of a batch's packages exist, and a conflicting insert costs more
+        than a lookup."""
         ordered = sorted(set(keys))
         if not ordered:
             return {}
@@ -371,113 +427,78 @@ class IngestionRepository:
             "ecosystems": [key[0] for key in ordered],
             "names": [key[1] for key in ordered],
         }
-        await self._session.execute(
-            text(
-                "INSERT INTO packages (ecosystem, name)"
-                " SELECT * FROM unnest(CAST(:ecosystems AS varchar[]), CAST(:names AS varchar[]))"
-                " ON CONFLICT (ecosystem, name) DO NOTHING"
-            ),
-            params,
-        )
-        # A separate statement: its snapshot sees rows another transaction committed while
-        # this one waited on them above.
-        result = await self._session.execute(
-            text(
-                "SELECT p.id, p.ecosystem, p.name FROM packages p"
-                " JOIN unnest(CAST(:ecosystems AS varchar[]), CAST(:names AS varchar[]))"
-                " AS k(ecosystem, name) ON p.ecosystem = k.ecosystem AND p.name = k.name"
-            ),
-            params,
-        )
-        return {(row.ecosystem, row.name): row.id for row in result}
+        row = (await self._session.execute(_UPSERT_PACKAGES, params)).one()
+        ids = dict(zip([ordered[p - 1] for p in row.positions or ()], row.ids or (), strict=True))
+        if len(ids) < len(ordered):
+            # Another transaction committed these while this one waited on them above; a new
+            # statement's snapshot sees them.
+            missing = [key for key in ordered if key not in ids]
+            row = (
+                await self._session.execute(
+                    _PACKAGE_IDS,
+                    {
+                        "ecosystems": [key[0] for key in missing],
+                        "names": [key[1] for key in missing],
+                    },
+                )
+            ).one()
+            ids.update(
+                zip([missing[p - 1] for p in row.positions or ()], row.ids or (), strict=True)
+            )
+        return ids
 
     async def lock_packages(
-        self, repository_ids: Sequence[uuid.UUID], package_ids: Sequence[uuid.UUID]
+        self, repository_ids: Sequence[uuid.UUID], package_ids: Collection[uuid.UUID]
     ) -> None:
         """Lock, in id order, every package whose read side the refresh of these repositories
-        rewrites (the packages they used before and use now), so two jobs refreshing one
+        rewrites (the packages their stored dependencies name, a superset of those they count
+        for in the rollup, and the packages they use now), so two jobs refreshing one
         package's rollup take turns instead of deadlocking or colliding on its rows."""
         await self._session.execute(
+            # Counted rather than returned: the locks are the point, not the ids.
             text(
-                "SELECT id FROM packages WHERE id IN ("
+                "SELECT count(*) FROM (SELECT id FROM packages WHERE id IN ("
                 " SELECT unnest(CAST(:package_ids AS uuid[]))"
-                " UNION SELECT package_id FROM package_dependents"
+                " UNION SELECT package_id FROM dependencies"
                 "  WHERE repository_id = ANY(CAST(:repository_ids AS uuid[])))"
-                " ORDER BY id FOR NO KEY UPDATE"
+                " ORDER BY id FOR NO KEY UPDATE) AS locked"
             ),
-            {"package_ids": sorted(set(package_ids)), "repository_ids": sorted(repository_ids)},
+            {"package_ids": list(package_ids), "repository_ids": list(repository_ids)},
         )
 
     # Dependencies
 
-    async def list_dependencies(
-        self, repository_ids: Sequence[uuid.UUID], *, package_id: uuid.UUID | None = None
-    ) -> list[StoredDependency]:
-        """The stored rows of these repositories (of one package, when given)."""
-        if not repository_ids:
-            return []
-        narrow = " AND package_id = :package_id" if package_id is not None else ""
+    async def write_dependencies(
+        self, rows: DependencyColumns, scope: DependencyScope, detected_at: datetime
+    ) -> DependencyWrites:
+        """Make the stored rows of `scope` the wanted `rows` (see DependencyScope); a wanted
+        row is inserted when missing and rewritten (with `detected_at`) when its evidence
+        changed. Inserts are plain (no ON CONFLICT): a row another transaction inserted meanwhile
+        fails the statement with a unique violation, and the caller retries from a fresh
+        snapshot, as it does when `updated` falls short of `changed`."""
+        if not len(rows) and not scope.replace:
+            return DependencyWrites(0, 0, 0, 0)
+        kept = sorted(scope.kept_paths, key=lambda item: (item[0].int, item[1]))
         result = await self._session.execute(
-            text(
-                f"SELECT id, repository_id, package_id, manifest_path, {_EVIDENCE}"
-                " FROM dependencies WHERE repository_id = ANY(CAST(:ids AS uuid[]))"
-                f"{narrow}"
-            ),
-            {"ids": sorted(set(repository_ids)), "package_id": package_id},
-        )
-        return [StoredDependency(*row) for row in result]
-
-    async def insert_dependencies(self, rows: DependencyColumns) -> int:
-        """Plain inserts (no ON CONFLICT: a row another transaction inserted meanwhile fails
-        the statement with a unique violation, and the caller retries from a fresh read)."""
-        if not len(rows):
-            return 0
-        await self._session.execute(
-            text(
-                "INSERT INTO dependencies (repository_id, package_id, manifest_path,"
-                f" {_EVIDENCE}, detected_at) {_DEPENDENCY_UNNEST}"
-            ),
-            rows.params(),
-        )
-        return len(rows)
-
-    async def update_dependencies(self, ids: Sequence[uuid.UUID], rows: DependencyColumns) -> int:
-        """Rewrite the evidence of the rows `ids` (in the order of `rows`); returns how many
-        rows still existed."""
-        if not ids:
-            return 0
-        result = await self._session.execute(
-            text(
-                "UPDATE dependencies d SET requirement = k.requirement, version = k.version,"
-                " dependency_type = k.dependency_type, is_direct = k.is_direct,"
-                " source = k.source, commit_sha = k.commit_sha, detected_at = k.detected_at,"
-                " updated_at = now()"
-                " FROM (SELECT * FROM unnest(CAST(:ids AS uuid[]),"
-                "  CAST(:requirements AS varchar[]), CAST(:versions AS varchar[]),"
-                "  CAST(:dependency_types AS varchar[]), CAST(:directs AS boolean[]),"
-                "  CAST(:sources AS varchar[]), CAST(:commit_shas AS varchar[]),"
-                "  CAST(:detected_at AS timestamptz[])) AS u(id, requirement, version,"
-                "  dependency_type, is_direct, source, commit_sha, detected_at)) k"
-                " WHERE d.id = k.id"
-            ),
+            text(_write_dependencies_sql(scope)),
             {
-                "ids": list(ids),
+                "repository_ids": rows.repository_ids,
+                "package_ids": rows.package_ids,
+                "manifest_paths": rows.manifest_paths,
                 "requirements": rows.requirements,
                 "versions": rows.versions,
                 "dependency_types": rows.dependency_types,
                 "directs": rows.directs,
                 "sources": rows.sources,
                 "commit_shas": rows.commit_shas,
-                "detected_at": rows.detected_at,
+                "detected_at": detected_at,
+                "replace_ids": sorted(set(scope.replace), key=lambda id_: id_.int),
+                "package_id": scope.package_id,
+                "deletable_sources": scope.deletable_sources,
+                "protected_sources": scope.protected_sources,
+                "kept_repository_ids": [item[0] for item in kept],
+                "kept_paths": [item[1] for item in kept],
             },
         )
-        return int(getattr(result, "rowcount", 0) or 0)
-
-    async def delete_dependencies(self, ids: Sequence[uuid.UUID]) -> int:
-        if not ids:
-            return 0
-        result = await self._session.execute(
-            text("DELETE FROM dependencies WHERE id = ANY(CAST(:ids AS uuid[]))"),
-            {"ids": sorted(ids)},
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        row = result.one()
+        return DependencyWrites(row.inserted, row.updated, row.deleted, row.changed)

@@ -23,11 +23,15 @@ from app.core.errors import (
 from app.core.logging import get_logger
 from app.manifests import DEFAULT_MAX_BYTES, ManifestParseError, detect
 from app.providers.base import Dependent, ProviderRegistry, RepositoryInfo
-from app.repositories.ingestion import IngestionRepository, ScanState
+from app.repositories.ingestion import (
+    DependencyColumns,
+    DependencyScope,
+    IngestionRepository,
+    ScanState,
+)
 from app.services.errors import OrganizationNotFound, RepositoryNotFound
 from app.services.ingestion_rows import (
     DependencyFacts,
-    DependencyPlan,
     ScannedRepository,
     dependency_columns,
     dependent_fields,
@@ -35,7 +39,6 @@ from app.services.ingestion_rows import (
     facts_from_manifest,
     local_fields,
     organization_fields,
-    plan_dependencies,
     repository_fields,
 )
 from app.services.manifest import ManifestService
@@ -135,19 +138,15 @@ async def store_scans(
     )
     written = [(repository_ids[s.fields.full_name.lower()], s) for s in scans if s.mode != "keep"]
     packages = await repository.upsert_packages(
-        [(facts.ecosystem, facts.name) for _, scan in written for facts in scan.dependencies]
+        {(facts.ecosystem, facts.name) for _, scan in written for facts in scan.dependencies}
     )
     all_ids = list(repository_ids.values())
     await repository.lock_packages(all_ids, list(packages.values()))
-    columns = dependency_columns(written, packages, now)
-    stored = await repository.list_dependencies([rid for rid, _ in written])
-    plan = plan_dependencies(
-        stored,
-        columns,
-        replace={rid for rid, scan in written if scan.mode == "replace"},
-        kept_paths={(rid, path) for rid, scan in written for path in scan.kept_paths},
+    scope = DependencyScope(
+        replace=[rid for rid, scan in written if scan.mode == "replace"],
+        kept_paths=[(rid, path) for rid, scan in written for path in scan.kept_paths],
     )
-    count = await apply_plan(repository, plan)
+    count = await write_dependencies(repository, dependency_columns(written, packages), scope, now)
     await repository.update_totals(list(owners.values()))
     return StoredScans(count, all_ids, list(owners))
 
@@ -156,13 +155,14 @@ class _WriteConflict(Exception):
     """Rows changed under the transaction between its read and its write; retry it."""
 
 
-async def apply_plan(repository: IngestionRepository, plan: DependencyPlan) -> int:
-    """Apply the plan; returns the rows inserted or updated."""
-    await repository.delete_dependencies(plan.delete_ids)
-    updated = await repository.update_dependencies(plan.update_ids, plan.update)
-    if updated != len(plan.update_ids):
+async def write_dependencies(
+    repository: IngestionRepository, rows: DependencyColumns, scope: DependencyScope, now: datetime
+) -> int:
+    """Write the rows; returns how many were inserted or updated."""
+    writes = await repository.write_dependencies(rows, scope, now)
+    if writes.updated != writes.changed:
         raise _WriteConflict
-    return updated + await repository.insert_dependencies(plan.insert)
+    return writes.inserted + writes.updated
 
 
 class IngestionService:
@@ -431,19 +431,17 @@ class IngestionService:
             )
             written = [(repository_ids[key], scan) for key, scan in scans.items()]
             packages = await repository.upsert_packages([package_key])
-            await repository.lock_packages(list(repository_ids.values()), list(packages.values()))
-            columns = dependency_columns(written, packages, now)
             ids = list(repository_ids.values())
-            stored = await repository.list_dependencies(ids, package_id=packages[package_key])
-            plan = plan_dependencies(
-                stored,
-                columns,
+            await repository.lock_packages(ids, list(packages.values()))
+            scope = DependencyScope(
                 replace=ids,
+                package_id=packages[package_key],
                 # A crawl's evidence (commit, manifest read by wump) outranks the listing's.
                 protected_sources=("github", "local"),
                 deletable_sources=("ecosystems",),
             )
-            count = await apply_plan(repository, plan)
+            rows = dependency_columns(written, packages)
+            count = await write_dependencies(repository, rows, scope, now)
             await repository.update_totals(list(owners.values()))
             refreshed = await UsageService(session).refresh_repositories(
                 list(repository_ids.values())

@@ -1,21 +1,14 @@
 """What ingestion stores, built from provider answers and parsed manifests (no I/O here)."""
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
 from app.core.ecosystems import Ecosystem, normalize_name
 from app.manifests import Dependency as ParsedDependency
-from app.models.dependency import DEPENDENCY_TYPES
 from app.providers.base import Dependent, OrganizationProfile, RepositoryInfo
-from app.repositories.ingestion import (
-    DependencyColumns,
-    OrganizationFields,
-    RepositoryFields,
-    StoredDependency,
-)
+from app.repositories.ingestion import DependencyColumns, OrganizationFields, RepositoryFields
 
 # How a scan's dependencies meet the stored ones: `replace` the repository's set, `merge` into
 # it (the listing was cut short, so absence proves nothing), or `keep` it (the scan failed).
@@ -23,7 +16,6 @@ Mode = Literal["replace", "merge", "keep"]
 
 _ECOSYSTEMS = {e.value: e for e in Ecosystem}
 _MAX_NAME, _MAX_PATH, _MAX_REQUIREMENT, _MAX_VERSION, _MAX_SHA = 500, 1000, 500, 100, 64
-_TYPE_RANK = {kind: index for index, kind in enumerate(DEPENDENCY_TYPES)}
 
 # ecosyste.ms kinds as the upstream manifests spell them, mapped to wump's dependency types.
 _KINDS = {
@@ -188,96 +180,24 @@ def facts_from_dependent(dependent: Dependent) -> DependencyFacts | None:
 def dependency_columns(
     scans: Sequence[tuple[uuid.UUID, ScannedRepository]],
     packages: dict[tuple[str, str], uuid.UUID],
-    detected_at: datetime,
 ) -> DependencyColumns:
-    """One row per (repository, package, manifest path), sorted by that key.
-
-    A manifest may name one package twice (a dev and a runtime entry, two spellings of one
-    normalized name): the direct, most significant declaration is kept.
-    """
-    Key = tuple[uuid.UUID, uuid.UUID, str]
-    Evidence = tuple[str | None, str | None, str, bool | None, str, str | None]
-    chosen: dict[Key, Evidence] = {}
+    """Every declaration of the scans as columns, in scan order (the write keeps one row per
+    key and sorts them). Columns of objects that already exist leave the garbage collector
+    idle: a tuple per row would make it sweep the whole heap many times over."""
+    columns = DependencyColumns([], [], [], [], [], [], [], [], [])
     for repository_id, scan in scans:
-        source, sha = scan.source, _cut(scan.commit_sha, _MAX_SHA)
-        for facts in scan.dependencies:
-            key = (repository_id, packages[(facts.ecosystem, facts.name)], facts.manifest_path)
-            row = (
-                facts.requirement,
-                facts.version,
-                facts.dependency_type,
-                facts.is_direct,
-                source,
-                sha,
-            )
-            held = chosen.get(key)
-            if held is None or _rank(row) < _rank(held):
-                chosen[key] = row
-    columns = DependencyColumns()
-    # Sorted on the ids' integers: the same order as PostgreSQL's, and compared in C rather
-    # than through uuid.UUID's Python comparison methods.
-    ordered = sorted(chosen.items(), key=lambda item: (item[0][0].int, item[0][1].int, item[0][2]))
-    for (repository_id, package_id, path), _ in ordered:
-        columns.repository_ids.append(repository_id)
-        columns.package_ids.append(package_id)
-        columns.manifest_paths.append(path)
-    for name, values in zip(
-        ("requirements", "versions", "dependency_types", "directs", "sources", "commit_shas"),
-        zip(*(row for _, row in ordered), strict=True) if ordered else [()] * 6,
-        strict=True,
-    ):
-        setattr(columns, name, list(values))
-    columns.detected_at = [detected_at] * len(ordered)
+        facts = scan.dependencies
+        count = len(facts)
+        columns.repository_ids.extend([repository_id] * count)
+        columns.package_ids.extend([packages[(f.ecosystem, f.name)] for f in facts])
+        columns.manifest_paths.extend([f.manifest_path for f in facts])
+        columns.requirements.extend([f.requirement for f in facts])
+        columns.versions.extend([f.version for f in facts])
+        columns.dependency_types.extend([f.dependency_type for f in facts])
+        columns.directs.extend([f.is_direct for f in facts])
+        columns.sources.extend([scan.source] * count)
+        columns.commit_shas.extend([_cut(scan.commit_sha, _MAX_SHA)] * count)
     return columns
-
-
-def _rank(row: tuple[object, ...]) -> tuple[int, int]:
-    return (0 if row[3] else 1, _TYPE_RANK.get(str(row[2]), len(_TYPE_RANK)))
-
-
-@dataclass
-class DependencyPlan:
-    """The writes that turn the stored rows into the wanted ones."""
-
-    insert: DependencyColumns = field(default_factory=DependencyColumns)
-    update_ids: list[uuid.UUID] = field(default_factory=list)
-    update: DependencyColumns = field(default_factory=DependencyColumns)
-    delete_ids: list[uuid.UUID] = field(default_factory=list)
-
-
-def plan_dependencies(
-    stored: Sequence[StoredDependency],
-    wanted: DependencyColumns,
-    *,
-    replace: Collection[uuid.UUID],
-    kept_paths: Collection[tuple[uuid.UUID, str]] = (),
-    protected_sources: Collection[str] = (),
-    deletable_sources: Collection[str] | None = None,
-) -> DependencyPlan:
-    """Insert the wanted rows not stored, update those whose evidence changed (unless a
-    `protected_sources` provider stored them), and delete the stored rows of the `replace`
-    repositories that are no longer wanted, except those of `kept_paths` manifests (and, when
-    `deletable_sources` is given, of other providers)."""
-    by_key = {row.key: row for row in stored}
-    plan = DependencyPlan()
-    for index in range(len(wanted)):
-        held = by_key.get(wanted.key(index))
-        if held is None:
-            plan.insert.append_from(wanted, index)
-        elif held.source not in protected_sources and held.evidence != wanted.evidence(index):
-            plan.update_ids.append(held.id)
-            plan.update.append_from(wanted, index)
-    wanted_keys = {wanted.key(index) for index in range(len(wanted))}
-    kept = set(kept_paths)
-    plan.delete_ids = [
-        row.id
-        for row in stored
-        if row.repository_id in replace
-        and row.key not in wanted_keys
-        and (row.repository_id, row.manifest_path) not in kept
-        and (deletable_sources is None or row.source in deletable_sources)
-    ]
-    return plan
 
 
 def _github_url(full_name: str, html_url: str | None) -> str:

@@ -1,0 +1,116 @@
+"""Two ingests writing shared packages at once, against committed data: both succeed."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.db import create_session_factory
+from app.models import Organization, Package, Repository
+from app.providers.base import ProviderRegistry
+from app.services.ingestion import IngestionService
+from app.services.package_usage import UsageService
+from app.services.usage_cache import UsageCache
+
+
+@pytest.fixture
+async def login(engine: AsyncEngine) -> AsyncIterator[str]:
+    """A login of its own; these writes commit, so their rows are removed afterwards."""
+    login = f"race-{uuid.uuid4().hex[:12]}"
+    yield login
+    async with engine.begin() as connection:
+        session = AsyncSession(bind=connection)
+        ids = (
+            (
+                await session.execute(
+                    select(Repository.id).join(Organization).where(Organization.login == login)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await session.execute(delete(Organization).where(Organization.login == login))
+        await UsageService(session).refresh_repositories(list(ids))
+        await session.execute(delete(Package).where(Package.name.startswith(login)))
+        await session.flush()
+
+
+def manifest(root: Path, login: str, packages: list[str]) -> Path:
+    root.mkdir(parents=True)
+    body = ", ".join(f'"{login}-{name}": "^1.0.0"' for name in packages)
+    (root / "package.json").write_text('{"dependencies": {' + body + "}}")
+    return root
+
+
+async def stored(engine: AsyncEngine, login: str) -> dict[str, list[str]]:
+    """Package names (without the login) by repository, from dependencies and from the
+    rollup the read API serves."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT 'deps ' || r.name, p.name FROM dependencies d"
+                " JOIN repositories r ON r.id = d.repository_id"
+                " JOIN packages p ON p.id = d.package_id WHERE r.full_name LIKE :owner"
+                " UNION ALL SELECT 'rollup ' || r.name, p.name FROM package_dependents u"
+                " JOIN repositories r ON r.id = u.repository_id"
+                " JOIN packages p ON p.id = u.package_id WHERE r.full_name LIKE :owner"
+                " ORDER BY 1, 2"
+            ),
+            {"owner": f"{login}/%"},
+        )
+        found: dict[str, list[str]] = {}
+        for repository, package in rows:
+            found.setdefault(repository, []).append(package.removeprefix(f"{login}-"))
+        return found
+
+
+async def test_ingests_sharing_packages_wait_for_each_other_and_both_succeed(
+    engine: AsyncEngine, cache: Redis, login: str, tmp_path: Path
+) -> None:
+    factory: async_sessionmaker[AsyncSession] = create_session_factory(engine)
+    service = IngestionService(factory, ProviderRegistry(), UsageCache(cache))
+    await service.ingest_checkout(login, "a", manifest(tmp_path / "a1", login, ["p1", "p2", "p3"]))
+    await service.ingest_checkout(login, "b", manifest(tmp_path / "b1", login, ["p3", "p4", "p5"]))
+    # Both new sets share old and brand-new packages, named in opposite orders.
+    a = manifest(tmp_path / "a2", login, ["p5", "p4", "p3", "new1", "new2"])
+    b = manifest(tmp_path / "b2", login, ["new2", "new1", "p3", "p2"])
+
+    async with engine.connect() as blocker:
+        # Hold a shared package so both writes are in flight before either can finish.
+        await blocker.execute(
+            text("SELECT id FROM packages WHERE name = :name FOR UPDATE"),
+            {"name": f"{login}-p3"},
+        )
+        writes = asyncio.gather(
+            service.ingest_checkout(login, "a", a), service.ingest_checkout(login, "b", b)
+        )
+        for _ in range(200):
+            waiting = await blocker.scalar(
+                text(
+                    "SELECT count(DISTINCT pid) FROM pg_locks"
+                    " WHERE NOT granted AND pid <> pg_backend_pid()"
+                )
+            )
+            if waiting and waiting >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert waiting == 2
+        await blocker.rollback()
+        reports = await writes
+
+    # Rows inserted: a gains p4, p5, new1 and new2; b gains new1, new2 and p2.
+    assert [(r.repositories, r.records_processed, r.failures) for r in reports] == [
+        (1, 4, []),
+        (1, 3, []),
+    ]
+    assert await stored(engine, login) == {
+        "deps a": ["new1", "new2", "p3", "p4", "p5"],
+        "deps b": ["new1", "new2", "p2", "p3"],
+        "rollup a": ["new1", "new2", "p3", "p4", "p5"],
+        "rollup b": ["new1", "new2", "p2", "p3"],
+    }
