@@ -3,12 +3,15 @@
 1. Dependency upserts for an organization of 1,000 repositories x 50 dependencies built in
    memory (no provider, no parsing): rows per second for the upserts alone, then the rollup
    refresh timed separately; a re-scan of the same data; a re-scan where a tenth changed.
-2. `ingest_organization` end to end against the fake upstream served over a local socket by
-   uvicorn, with 50 ms of latency on every request, at several concurrencies.
+2. The same organization served by the fake upstream (`wump dev fake-upstream` in its own process,
+   without latency) and crawled by `ingest_organization`: rows per second of the writer's upserts
+   inside a real crawl, and the crawl's wall time.
+3. `ingest_organization` end to end against the fake upstream with 50 ms of latency on every
+   request, at several concurrencies.
 
 Needs nothing running: embedded PostgreSQL starts in a temporary directory unless DATABASE_URL
 is set (then it must point at an empty, disposable database). Run from `api/` with
-`uv run python benchmarks/ingest_write.py`; BENCH_CRAWL_REPOSITORIES sets part 2's size.
+`uv run python benchmarks/ingest_write.py`; BENCH_CRAWL_REPOSITORIES sets part 3's size.
 """
 
 import asyncio
@@ -16,25 +19,34 @@ import os
 import random
 import shutil
 import socket
+import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import app.services.ingestion as ingestion_module
 from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
 from app.core.embedded import EmbeddedServers
 from app.providers import build_providers
-from app.providers.fake_upstream import Scenario, create_fake_upstream
+from app.providers.fake_upstream import Scenario
 from app.providers.http import create_http_client
 from app.repositories.ingestion import IngestionRepository, OrganizationFields
-from app.services.ingestion import BATCH_REPOSITORIES, IngestionService, store_scans
+from app.services.ingestion import (
+    BATCH_REPOSITORIES,
+    IngestionService,
+    IngestReport,
+    StoredScans,
+    store_scans,
+)
 from app.services.ingestion_rows import DependencyFacts, ScannedRepository, local_fields
 from app.services.package_usage import UsageService
 
@@ -46,17 +58,27 @@ CRAWL_REPOSITORIES = int(os.environ.get("BENCH_CRAWL_REPOSITORIES", "300"))
 CRAWL_DEPENDENCIES = 20
 LATENCY_S = 0.05
 CONCURRENCIES = (8, 16, 32)
+DEFAULT_CONCURRENCY = Settings.model_fields["ingest_concurrency"].default
+
+
+def skewed_package_sets(seed: int) -> list[list[int]]:
+    """For each repository, 50 package numbers drawn with a popularity skew."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(PACKAGES)]
+    sets = []
+    for _ in range(REPOSITORIES):
+        names: set[int] = set()
+        while len(names) < DEPENDENCIES:
+            names.update(rng.choices(range(PACKAGES), weights, k=DEPENDENCIES - len(names)))
+        sets.append(sorted(names))
+    return sets
 
 
 def synthetic_scans(login: str, seed: int, changed: float = 0.0) -> list[ScannedRepository]:
     """Repositories whose package.json names 50 packages drawn with a popularity skew."""
-    rng = random.Random(seed)
-    weights = [1 / (rank + 1) for rank in range(PACKAGES)]
+    rng = random.Random(seed + 1)
     scans = []
-    for index in range(REPOSITORIES):
-        names = set()
-        while len(names) < DEPENDENCIES:
-            names.update(rng.choices(range(PACKAGES), weights, k=DEPENDENCIES - len(names)))
+    for index, names in enumerate(skewed_package_sets(seed)):
         facts = [
             DependencyFacts(
                 "npm",
@@ -67,7 +89,7 @@ def synthetic_scans(login: str, seed: int, changed: float = 0.0) -> list[Scanned
                 "runtime" if name % 5 else "development",
                 True,
             )
-            for name in sorted(names)
+            for name in names
         ]
         scan = ScannedRepository(local_fields(login, f"repo-{index}"), "replace", "github")
         scan.dependencies = facts
@@ -126,7 +148,7 @@ def free_port() -> int:
         return port
 
 
-def crawl_scenario() -> Scenario:
+def crawl_scenario(login: str, latency: float) -> Scenario:
     rng = random.Random(7)
     repositories = []
     for index in range(CRAWL_REPOSITORIES):
@@ -134,66 +156,135 @@ def crawl_scenario() -> Scenario:
         body = ", ".join(f'"crawl-pkg-{n}": "^1.0.0"' for n in names)
         files = {"package.json": '{"dependencies": {' + body + "}}", "README.md": "# repo\n"}
         repositories.append({"name": f"svc-{index}", "stars": index, "files": files})
+    return scenario(login, repositories, latency)
+
+
+def served_write_scenario(login: str) -> Scenario:
+    """The write path's organization as repositories with a package.json each."""
+    repositories = []
+    for index, names in enumerate(skewed_package_sets(1)):
+        runtime = ", ".join(f'"bench-pkg-{n}": "^1.0.0"' for n in names if n % 5)
+        development = ", ".join(f'"bench-pkg-{n}": "^1.0.0"' for n in names if not n % 5)
+        manifest = f'{{"dependencies": {{{runtime}}}, "devDependencies": {{{development}}}}}'
+        files = {"package.json": manifest, "README.md": "# repo\n"}
+        repositories.append({"name": f"repo-{index}", "stars": index, "files": files})
+    return scenario(login, repositories, 0.0)
+
+
+def scenario(login: str, repositories: list[dict[str, object]], latency: float) -> Scenario:
     return Scenario.model_validate(
         {
-            "organizations": [{"login": "bench-crawl", "repositories": repositories}],
-            "latency": LATENCY_S,
+            "organizations": [{"login": login, "repositories": repositories}],
+            "latency": latency,
             "rate_limit": 1_000_000,
         }
     )
 
 
-async def crawl(factory: async_sessionmaker[AsyncSession]) -> None:
+@asynccontextmanager
+async def upstream(served: Scenario) -> AsyncIterator[Settings]:
+    """Serve the scenario from `wump dev fake-upstream` in a process of its own (the upstream
+    never shares the crawler's event loop); yields settings pointing at it."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_fake_upstream(crawl_scenario()),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
+    with tempfile.TemporaryDirectory(prefix="wump-bench-upstream-") as folder:
+        scenario_file = Path(folder) / "scenario.json"
+        scenario_file.write_text(served.model_dump_json())
+        command = ["dev", "fake-upstream", "--port", str(port), "--scenario", str(scenario_file)]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app.cli", *command, stdout=asyncio.subprocess.DEVNULL
         )
-    )
-    serving = asyncio.create_task(server.serve())
-    for _ in range(200):  # uvicorn offers no start event: poll its flag
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        _env_file=None,
-        github_api_url=f"{base}/github",
-        github_graphql_url=f"{base}/github/graphql",
-        ecosystems_api_url=f"{base}/ecosystems/api/v1",
-    )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient() as client:
+                for _ in range(300):  # the server offers no start event: poll it
+                    try:
+                        await client.get(f"{base}/github/rate_limit")
+                        break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+            yield Settings(
+                _env_file=None,
+                github_api_url=f"{base}/github",
+                github_graphql_url=f"{base}/github/graphql",
+                ecosystems_api_url=f"{base}/ecosystems/api/v1",
+            )
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+async def ingest(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, login: str, concurrency: int
+) -> tuple[float, IngestReport]:
+    """A fresh `ingest_organization` of `login`: wall seconds and its report."""
+    async with factory() as session, session.begin():
+        await session.execute(
+            text("DELETE FROM organizations WHERE login = :login"), {"login": login}
+        )
+    http = create_http_client(settings)
+    try:
+        service = IngestionService(
+            factory, build_providers(settings, http, None), None, concurrency=concurrency
+        )
+        began = time.perf_counter()
+        report = await service.ingest_organization(login)
+        seconds = time.perf_counter() - began
+    finally:
+        await http.aclose()
+    assert not report.failures, report.failures[:3]
+    return seconds, report
+
+
+async def served_write_path(factory: async_sessionmaker[AsyncSession]) -> None:
+    """Part 2: the writer's upserts timed inside a crawl of the fake upstream."""
+    login = "bench-served"
+    upserts = 0.0
+    original = ingestion_module.store_scans
+
+    async def timed_store_scans(
+        session: AsyncSession, scans: Sequence[ScannedRepository], now: datetime
+    ) -> StoredScans:
+        nonlocal upserts
+        began = time.perf_counter()
+        try:
+            return await original(session, scans, now)
+        finally:
+            upserts += time.perf_counter() - began
+
     print(
-        f"2. end to end: ingest_organization of {CRAWL_REPOSITORIES} repositories"
+        f"2. crawl of the same organization served by the fake upstream (no latency,"
+        f" concurrency {DEFAULT_CONCURRENCY})"
+    )
+    ingestion_module.store_scans = timed_store_scans
+    try:
+        async with upstream(served_write_scenario(login)) as settings:
+            seconds, report = await ingest(factory, settings, login, DEFAULT_CONCURRENCY)
+    finally:
+        ingestion_module.store_scans = original
+    rate = report.records_processed / upserts
+    verdict = "meets" if rate >= TARGET_ROWS_PER_S else "MISSES"
+    print(
+        f"   {report.repositories:,} repositories, {report.records_processed:,} rows;"
+        f" upserts {upserts:6.2f} s = {rate:9,.0f} rows/s ({verdict} {TARGET_ROWS_PER_S:,});"
+        f" crawl {seconds:6.2f} s = {report.repositories / seconds * 60:8,.0f} repositories/min"
+    )
+
+
+async def crawl(factory: async_sessionmaker[AsyncSession]) -> None:
+    login = "bench-crawl"
+    print(
+        f"3. end to end: ingest_organization of {CRAWL_REPOSITORIES} repositories"
         f" ({CRAWL_DEPENDENCIES} dependencies each), fake upstream over HTTP,"
         f" {LATENCY_S * 1000:.0f} ms per request"
     )
-    try:
+    async with upstream(crawl_scenario(login, LATENCY_S)) as settings:
         for concurrency in CONCURRENCIES:
-            async with factory() as session, session.begin():
-                await session.execute(text("DELETE FROM organizations WHERE login = 'bench-crawl'"))
-            http = create_http_client(settings)
-            try:
-                service = IngestionService(
-                    factory, build_providers(settings, http, None), None, concurrency=concurrency
-                )
-                began = time.perf_counter()
-                report = await service.ingest_organization("bench-crawl")
-                seconds = time.perf_counter() - began
-            finally:
-                await http.aclose()
-            assert not report.failures, report.failures[:3]
+            seconds, report = await ingest(factory, settings, login, concurrency)
             print(
                 f"   concurrency {concurrency:>3}: {seconds:6.2f} s,"
                 f" {report.repositories / seconds * 60:8,.0f} repositories/min,"
                 f" {report.records_processed:,} rows"
             )
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def main() -> None:
@@ -209,6 +300,7 @@ async def main() -> None:
         factory = create_session_factory(engine)
         try:
             await write_path(factory)
+            await served_write_path(factory)
             await crawl(factory)
         finally:
             await engine.dispose()
