@@ -53,6 +53,9 @@ FAILURES_IN_METADATA = 50
 # A write transaction holds at most this many repositories or dependency rows.
 BATCH_REPOSITORIES = 200
 BATCH_ROWS = 50_000
+# A crawl's writer gathers finished repositories for up to this long, or until this many rows.
+BATCH_GATHER_SECONDS = 1.0
+BATCH_MIN_ROWS = 10_000
 # Dependents of a package are stored this many at a time while the listing pages on.
 DISCOVERY_BATCH = 1_000
 PROGRESS_INTERVAL = 1.0
@@ -265,24 +268,35 @@ class IngestionService:
                 if not isinstance(error, Exception):
                     raise
 
+        loop = asyncio.get_running_loop()
         tasks = [asyncio.create_task(scan(info)) for info in repositories]
         try:
             remaining = len(tasks)
             while remaining:
                 batch: list[ScannedRepository] = []
+                rows = 0
                 failure: BaseException | None = None
                 item = await finished.get()
+                gather_until = loop.time() + BATCH_GATHER_SECONDS
                 while True:
                     remaining -= 1
                     if isinstance(item, BaseException):
                         failure = item
                         break
                     batch.append(item)
-                    rows = sum(len(s.dependencies) for s in batch)
+                    rows += len(item.dependencies)
                     if not remaining or len(batch) >= BATCH_REPOSITORIES or rows >= BATCH_ROWS:
                         break
                     if finished.empty():
-                        break
+                        # A small batch waits a little for more: fewer, larger transactions.
+                        wait = gather_until - loop.time()
+                        if rows >= BATCH_MIN_ROWS or wait <= 0:
+                            break
+                        try:
+                            item = await asyncio.wait_for(finished.get(), wait)
+                        except TimeoutError:
+                            break
+                        continue
                     item = finished.get_nowait()
                 # What was fetched is kept even when the crawl stops here.
                 await self._store_scans(batch, report)

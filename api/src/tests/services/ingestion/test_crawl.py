@@ -168,3 +168,22 @@ async def test_progress_is_reported_with_the_final_counts(upstream: UpstreamFact
     await upstream(scenario(octo())).service.ingest_organization("octo-org", progress)
 
     assert seen[-1] == (3, 5)
+
+
+async def test_repositories_finished_close_together_are_written_in_one_transaction(
+    upstream: UpstreamFactory, session: AsyncSession
+) -> None:
+    """The writer gathers what finishes within a moment instead of one transaction per
+    repository; every repository of a transaction carries that transaction's scan time."""
+    listed = [
+        {"name": f"svc-{n}", "files": {"package.json": package_json(**{f"lib-{n}": "^1.0.0"})}}
+        for n in range(6)
+    ]
+    served = scenario({"login": "acme", "repositories": listed}, latency=0.01)
+    fake = upstream(served, concurrency=1)
+
+    report = await fake.service.ingest_organization("acme")
+
+    assert (report.repositories, report.records_processed) == (6, 6)
+    scanned = {r.scanned_at for r in (await repositories(session)).values()}
+    assert len(scanned) == 1
