@@ -76,6 +76,8 @@ class PackageDependent(Base):
             "package_id",
             text("stars DESC"),
         ),
+        # Refreshing after an ingest deletes and reads the rows of a batch of repositories.
+        Index("ix_package_dependents_repository", "repository_id"),
     )
 
     package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
