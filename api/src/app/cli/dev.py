@@ -1,21 +1,24 @@
 """`wump dev seed`: load the synthetic dataset into the configured (or embedded) database."""
 
+from __future__ import annotations
+
 import asyncio
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.fake_upstream import dev
-from app.core import migrate as migrations
-from app.core.db import resolve_database_url
-from app.core.embedded import EmbeddedError, EmbeddedPostgres, ensure_database
-from app.core.logging import configure_logging
-from app.services.seed import SCALES, Scale, SeedReport, seed_database
+
+if TYPE_CHECKING:
+    from app.services.seed import Scale, SeedReport
 
 
 async def _seed(url: str, scale: Scale, seed: int, reset: bool) -> SeedReport:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.services.seed import seed_database
+
     engine = create_async_engine(url)
     try:
         return await seed_database(engine, scale, seed, reset=reset)
@@ -26,12 +29,18 @@ async def _seed(url: str, scale: Scale, seed: int, reset: bool) -> SeedReport:
 @dev.command("seed")
 def seed(
     scale: Annotated[
-        str, typer.Option(help=f"Dataset size: {', '.join(SCALES)} (full: 20M dependencies).")
+        str, typer.Option(help="Dataset size: small, medium or full (20M dependencies).")
     ] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
     reset: Annotated[bool, typer.Option(help="Empty every table first.")] = False,
 ) -> None:
     """Load a deterministic synthetic dataset with COPY and build the read side."""
+    from app.core import migrate as migrations
+    from app.core.db import resolve_database_url
+    from app.core.embedded import EmbeddedError, EmbeddedPostgres, ensure_database
+    from app.core.logging import configure_logging
+    from app.services.seed import SCALES
+
     if scale not in SCALES:
         fail(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     settings = settings_or_exit()
@@ -44,7 +53,7 @@ def seed(
             url = embedded.start()
             asyncio.run(ensure_database(url))
         migrations.upgrade(url)
-        report = asyncio.run(_seed(url, cast(Scale, scale), seed, reset))
+        report = asyncio.run(_seed(url, cast("Scale", scale), seed, reset))
     except EmbeddedError as error:
         fail(str(error))
     except ValueError as error:

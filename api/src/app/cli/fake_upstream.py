@@ -4,11 +4,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from app.cli.common import fail
 from app.cli.root import cli
-from app.providers.fake_upstream import DEMO_SCENARIO, create_fake_upstream, load_scenario
 
 dev = typer.Typer(no_args_is_help=True, help="Development helpers.")
 cli.add_typer(dev, name="dev")
@@ -19,15 +17,23 @@ def fake_upstream(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to bind.")] = 8900,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     scenario: Annotated[
-        Path,
-        typer.Option(help="Scenario file (YAML or JSON): organizations, packages, faults."),
-    ] = DEMO_SCENARIO,
+        Path | None,
+        typer.Option(
+            help="Scenario file (YAML or JSON): organizations, packages, faults."
+            " Default: a small demo organization."
+        ),
+    ] = None,
     fixtures: Annotated[
         Path | None,
         typer.Option(help="Recorded fixtures folder holding index.json, replayed first."),
     ] = None,
 ) -> None:
     """Serve GitHub REST/GraphQL and ecosyste.ms endpoints from a scenario and recorded fixtures."""
+    import uvicorn
+
+    from app.providers.fake_upstream import DEMO_SCENARIO, create_fake_upstream, load_scenario
+
+    scenario = scenario or DEMO_SCENARIO
     try:
         loaded = load_scenario(scenario)
     except (OSError, ValueError) as error:

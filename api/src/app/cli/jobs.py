@@ -1,29 +1,24 @@
 """`wump worker` runs background jobs; `wump ingest ...` requests them (and can wait)."""
 
+from __future__ import annotations
+
 import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import procrastinate
 import typer
-from procrastinate.exceptions import ProcrastinateException
-from sqlalchemy.exc import DBAPIError
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.root import cli
-from app.core.config import Settings
-from app.core.db import create_engine, create_session_factory, resolve_database_url
 from app.core.errors import WumpError
-from app.core.logging import configure_logging, get_logger
-from app.core.queue import create_queue
-from app.jobs.runtime import open_runtime
-from app.jobs.worker import run_worker
-from app.models.job_execution import JobExecution
-from app.services.jobs import JobRequest, JobService, organization_job, package_job, repository_job
 
-log = get_logger(__name__)
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.models.job_execution import JobExecution
+    from app.services.jobs import JobRequest, JobService
+
 T = TypeVar("T")
 
 ingest = typer.Typer(no_args_is_help=True, help="Queue ingestion jobs (run by wump worker).")
@@ -36,6 +31,9 @@ NO_WORKER_HINT_AFTER_S = 15.0
 
 
 def _settings_with_database() -> Settings:
+    from app.core.db import resolve_database_url
+    from app.core.logging import configure_logging
+
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
     if resolve_database_url(settings) is None:
@@ -50,6 +48,12 @@ def worker(
     ] = None,
 ) -> None:
     """Run background jobs (ingestion, refreshes) until SIGINT or SIGTERM."""
+    from app.core.logging import get_logger
+    from app.core.queue import create_queue
+    from app.jobs.runtime import open_runtime
+    from app.jobs.worker import run_worker
+
+    log = get_logger(__name__)
     settings = _settings_with_database()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
@@ -69,8 +73,12 @@ def worker(
 
 
 async def _with_jobs(settings: Settings, action: Callable[[JobService], Awaitable[T]]) -> T:
+    from app.core.db import create_engine, create_session_factory
+    from app.core.queue import create_queue
+    from app.services.jobs import JobService
+
     engine = create_engine(settings)
-    queue: procrastinate.App = create_queue(settings, max_connections=2)
+    queue = create_queue(settings, max_connections=2)
     try:
         async with queue.open_async():
             return await action(JobService(create_session_factory(engine), queue))
@@ -79,6 +87,9 @@ async def _with_jobs(settings: Settings, action: Callable[[JobService], Awaitabl
 
 
 def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | None) -> None:
+    from procrastinate.exceptions import ProcrastinateException
+    from sqlalchemy.exc import DBAPIError
+
     settings = _settings_with_database()
     try:
         job_request = request()
@@ -151,6 +162,8 @@ def ingest_org(
     timeout: TimeoutOption = None,
 ) -> None:
     """Crawl an organization's repositories and their manifests."""
+    from app.services.jobs import organization_job
+
     _request(lambda: organization_job(login), wait, timeout)
 
 
@@ -161,6 +174,8 @@ def ingest_repo(
     timeout: TimeoutOption = None,
 ) -> None:
     """Scan one repository's manifests."""
+    from app.services.jobs import repository_job
+
     _request(lambda: repository_job(full_name), wait, timeout)
 
 
@@ -172,4 +187,6 @@ def ingest_package(
     timeout: TimeoutOption = None,
 ) -> None:
     """Discover the repositories and organizations that depend on a package."""
+    from app.services.jobs import package_job
+
     _request(lambda: package_job(ecosystem, name), wait, timeout)

@@ -1,5 +1,7 @@
 """`wump keys create|list|revoke`: API key administration from a shell on the server."""
 
+from __future__ import annotations
+
 import asyncio
 import getpass
 import re
@@ -7,21 +9,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.root import cli
-from app.core.cache import create_cache, resolve_valkey_url
-from app.core.config import Settings
-from app.core.db import create_engine, create_session_factory, resolve_database_url, unit_of_work
-from app.core.logging import configure_logging
-from app.core.security import ApiKeyNotFound, resolve_api_key_secret
-from app.schemas.api_key import ApiKeyCreate, ApiKeyRead
-from app.services.api_key import ApiKeyService, KeyCache
+from app.core.security import ApiKeyNotFound
+from app.schemas.api_key import ApiKeyCreate
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.schemas.api_key import ApiKeyRead
+    from app.services.api_key import ApiKeyService
 
 keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
 cli.add_typer(keys, name="keys")
@@ -40,6 +41,11 @@ def parse_duration(text: str) -> timedelta:
 
 
 async def _with_service(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
+    from app.core.cache import create_cache, resolve_valkey_url
+    from app.core.db import create_engine, create_session_factory, unit_of_work
+    from app.core.security import resolve_api_key_secret
+    from app.services.api_key import ApiKeyService, KeyCache
+
     engine = create_engine(settings)
     # The servers' Valkey, so a revocation also clears the key's cached lookup there.
     cache = create_cache(settings) if resolve_valkey_url(settings) is not None else None
@@ -56,6 +62,11 @@ async def _with_service(settings: Settings, action: Callable[[ApiKeyService], Aw
 
 
 def _run(action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
+    from sqlalchemy.exc import DBAPIError
+
+    from app.core.db import resolve_database_url
+    from app.core.logging import configure_logging
+
     settings = settings_or_exit()
     # Logs go to stderr, so stdout carries only what the command prints (the key, for create).
     configure_logging(settings.log_level, settings.effective_log_format)

@@ -9,7 +9,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from app.cli.checkout import run_checkout_ingest
 from app.cli.common import settings_or_exit
 from app.cli.root import cli
 from app.manifests import ManifestParseError, ManifestResult
@@ -113,6 +112,8 @@ def _ingest_checkout(
         _scan_error(f"--org {org[:50]!r} is not a GitHub login (letters, digits and -)")
     if not _REPOSITORY.fullmatch(name) or name in (".", ".."):
         _scan_error(f"repository name {name[:120]!r} is not valid; pass --repository NAME")
+    from app.cli.checkout import run_checkout_ingest
+
     report = run_checkout_ingest(settings_or_exit(), org, name, directory)
     for failure in report.failures:
         typer.echo(f"error: {failure.reason}", err=True)

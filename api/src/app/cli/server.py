@@ -7,15 +7,9 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.root import cli
-from app.core import migrate as migrations
-from app.core.embedded import EmbeddedError, EmbeddedServers
-from app.core.logging import configure_logging, get_logger
-
-log = get_logger(__name__)
 
 
 def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
@@ -30,6 +24,12 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Run the API. Without DATABASE_URL / VALKEY_URL, start embedded servers and migrate."""
+    import uvicorn
+
+    from app.core import migrate as migrations
+    from app.core.embedded import EmbeddedError, EmbeddedServers
+    from app.core.logging import configure_logging
+
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
     embedded = None
@@ -78,6 +78,10 @@ def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Upgrade the database schema (the embedded server when DATABASE_URL is unset)."""
+    from app.core import migrate as migrations
+    from app.core.embedded import EmbeddedError
+    from app.core.logging import configure_logging, get_logger
+
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
     try:
@@ -86,4 +90,4 @@ def migrate(
         fail(str(error))
     except Exception as error:
         fail(f"migration failed: {error}", code=1)
-    log.info("migrate.done", revision=revision)
+    get_logger(__name__).info("migrate.done", revision=revision)
