@@ -1,14 +1,16 @@
 """Ingestion test support: the service on the test transaction, talking to the fake upstream."""
 
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from app.models import Dependency, Organization, Package, Repository
@@ -16,6 +18,7 @@ from app.providers import build_providers
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
 from app.services.ingestion import IngestionService
+from app.services.package_usage import UsageService
 from app.services.usage_cache import UsageCache
 from tests.providers.conftest import RecordingSleep, provider_settings
 
@@ -68,6 +71,22 @@ async def upstream(
     yield build
     for http in opened:
         await http.aclose()
+
+
+@asynccontextmanager
+async def committed_login(engine: AsyncEngine, prefix: str) -> AsyncIterator[str]:
+    """A login of its own for writes that commit; its rows (and packages named after it) are
+    removed afterwards."""
+    login = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    yield login
+    async with engine.begin() as connection:
+        session = AsyncSession(bind=connection)
+        owned = select(Repository.id).join(Organization).where(Organization.login == login)
+        ids = list((await session.execute(owned)).scalars())
+        await session.execute(delete(Organization).where(Organization.login == login))
+        await UsageService(session).refresh_repositories(ids)
+        await session.execute(delete(Package).where(Package.name.startswith(login)))
+        await session.flush()
 
 
 Row = tuple[Any, ...]

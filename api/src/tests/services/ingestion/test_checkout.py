@@ -3,24 +3,21 @@
 import asyncio
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import delete, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import Settings
-from app.models import Organization, Package, Repository
 from app.providers.base import ProviderRegistry
 from app.services.ingestion import IngestionService
-from app.services.package_usage import UsageService
 from app.services.usage_cache import UsageCache
-from tests.services.ingestion.conftest import dependency_rows, repositories
+from tests.services.ingestion.conftest import committed_login, dependency_rows, repositories
 
 
 def checkout(root: Path, broken: bool = False) -> Path:
@@ -58,23 +55,8 @@ async def test_checkout_is_stored_as_a_repository_of_the_organization(
 @pytest.fixture
 async def cli_login(engine: AsyncEngine) -> AsyncIterator[str]:
     """A login of its own; the CLI commits, so its rows are removed afterwards."""
-    login = f"cli-{uuid.uuid4().hex[:12]}"
-    yield login
-    async with engine.begin() as connection:
-        session = AsyncSession(bind=connection)
-        ids = (
-            (
-                await session.execute(
-                    select(Repository.id).join(Organization).where(Organization.login == login)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        await session.execute(delete(Organization).where(Organization.login == login))
-        await UsageService(session).refresh_repositories(list(ids))
-        await session.execute(delete(Package).where(Package.name.startswith(login)))
-        await session.flush()
+    async with committed_login(engine, "cli") as login:
+        yield login
 
 
 async def test_scan_ingest_command_stores_the_checkout_and_exits_1_on_file_errors(

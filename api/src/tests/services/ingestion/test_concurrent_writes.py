@@ -1,43 +1,26 @@
 """Two ingests writing shared packages at once, against committed data: both succeed."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import delete, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.db import create_session_factory
-from app.models import Organization, Package, Repository
 from app.providers.base import ProviderRegistry
 from app.services.ingestion import IngestionService
-from app.services.package_usage import UsageService
 from app.services.usage_cache import UsageCache
+from tests.services.ingestion.conftest import committed_login
 
 
 @pytest.fixture
 async def login(engine: AsyncEngine) -> AsyncIterator[str]:
     """A login of its own; these writes commit, so their rows are removed afterwards."""
-    login = f"race-{uuid.uuid4().hex[:12]}"
-    yield login
-    async with engine.begin() as connection:
-        session = AsyncSession(bind=connection)
-        ids = (
-            (
-                await session.execute(
-                    select(Repository.id).join(Organization).where(Organization.login == login)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        await session.execute(delete(Organization).where(Organization.login == login))
-        await UsageService(session).refresh_repositories(list(ids))
-        await session.execute(delete(Package).where(Package.name.startswith(login)))
-        await session.flush()
+    async with committed_login(engine, "race") as login:
+        yield login
 
 
 def manifest(root: Path, login: str, packages: list[str]) -> Path:
