@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import DateTime
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
@@ -50,6 +51,14 @@ _LANGUAGES_SQL = (
     'coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
     " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
 )
+
+
+@dataclass(slots=True)
+class CountChange:
+    """How a package's default-view counts move when some of its rollup rows are replaced."""
+
+    organizations: int = 0
+    repositories: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,44 +455,68 @@ class PackageUsageRepository:
         self,
         *,
         package_ids: Sequence[uuid.UUID] | None = None,
-        pairs: Sequence[tuple[uuid.UUID, uuid.UUID]] | None = None,
         package_range: PackageRange | None = None,
     ) -> None:
-        """Replace the rollup rows of the given packages, (package, organization) pairs or
-        package id range (or all)."""
-        params: dict[str, Any] = {}
-        if pairs is not None:
-            params = {
-                "pair_packages": [pair[0] for pair in pairs],
-                "pair_organizations": [pair[1] for pair in pairs],
-            }
-            scope = (
-                "(package_id, organization_id) IN (SELECT * FROM"
-                " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
-            )
-        else:
-            scope, params = _scope("", package_ids, None, package_range)
+        """Replace the rollup rows of the given packages or package id range (or all)."""
+        scope, params = _scope("", package_ids, None, package_range)
         if scope:
             await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
         else:
             await self._session.execute(text("TRUNCATE package_usage"))
-        where = f"AND {scope}" if scope else ""
+        await self._session.execute(_insert_usage(f"AND {scope}" if scope else ""), params)
+
+    async def replace_usage_pairs(
+        self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[uuid.UUID, CountChange]:
+        """Replace the rollup rows of the given (package, organization) pairs; returns how each
+        package's organization and repository counts changed."""
+        params = {
+            "pair_packages": [pair[0] for pair in pairs],
+            "pair_organizations": [pair[1] for pair in pairs],
+        }
+        scope = (
+            "(package_id, organization_id) IN (SELECT * FROM"
+            " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
+        )
+        returning = " RETURNING package_id, repository_count"
+        removed = await self._session.execute(
+            text(f"DELETE FROM package_usage WHERE {scope}{returning}"), params
+        )
+        changes: dict[uuid.UUID, CountChange] = {}
+        for package_id, repositories in removed:
+            change = changes.setdefault(package_id, CountChange())
+            change.organizations -= 1
+            change.repositories -= repositories
+        added = await self._session.execute(_insert_usage(f"AND {scope}", returning), params)
+        for package_id, repositories in added:
+            change = changes.setdefault(package_id, CountChange())
+            change.organizations += 1
+            change.repositories += repositories
+        return changes
+
+    async def apply_count_changes(self, changes: dict[uuid.UUID, CountChange]) -> None:
+        """Add the changes to the packages' counts (rows locked by the update, so concurrent
+        writers add up rather than overwrite each other)."""
+        moved = [
+            (package_id, change)
+            for package_id, change in sorted(changes.items(), key=lambda item: item[0])
+            if change.organizations or change.repositories
+        ]
+        if not moved:
+            return
         await self._session.execute(
             text(
-                "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
-                " repository_count, total_stars, latest_push, languages, kinds)"
-                " WITH matched AS ("
-                "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
-                "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
-                "  FROM package_dependents"
-                f"  WHERE NOT is_fork AND NOT is_archived {where}"
-                "  GROUP BY package_id, organization_id, primary_language)"
-                " SELECT m.package_id, m.organization_id, lower(o.login), o.owner_type,"
-                f"  sum(m.n), sum(m.s), max(m.p), {_LANGUAGES_SQL}, bit_or(m.k)"
-                " FROM matched m JOIN organizations o ON o.id = m.organization_id"
-                " GROUP BY m.package_id, m.organization_id, o.id"
+                "UPDATE packages p SET organization_count = p.organization_count + c.organizations,"
+                " repository_count = p.repository_count + c.repositories"
+                " FROM unnest(CAST(:ids AS uuid[]), CAST(:organizations AS integer[]),"
+                "  CAST(:repositories AS integer[])) AS c(id, organizations, repositories)"
+                " WHERE p.id = c.id"
             ),
-            params,
+            {
+                "ids": [package_id for package_id, _ in moved],
+                "organizations": [change.organizations for _, change in moved],
+                "repositories": [change.repositories for _, change in moved],
+            },
         )
 
     async def update_package_counts(self, package_ids: Sequence[uuid.UUID] | None = None) -> None:
@@ -505,6 +538,24 @@ class PackageUsageRepository:
             ),
             params,
         )
+
+
+def _insert_usage(scope: str, returning: str = "") -> TextClause:
+    """INSERT of the rollup rows of the default view, for the dependents matching `scope`."""
+    return text(
+        "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
+        " repository_count, total_stars, latest_push, languages, kinds)"
+        " WITH matched AS ("
+        "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
+        "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
+        "  FROM package_dependents"
+        f"  WHERE NOT is_fork AND NOT is_archived {scope}"
+        "  GROUP BY package_id, organization_id, primary_language)"
+        " SELECT m.package_id, m.organization_id, lower(o.login), o.owner_type,"
+        f"  sum(m.n), sum(m.s), max(m.p), {_LANGUAGES_SQL}, bit_or(m.k)"
+        " FROM matched m JOIN organizations o ON o.id = m.organization_id"
+        " GROUP BY m.package_id, m.organization_id, o.id" + returning
+    )
 
 
 def _scope(

@@ -51,9 +51,11 @@ class UsageService:
         pairs = sorted(set(before) | set(await self._usage.list_dependent_pairs(ids)))
         if not pairs:
             return Refreshed()
-        await self._usage.rebuild_usage(pairs=pairs)
+        # The counts move by what the replaced rollup rows add and remove: a full recount would
+        # read every user of each touched package, tens of thousands for a popular one.
+        changes = await self._usage.replace_usage_pairs(pairs)
+        await self._usage.apply_count_changes(changes)
         package_ids = sorted({pair[0] for pair in pairs})
-        await self._usage.update_package_counts(package_ids)
         packages = await self._packages.list_by_ids(package_ids)
         organizations = await self._organizations.list_by_ids(sorted({p[1] for p in pairs}))
         return Refreshed(
