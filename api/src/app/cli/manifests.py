@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -11,6 +10,7 @@ import typer
 
 from app.cli.common import settings_or_exit
 from app.cli.root import cli
+from app.core.github_names import is_login, is_repository_name
 from app.manifests import ManifestParseError, ManifestResult
 from app.services.manifest import ManifestService, ScanResult
 
@@ -24,10 +24,6 @@ _DEPENDENCY_FIELDS = (
     "path",
     "line",
 )
-
-
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
-_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class OutputFormat(StrEnum):
@@ -108,9 +104,9 @@ def _ingest_checkout(
         _scan_error("--org and --repository only apply with --ingest")
     if org is None:
         _scan_error("--ingest needs --org LOGIN, the organization the checkout belongs to")
-    if not _LOGIN.fullmatch(org):
+    if not is_login(org):
         _scan_error(f"--org {org[:50]!r} is not a GitHub login (letters, digits and -)")
-    if not _REPOSITORY.fullmatch(name) or name in (".", ".."):
+    if not is_repository_name(name):
         _scan_error(f"repository name {name[:120]!r} is not valid; pass --repository NAME")
     from app.cli.checkout import run_checkout_ingest
 

@@ -4,7 +4,6 @@ A request first writes (or joins) its job_executions row, then defers the queue 
 name, so the API never imports the tasks and two requests for one subject share one job.
 """
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.ecosystems import Ecosystem, normalize_name
 from app.core.errors import NotFound, ServiceUnavailable, WumpError
+from app.core.github_names import is_login, is_repository_name
 from app.core.logging import get_logger
 from app.models.job_execution import JobExecution
 from app.repositories.job_execution import JobExecutionRepository
@@ -28,10 +28,6 @@ INGEST_REPOSITORY = "ingest_repository"
 DISCOVER_PACKAGE_USERS = "discover_package_users"
 ENRICH_ORGANIZATION = "enrich_organization"
 JOB_TYPES = (INGEST_ORGANIZATION, INGEST_REPOSITORY, DISCOVER_PACKAGE_USERS, ENRICH_ORGANIZATION)
-
-# GitHub's rules: letters, digits and single hyphens, at most 39 characters.
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class JobNotFound(NotFound):
@@ -59,7 +55,7 @@ class JobRequest:
 
 
 def check_login(login: str) -> str:
-    if not _LOGIN.match(login):
+    if not is_login(login):
         raise InvalidJobSubject(f"{login[:100]!r} is not a GitHub login", field="login")
     return login
 
@@ -77,7 +73,7 @@ def enrich_job(login: str) -> JobRequest:
 def repository_job(full_name: str) -> JobRequest:
     owner, _, name = full_name.partition("/")
     check_login(owner)
-    if not _REPOSITORY_NAME.match(name) or name in (".", ".."):
+    if not is_repository_name(name):
         raise InvalidJobSubject(
             f"{full_name[:200]!r} is not a repository full name (owner/name)", field="full_name"
         )

@@ -113,3 +113,14 @@ def test_scan_ingest_without_org_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "wump scan: error: --ingest needs --org LOGIN, the organization the checkout belongs to"
     )
+
+
+@pytest.mark.parametrize("org", ["acme-", "a--b"])
+def test_scan_ingest_refuses_an_org_github_would_refuse(tmp_path: Path, org: str) -> None:
+    """The same rules as an ingest job's subject, before any database is touched."""
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--ingest", "--org", org])
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"wump scan: error: --org {org!r} is not a GitHub login (letters, digits and -)"
+    )
