@@ -18,8 +18,7 @@ from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
 from app.providers.github import GitHubProvider
 
-LOCAL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
-SHARED_FIXTURES = Path(__file__).resolve().parents[5] / "shared" / "fixtures" / "upstream"
+UPSTREAM_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream"
 FAKE_BASE = "http://fake.test"
 NOW = 1_750_000_000.0
 
@@ -45,11 +44,11 @@ class Recorded:
 
 
 def recorded(file: str) -> Recorded:
-    """A recorded answer from the local copy: body plus the headers it was recorded with."""
-    index = json.loads((LOCAL_FIXTURES / "index.json").read_text())
+    """A recorded answer: body plus the headers it was recorded with."""
+    index = json.loads((UPSTREAM_FIXTURES / "index.json").read_text())
     entry = next(e for e in index if e["file"] == file)
     return Recorded(
-        entry["status"], entry["response_headers"], (LOCAL_FIXTURES / file).read_bytes()
+        entry["status"], entry["response_headers"], (UPSTREAM_FIXTURES / file).read_bytes()
     )
 
 
@@ -135,13 +134,6 @@ async def harness() -> AsyncIterator[HarnessFactory]:
     yield build
     for http in opened:
         await http.aclose()
-
-
-@pytest.fixture
-def shared_fixtures() -> Path:
-    if not (SHARED_FIXTURES / "index.json").is_file():
-        pytest.skip("the shared upstream fixtures are not checked out next to the repository")
-    return SHARED_FIXTURES
 
 
 def octo_org(**repository_overrides: Any) -> dict[str, Any]:

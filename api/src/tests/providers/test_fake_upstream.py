@@ -15,7 +15,7 @@ from app.providers import build_providers
 from app.providers.base import DependentsSource
 from app.providers.fake_upstream import DEMO_SCENARIO, create_fake_upstream, load_scenario
 from tests.conftest import free_port
-from tests.providers.conftest import LOCAL_FIXTURES, HarnessFactory, octo_org, provider_settings
+from tests.providers.conftest import UPSTREAM_FIXTURES, HarnessFactory, octo_org, provider_settings
 
 SCENARIO_YAML = """
 organizations:
@@ -39,7 +39,7 @@ async def fake_client(**kwargs: object) -> httpx.AsyncClient:
 
 
 async def test_recorded_answers_are_replayed_with_links_pointing_at_the_fake() -> None:
-    async with await fake_client(fixtures_dir=LOCAL_FIXTURES) as client:
+    async with await fake_client(fixtures_dir=UPSTREAM_FIXTURES) as client:
         page = await client.get("/github/user/repos", params={"per_page": 100})
         other_query = await client.get("/github/user/repos", params={"per_page": 5})
 
@@ -52,10 +52,10 @@ async def test_recorded_answers_are_replayed_with_links_pointing_at_the_fake() -
     assert other_query.status_code == 404  # recordings match their exact query only
 
 
-async def test_every_concrete_shared_recording_is_served(shared_fixtures: Path) -> None:
-    index = json.loads((shared_fixtures / "index.json").read_text())
+async def test_every_concrete_recording_is_served() -> None:
+    index = json.loads((UPSTREAM_FIXTURES / "index.json").read_text())
     served = 0
-    async with await fake_client(fixtures_dir=shared_fixtures) as client:
+    async with await fake_client(fixtures_dir=UPSTREAM_FIXTURES) as client:
         for entry in index:
             url = httpx.URL(entry["url"])
             prefix = {"api.github.com": "/github", "repos.ecosyste.ms": "/ecosystems"}.get(url.host)
@@ -194,3 +194,13 @@ async def test_demo_scenario_serves_manifests_the_parsers_read(harness: HarnessF
 
     assert found == {"web": ["left-pad", "express"], "api": ["httpx", "fastapi", "pytest"]}
     assert {d.repository.owner for d in users} == {"octo-org", "octocat"}
+
+
+def test_every_indexed_recording_is_kept_with_its_notes() -> None:
+    index = json.loads((UPSTREAM_FIXTURES / "index.json").read_text())
+    files = [entry["file"] for entry in index if entry["file"]]
+
+    assert len(files) >= 30
+    for file in files:
+        assert (UPSTREAM_FIXTURES / file).is_file(), file
+    assert "Source licences" in (UPSTREAM_FIXTURES / "README.md").read_text()

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import httpx
 
 from app.providers.github import to_profile
-from tests.providers.conftest import LOCAL_FIXTURES, HarnessFactory, octo_org, recorded
+from tests.providers.conftest import UPSTREAM_FIXTURES, HarnessFactory, octo_org, recorded
 
 
 async def test_recorded_organization_maps_to_a_profile(harness: HarnessFactory) -> None:
-    h = harness(fixtures_dir=LOCAL_FIXTURES)
+    h = harness(fixtures_dir=UPSTREAM_FIXTURES)
 
     profile = await h.github.get_organization("github")
 
@@ -27,7 +27,7 @@ async def test_recorded_organization_maps_to_a_profile(harness: HarnessFactory) 
 
 
 async def test_rate_limit_headers_of_each_answer_are_kept(harness: HarnessFactory) -> None:
-    h = harness(fixtures_dir=LOCAL_FIXTURES)
+    h = harness(fixtures_dir=UPSTREAM_FIXTURES)
 
     await h.github.get_organization("github")
 
