@@ -11,6 +11,9 @@ from app.models.base import Base, Timestamps, UUIDPrimaryKey
 
 JOB_STATUSES = ("pending", "running", "completed", "failed")
 ACTIVE_STATUSES = ("pending", "running")
+# The unique index's predicate, as SQL literals: ON CONFLICT must repeat it without bound
+# parameters, or PostgreSQL cannot infer the index once it plans the statement generically.
+ACTIVE_STATUS_PREDICATE = f"status IN {ACTIVE_STATUSES!r}"
 
 
 class JobExecution(UUIDPrimaryKey, Timestamps, Base):
@@ -26,7 +29,7 @@ class JobExecution(UUIDPrimaryKey, Timestamps, Base):
             "job_type",
             "subject",
             unique=True,
-            postgresql_where=text(f"status IN {ACTIVE_STATUSES!r}"),
+            postgresql_where=text(ACTIVE_STATUS_PREDICATE),
         ),
         Index("ix_job_executions_status_created", "status", text("id DESC")),
         Index("ix_job_executions_created", text("id DESC")),

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.job_execution import ACTIVE_STATUSES, JobExecution
+from app.models.job_execution import ACTIVE_STATUS_PREDICATE, ACTIVE_STATUSES, JobExecution
 
 
 class JobExecutionRepository:
@@ -25,7 +25,7 @@ class JobExecutionRepository:
             .values(job_type=job_type, subject=subject, requested_by=requested_by, details=details)
             .on_conflict_do_nothing(
                 index_elements=["job_type", "subject"],
-                index_where=JobExecution.status.in_(ACTIVE_STATUSES),
+                index_where=text(ACTIVE_STATUS_PREDICATE),
             )
             .returning(JobExecution.id)
         )
