@@ -31,7 +31,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import app.services.ingestion as ingestion_module
+import app.services.ingestion.writes as ingestion_module
 from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
@@ -40,15 +40,11 @@ from app.providers import build_providers
 from app.providers.fake_upstream import Scenario
 from app.providers.http import create_http_client
 from app.repositories.ingestion import IngestionRepository, OrganizationFields
-from app.services.ingestion import (
-    BATCH_REPOSITORIES,
-    IngestionService,
-    IngestReport,
-    StoredScans,
-    store_scans,
-)
-from app.services.ingestion_rows import DependencyFacts, ScannedRepository, local_fields
-from app.services.package_usage import UsageService
+from app.services.ingestion import IngestionService, IngestReport
+from app.services.ingestion.crawl import BATCH_REPOSITORIES
+from app.services.ingestion.rows import DependencyFacts, ScannedRepository, local_fields
+from app.services.ingestion.writes import StoredScans, store_scans
+from app.services.usage_refresh import UsageRefreshService
 
 REPOSITORIES = 1_000
 DEPENDENCIES = 50
@@ -110,7 +106,7 @@ async def write(
             began = time.perf_counter()
             stored = await store_scans(session, batch, datetime.now(UTC))
             upserted = time.perf_counter()
-            await UsageService(session).refresh_repositories(stored.repository_ids)
+            await UsageRefreshService(session).refresh_repositories(stored.repository_ids)
             refresh += time.perf_counter() - upserted
             upserts += upserted - began
             rows += stored.rows_written

@@ -1,9 +1,9 @@
 """Read-side refresh after an ingest, on a seeded dataset.
 
 After every write transaction, ingestion recomputes the rollup rows of the (package,
-organization) pairs its repositories touch (`UsageService.refresh_repositories`). This times that
-refresh for batches of 1, 20 and 200 random repositories of a seeded data directory, each in a
-transaction that is rolled back, so the data stays as seeded.
+organization) pairs its repositories touch (`UsageRefreshService.refresh_repositories`). This
+times that refresh for batches of 1, 20 and 200 random repositories of a seeded data
+directory, each in a transaction that is rolled back, so the data stays as seeded.
 
 Needs a seeded data directory and no `wump serve` on it:
 `WUMP_DATA_DIR=<dir> uv run wump dev seed --scale medium` (or full), then
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
 from app.core.embedded import EmbeddedServers
-from app.services.package_usage import UsageService
+from app.services.usage_refresh import UsageRefreshService
 
 BATCHES = (1, 20, 200)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
@@ -54,7 +54,7 @@ async def main(data_dir: Path) -> None:
                         )
                         ids = list(picked.scalars())
                         began = time.perf_counter()
-                        await UsageService(session).refresh_repositories(ids)
+                        await UsageRefreshService(session).refresh_repositories(ids)
                         seconds.append(time.perf_counter() - began)
                         await session.rollback()
                 p50, worst = statistics.median(seconds) * 1000, max(seconds) * 1000

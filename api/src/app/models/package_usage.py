@@ -5,7 +5,7 @@ filters need, so a filtered answer is one pass over one package's rows. `package
 rollup per (package, organization) under the default filters (no forks, no archived
 repositories), read through an index in each sort order. `ecosystem_stats` holds the counts that
 are too costly to compute per request. All three are rebuilt from the source tables by
-`UsageService`; they carry no foreign keys, so bulk rebuilds pay no per-row checks.
+`UsageRefreshService`; they carry no foreign keys, so bulk rebuilds pay no per-row checks.
 """
 
 import uuid

@@ -1,4 +1,5 @@
-"""SQL of the read side: the users of a package (rollup or exact aggregate) and its refresh."""
+"""SQL reads of the read side: the users of a package (rollup or exact aggregate), their
+repositories and declarations, and the packages an organization uses."""
 
 import uuid
 from collections.abc import Sequence
@@ -17,22 +18,17 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    text,
     true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import DateTime
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
-from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import NON_USAGE_KINDS
 
 UsersSort = Literal["repositories", "stars", "recent", "name"]
-# Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
-PackageRange = tuple[uuid.UUID, uuid.UUID | None]
 # (sort value, tie-breaking id) of the last row of a page.
 After = tuple[Any, uuid.UUID]
 AnyRow = Row[*tuple[Any, ...]]
@@ -47,18 +43,10 @@ _pkg = Package.__table__
 _NEVER: ColumnElement[datetime] = literal_column("'-infinity'::timestamp with time zone")
 # The three most frequent languages, ties in byte order; the rollup and the exact aggregate
 # share it so both answer the same.
-_LANGUAGES_SQL = (
+LANGUAGES_SQL = (
     'coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
     " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
 )
-
-
-@dataclass(slots=True)
-class CountChange:
-    """How a package's default-view counts move when some of its rollup rows are replaced."""
-
-    organizations: int = 0
-    repositories: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +197,7 @@ class PackageUsageRepository:
                 cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
                 func.max(matched.c.p).label("latest_push"),
                 func.bit_or(matched.c.k).label("kinds"),
-                literal_column(_LANGUAGES_SQL).label("languages"),
+                literal_column(LANGUAGES_SQL).label("languages"),
             )
             .group_by(matched.c.organization_id)
             .cte("per_org")
@@ -401,177 +389,3 @@ class PackageUsageRepository:
             select(func.count()).select_from(_pu).where(_pu.c.organization_id == organization_id)
         )
         return int(result.scalar_one())
-
-    # Refresh: the derived tables are rebuilt from dependencies, repositories and organizations.
-
-    async def rebuild_dependents(
-        self,
-        *,
-        package_ids: Sequence[uuid.UUID] | None = None,
-        repository_ids: Sequence[uuid.UUID] | None = None,
-        package_range: PackageRange | None = None,
-    ) -> None:
-        """Replace the package_dependents rows of the given packages, repositories or package
-        id range (or all)."""
-        scope, params = _scope("", package_ids, repository_ids, package_range)
-        if scope:
-            delete = text(f"DELETE FROM package_dependents WHERE {scope}")
-            await self._session.execute(delete, params)
-        else:
-            await self._session.execute(text("TRUNCATE package_dependents"))
-        condition = _scope("d.", package_ids, repository_ids, package_range)[0]
-        where = f"WHERE {condition} AND" if condition else "WHERE"
-        await self._session.execute(
-            text(
-                "INSERT INTO package_dependents (package_id, repository_id, organization_id,"
-                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds)"
-                " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
-                " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1))"
-                " FROM dependencies d"
-                " JOIN repositories r ON r.id = d.repository_id"
-                " JOIN organizations o ON o.id = r.organization_id"
-                f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
-                " GROUP BY d.package_id, r.id, o.id"
-            ),
-            {**params, "kinds": list(DEPENDENCY_TYPES), "non_usage": list(NON_USAGE_KINDS)},
-        )
-
-    async def analyze_dependents(self) -> None:
-        await self._session.execute(text("ANALYZE package_dependents"))
-
-    async def list_dependent_pairs(
-        self, repository_ids: Sequence[uuid.UUID]
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(package, organization) pairs the given repositories contribute to."""
-        result = await self._session.execute(
-            select(_pd.c.package_id, _pd.c.organization_id)
-            .where(_pd.c.repository_id.in_(list(repository_ids)))
-            .distinct()
-        )
-        return [(row.package_id, row.organization_id) for row in result]
-
-    async def rebuild_usage(
-        self,
-        *,
-        package_ids: Sequence[uuid.UUID] | None = None,
-        package_range: PackageRange | None = None,
-    ) -> None:
-        """Replace the rollup rows of the given packages or package id range (or all)."""
-        scope, params = _scope("", package_ids, None, package_range)
-        if scope:
-            await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
-        else:
-            await self._session.execute(text("TRUNCATE package_usage"))
-        await self._session.execute(_insert_usage(f"AND {scope}" if scope else ""), params)
-
-    async def replace_usage_pairs(
-        self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
-    ) -> dict[uuid.UUID, CountChange]:
-        """Replace the rollup rows of the given (package, organization) pairs; returns how each
-        package's organization and repository counts changed."""
-        params = {
-            "pair_packages": [pair[0] for pair in pairs],
-            "pair_organizations": [pair[1] for pair in pairs],
-        }
-        scope = (
-            "(package_id, organization_id) IN (SELECT * FROM"
-            " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
-        )
-        returning = " RETURNING package_id, repository_count"
-        removed = await self._session.execute(
-            text(f"DELETE FROM package_usage WHERE {scope}{returning}"), params
-        )
-        changes: dict[uuid.UUID, CountChange] = {}
-        for package_id, repositories in removed:
-            change = changes.setdefault(package_id, CountChange())
-            change.organizations -= 1
-            change.repositories -= repositories
-        added = await self._session.execute(_insert_usage(f"AND {scope}", returning), params)
-        for package_id, repositories in added:
-            change = changes.setdefault(package_id, CountChange())
-            change.organizations += 1
-            change.repositories += repositories
-        return changes
-
-    async def apply_count_changes(self, changes: dict[uuid.UUID, CountChange]) -> None:
-        """Add the changes to the packages' counts (rows locked by the update, so concurrent
-        writers add up rather than overwrite each other)."""
-        moved = [
-            (package_id, change)
-            for package_id, change in sorted(changes.items(), key=lambda item: item[0])
-            if change.organizations or change.repositories
-        ]
-        if not moved:
-            return
-        await self._session.execute(
-            text(
-                "UPDATE packages p SET organization_count = p.organization_count + c.organizations,"
-                " repository_count = p.repository_count + c.repositories"
-                " FROM unnest(CAST(:ids AS uuid[]), CAST(:organizations AS integer[]),"
-                "  CAST(:repositories AS integer[])) AS c(id, organizations, repositories)"
-                " WHERE p.id = c.id"
-            ),
-            {
-                "ids": [package_id for package_id, _ in moved],
-                "organizations": [change.organizations for _, change in moved],
-                "repositories": [change.repositories for _, change in moved],
-            },
-        )
-
-    async def update_package_counts(self, package_ids: Sequence[uuid.UUID] | None = None) -> None:
-        """Copy each package's rollup totals onto it; rows whose counts hold are not rewritten."""
-        scope = "AND p.id = ANY(CAST(:ids AS uuid[]))" if package_ids is not None else ""
-        params = {"ids": list(package_ids)} if package_ids is not None else {}
-        await self._session.execute(
-            text(
-                "UPDATE packages p SET organization_count = c.organizations,"
-                " repository_count = c.repositories"
-                " FROM (SELECT p2.id, count(u.package_id) AS organizations,"
-                "   coalesce(sum(u.repository_count), 0) AS repositories"
-                "  FROM packages p2 LEFT JOIN package_usage u ON u.package_id = p2.id"
-                f"  WHERE true {scope.replace('p.id', 'p2.id')}"
-                "  GROUP BY p2.id) c"
-                " WHERE p.id = c.id"
-                " AND (p.organization_count, p.repository_count)"
-                "  IS DISTINCT FROM (c.organizations, c.repositories)"
-            ),
-            params,
-        )
-
-
-def _insert_usage(scope: str, returning: str = "") -> TextClause:
-    """INSERT of the rollup rows of the default view, for the dependents matching `scope`."""
-    return text(
-        "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
-        " repository_count, total_stars, latest_push, languages, kinds)"
-        " WITH matched AS ("
-        "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
-        "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
-        "  FROM package_dependents"
-        f"  WHERE NOT is_fork AND NOT is_archived {scope}"
-        "  GROUP BY package_id, organization_id, primary_language)"
-        " SELECT m.package_id, m.organization_id, lower(o.login), o.owner_type,"
-        f"  sum(m.n), sum(m.s), max(m.p), {_LANGUAGES_SQL}, bit_or(m.k)"
-        " FROM matched m JOIN organizations o ON o.id = m.organization_id"
-        " GROUP BY m.package_id, m.organization_id, o.id" + returning
-    )
-
-
-def _scope(
-    prefix: str,
-    package_ids: Sequence[uuid.UUID] | None,
-    repository_ids: Sequence[uuid.UUID] | None,
-    package_range: PackageRange | None,
-) -> tuple[str, dict[str, Any]]:
-    if package_ids is not None:
-        return f"{prefix}package_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(package_ids)}
-    if repository_ids is not None:
-        return f"{prefix}repository_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(repository_ids)}
-    if package_range is not None:
-        low, high = package_range
-        scope = f"{prefix}package_id >= CAST(:low AS uuid)"
-        if high is not None:
-            scope += f" AND {prefix}package_id < CAST(:high AS uuid)"
-        return scope, {"low": low, "high": high}
-    return "", {}

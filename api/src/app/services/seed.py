@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.db import create_session_factory, unit_of_work
 from app.core.ecosystems import Ecosystem
 from app.core.logging import get_logger
-from app.repositories.package_usage import PackageRange
 from app.repositories.seed import DERIVED_TABLES, SEEDED_TABLES, SeedRepository, vacuum_analyze
-from app.services.package_usage import UsageService
+from app.repositories.usage_refresh import PackageRange
+from app.services.usage_refresh import UsageRefreshService
 
 log = get_logger(__name__)
 
@@ -108,7 +108,7 @@ class SeedReport:
 class SeedService:
     def __init__(self, session: AsyncSession) -> None:
         self._seed = SeedRepository(session)
-        self._usage = UsageService(session)
+        self._usage = UsageRefreshService(session)
 
     async def has_data(self) -> bool:
         return await self._seed.has_data()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
-from app.services.package_usage import UsageService
+from app.services.usage_refresh import UsageRefreshService
 
 
 def org_id(n: int) -> uuid.UUID:
@@ -149,7 +149,7 @@ async def load_dataset(session: AsyncSession) -> Dataset:
             )
         )
     await session.flush()
-    usage = UsageService(session)
+    usage = UsageRefreshService(session)
     await usage.refresh_packages([p.id for p in data.packages.values()])
     await usage.refresh_stats()
     await session.flush()

@@ -14,8 +14,8 @@ from app.api.deps import get_session
 from app.core.config import Settings
 from app.models import Repository
 from app.services import usage_cache
-from app.services.package_usage import UsageService
 from app.services.usage_cache import UsageCache
+from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset
 from tests.conftest import build_app
 
@@ -38,11 +38,11 @@ async def test_second_request_is_served_from_valkey(
     # Changed and refreshed, but no generation bump yet: the cached answer still stands.
     site = dataset.repositories["beta/site"]
     await session.execute(update(Repository).where(Repository.id == site.id).values(stars=10))
-    refreshed = await UsageService(session).refresh_repositories([site.id])
+    refreshed = await UsageRefreshService(session).refresh_repositories([site.id])
 
     assert await _first_stars(api) == 2030
 
-    await UsageService.bump(UsageCache(cache), refreshed)
+    await UsageRefreshService.bump(UsageCache(cache), refreshed)
 
     assert await _first_stars(api) == 625
     assert "package:pypi:django" in refreshed.scopes
@@ -64,8 +64,8 @@ async def test_organization_answers_are_invalidated_by_their_own_generation(
     before = (await api.get("/api/v1/organizations/beta/packages")).json()
     ml = dataset.repositories["beta/ml"]
     await session.execute(update(Repository).where(Repository.id == ml.id).values(is_fork=True))
-    refreshed = await UsageService(session).refresh_repositories([ml.id])
-    await UsageService.bump(UsageCache(cache), refreshed)
+    refreshed = await UsageRefreshService(session).refresh_repositories([ml.id])
+    await UsageRefreshService.bump(UsageCache(cache), refreshed)
 
     after = (await api.get("/api/v1/organizations/beta/packages")).json()
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
-from app.services.package_usage import UsageService
+from app.services.usage_refresh import UsageRefreshService
 
 LANGUAGES = ["Python", "Go", None]
 KINDS = ["runtime", "development", "optional", "peer", "excluded"]
@@ -105,7 +105,7 @@ async def _load(session: AsyncSession, repos: list[Any]) -> Package:
                 )
             )
     await session.flush()
-    await UsageService(session).refresh_packages([package.id])
+    await UsageRefreshService(session).refresh_packages([package.id])
     return package
 
 

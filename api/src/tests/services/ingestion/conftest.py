@@ -18,8 +18,8 @@ from app.providers import build_providers
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
 from app.services.ingestion import IngestionService
-from app.services.package_usage import UsageService
 from app.services.usage_cache import UsageCache
+from app.services.usage_refresh import UsageRefreshService
 from tests.providers.conftest import RecordingSleep, provider_settings
 
 
@@ -84,7 +84,7 @@ async def committed_login(engine: AsyncEngine, prefix: str) -> AsyncIterator[str
         owned = select(Repository.id).join(Organization).where(Organization.login == login)
         ids = list((await session.execute(owned)).scalars())
         await session.execute(delete(Organization).where(Organization.login == login))
-        await UsageService(session).refresh_repositories(ids)
+        await UsageRefreshService(session).refresh_repositories(ids)
         await session.execute(delete(Package).where(Package.name.startswith(login)))
         await session.flush()
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.ingestion import store_scans
-from app.services.ingestion_rows import DependencyFacts, Mode, ScannedRepository, local_fields
+from app.services.ingestion.rows import DependencyFacts, Mode, ScannedRepository, local_fields
+from app.services.ingestion.writes import store_scans
 from tests.services.ingestion.conftest import dependency_rows
 
 

@@ -8,21 +8,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
-from app.repositories.package_usage import PackageRange, PackageUsageRepository
 from app.repositories.stats import StatsRepository
+from app.repositories.usage_refresh import PackageRange, UsageRefreshRepository
 from app.services.usage_cache import UsageCache, organization_scope, package_scope
 
 
 @dataclass
 class Refreshed:
-    """Cache scopes whose answers changed; pass to `UsageService.bump` after the commit."""
+    """Cache scopes whose answers changed; pass to `UsageRefreshService.bump` after the commit."""
 
     scopes: set[str] = field(default_factory=set)
 
 
-class UsageService:
+class UsageRefreshService:
     def __init__(self, session: AsyncSession) -> None:
-        self._usage = PackageUsageRepository(session)
+        self._usage = UsageRefreshRepository(session)
         self._packages = PackageRepository(session)
         self._organizations = OrganizationRepository(session)
         self._stats = StatsRepository(session)

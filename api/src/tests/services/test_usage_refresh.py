@@ -1,4 +1,4 @@
-"""UsageService keeps the read side equal to a rebuild from the source tables."""
+"""UsageRefreshService keeps the read side equal to a rebuild from the source tables."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
-from app.services.package_usage import UsageService
+from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset, load_dataset
 
 
@@ -57,7 +57,7 @@ async def test_refreshing_changed_repositories_matches_a_full_rebuild(
             Dependency.repository_id == web.id, Dependency.manifest_path == "dev/requirements.txt"
         )
     )
-    service = UsageService(session)
+    service = UsageRefreshService(session)
 
     refreshed = await service.refresh_repositories([web.id, site.id])
     incremental = await _snapshot(session)
@@ -73,7 +73,7 @@ async def test_deleted_repository_leaves_no_usage_behind(session: AsyncSession) 
     tools = data.repositories["acme/tools"]
     await session.execute(delete(Repository).where(Repository.id == tools.id))
 
-    await UsageService(session).refresh_repositories([tools.id])
+    await UsageRefreshService(session).refresh_repositories([tools.id])
 
     gin = data.packages[("go", "github.com/gin-gonic/gin")]
     await session.refresh(gin)
@@ -92,7 +92,7 @@ async def test_refreshing_a_package_follows_an_owner_type_change(session: AsyncS
         update(Organization).where(Organization.login == "acme").values(owner_type="user")
     )
 
-    refreshed = await UsageService(session).refresh_packages([django.id])
+    refreshed = await UsageRefreshService(session).refresh_packages([django.id])
 
     owner_types = await session.execute(
         select(PackageUsage.owner_type).where(

@@ -1,0 +1,147 @@
+"""Ingestion writes of organizations: upserts on lower(login), totals, crawl bookkeeping."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from app.repositories.ingestion.base import Writes
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationFields:
+    login: str
+    owner_type: str
+    name: str | None = None
+    github_url: str | None = None
+    website_url: str | None = None
+    description: str | None = None
+    email: str | None = None
+    location: str | None = None
+    is_verified: bool = False
+
+
+_UPSERT_ORGANIZATION = text(
+    "WITH previous AS (SELECT owner_type FROM organizations WHERE lower(login) = lower(:login))"
+    " INSERT INTO organizations AS o (login, owner_type, name, github_url, website_url,"
+    " description, email, location, is_verified)"
+    " VALUES (:login, :owner_type, :name, :github_url, :website_url, :description, :email,"
+    " :location, :is_verified)"
+    " ON CONFLICT ((lower(login))) DO UPDATE SET login = excluded.login,"
+    " owner_type = excluded.owner_type, name = excluded.name,"
+    " github_url = coalesce(excluded.github_url, o.github_url),"
+    " website_url = excluded.website_url, description = excluded.description,"
+    " email = excluded.email, location = excluded.location, is_verified = excluded.is_verified,"
+    " updated_at = now()"
+    " RETURNING o.id, (SELECT owner_type FROM previous) AS previous_owner_type"
+)
+
+_ENSURE_ORGANIZATIONS = text(
+    "INSERT INTO organizations (login, owner_type, github_url)"
+    " SELECT login, :owner_type, 'https://github.com/' || login"
+    " FROM unnest(CAST(:logins AS varchar[])) AS k(login)"
+    " ON CONFLICT ((lower(login))) DO NOTHING"
+)
+
+_ORGANIZATION_IDS = text(
+    "SELECT lower(login) AS key, id FROM organizations"
+    " WHERE lower(login) = ANY(CAST(:keys AS varchar[]))"
+)
+
+
+class OrganizationWriter(Writes):
+    async def upsert_organization(self, fields: OrganizationFields) -> tuple[uuid.UUID, str | None]:
+        """The organization's id and its owner type before this write (None when new)."""
+        result = await self._session.execute(
+            _UPSERT_ORGANIZATION,
+            {
+                "login": fields.login,
+                "owner_type": fields.owner_type,
+                "name": fields.name,
+                "github_url": fields.github_url,
+                "website_url": fields.website_url,
+                "description": fields.description,
+                "email": fields.email,
+                "location": fields.location,
+                "is_verified": fields.is_verified,
+            },
+        )
+        row = result.one()
+        return row.id, row.previous_owner_type
+
+    async def ensure_organizations(
+        self, logins: Sequence[str], owner_type: str = "organization"
+    ) -> dict[str, uuid.UUID]:
+        """Ids by lower(login); missing organizations get a minimal row, existing ones are left
+        as they are (their profile is better than a login alone)."""
+        by_key = {login.lower(): login for login in logins}
+        keys = sorted(by_key)
+        if not keys:
+            return {}
+        await self._session.execute(
+            _ENSURE_ORGANIZATIONS,
+            {"logins": [by_key[key] for key in keys], "owner_type": owner_type},
+        )
+        result = await self._session.execute(_ORGANIZATION_IDS, {"keys": keys})
+        return {row.key: row.id for row in result}
+
+    async def update_profile_extras(
+        self,
+        organization_id: uuid.UUID,
+        *,
+        has_sponsors_listing: bool | None,
+        sponsoring_count: int | None,
+        sponsorship_url: str | None,
+        enriched_at: datetime,
+    ) -> None:
+        await self._session.execute(
+            text(
+                "UPDATE organizations SET has_sponsors_listing = :listing,"
+                " sponsoring_count = :sponsoring, sponsorship_url = :url,"
+                " enriched_at = :enriched_at, updated_at = now() WHERE id = :id"
+            ),
+            {
+                "id": organization_id,
+                "listing": has_sponsors_listing,
+                "sponsoring": sponsoring_count,
+                "url": sponsorship_url,
+                "enriched_at": enriched_at,
+            },
+        )
+
+    async def update_totals(self, organization_ids: Sequence[uuid.UUID]) -> None:
+        """Recount each organization's stored repositories and their stars."""
+        ids = sorted(set(organization_ids))
+        if not ids:
+            return
+        await self._session.execute(
+            text(
+                "UPDATE organizations o SET total_repositories = c.n, total_stars = c.s,"
+                " updated_at = now()"
+                " FROM (SELECT k.id, count(r.id) AS n,"
+                "   least(coalesce(sum(r.stars), 0), 2147483647) AS s"
+                "  FROM unnest(CAST(:ids AS uuid[])) AS k(id)"
+                "  LEFT JOIN repositories r ON r.organization_id = k.id GROUP BY k.id) c"
+                " WHERE o.id = c.id"
+                " AND (o.total_repositories, o.total_stars) IS DISTINCT FROM (c.n, c.s)"
+            ),
+            {"ids": ids},
+        )
+
+    async def mark_crawled(self, organization_id: uuid.UUID, at: datetime) -> None:
+        await self._session.execute(
+            text("UPDATE organizations SET crawled_at = :at WHERE id = :id"),
+            {"id": organization_id, "at": at},
+        )
+
+    async def list_stale(self, cutoff: datetime, limit: int) -> list[str]:
+        result = await self._session.execute(
+            text(
+                "SELECT login FROM organizations WHERE crawled_at < :cutoff"
+                " ORDER BY crawled_at, id LIMIT :limit"
+            ),
+            {"cutoff": cutoff, "limit": limit},
+        )
+        return list(result.scalars())
