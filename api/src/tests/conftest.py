@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
-from app.api.deps import get_session
 from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
-from app.main import create_app
+from tests.clients import app_client
 
 
 @dataclass(frozen=True)
@@ -104,28 +103,23 @@ async def cache(servers: TestServers) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-def build_app(settings: Settings) -> FastAPI:
-    return create_app(settings)
-
-
 @pytest.fixture
-async def app(settings: Settings, session: AsyncSession, cache: Redis) -> AsyncIterator[FastAPI]:
+async def app_and_client(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
     """The application on the test servers, its unit of work joined to the test transaction."""
-    application = build_app(settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    application.dependency_overrides[get_session] = test_session
-    async with application.router.lifespan_context(application):
-        yield application
+    async with app_client(settings, session) as pair:
+        yield pair
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
+def app(app_and_client: tuple[FastAPI, AsyncClient]) -> FastAPI:
+    return app_and_client[0]
+
+
+@pytest.fixture
+def client(app_and_client: tuple[FastAPI, AsyncClient]) -> AsyncClient:
+    return app_and_client[1]
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.security import generate_api_key
-from tests.api._auth import assert_problem, client_for, issue_key, key_service
+from tests.api._auth import assert_problem, issue_key, key_service
+from tests.clients import app_client
 
 _PLACEHOLDER = "00000000-0000-7000-8000-000000000000"
 
@@ -35,7 +36,7 @@ async def test_anonymous_caller_is_refused_when_the_setting_says_so(
     settings: Settings, session: AsyncSession
 ) -> None:
     closed = settings.model_copy(update={"anonymous_access": False})
-    async with client_for(closed, session) as (app, client):
+    async with app_client(closed, session) as (app, client):
         key = await issue_key(app, session)
         anonymous = await client.get("/api/v1/me")
         with_key = await client.get("/api/v1/me", headers={"X-API-Key": key.key})
@@ -50,7 +51,7 @@ async def test_anonymous_caller_is_refused_when_the_setting_says_so(
 async def test_key_is_accepted_in_either_header(
     settings: Settings, session: AsyncSession, header: str
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         key = await issue_key(app, session, tier="pro", scopes=["read", "admin"])
         value = key.key if header == "X-API-Key" else f"Bearer {key.key}"
         response = await client.get("/api/v1/me", headers={header: value})
@@ -70,7 +71,7 @@ async def test_key_is_accepted_in_either_header(
 async def test_unusable_keys_all_get_the_same_401(
     settings: Settings, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         revoked = await issue_key(app, session)
         await key_service(app, session).revoke(revoked.id)
         expiring = await issue_key(app, session, expires_in=60)
@@ -98,7 +99,7 @@ async def test_unusable_keys_all_get_the_same_401(
 
 
 async def test_key_without_the_scope_gets_403(settings: Settings, session: AsyncSession) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         reader = await issue_key(app, session, scopes=["read"])
         response = await client.get("/api/v1/admin/keys", headers={"X-API-Key": reader.key})
 
@@ -116,7 +117,7 @@ async def test_anonymous_caller_on_an_admin_endpoint_gets_401(client: AsyncClien
 async def test_admin_key_creates_uses_lists_and_revokes_a_key(
     settings: Settings, session: AsyncSession
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         admin = await issue_key(app, session, scopes=["admin"])
         auth = {"X-API-Key": admin.key}
         created = await client.post(
@@ -156,7 +157,7 @@ async def test_admin_key_creates_uses_lists_and_revokes_a_key(
 async def test_revoking_an_unknown_key_is_a_404_problem(
     settings: Settings, session: AsyncSession
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         admin = await issue_key(app, session, scopes=["admin"])
         response = await client.delete(
             "/api/v1/admin/keys/00000000-0000-7000-8000-000000000000",
@@ -169,7 +170,7 @@ async def test_revoking_an_unknown_key_is_a_404_problem(
 async def test_invalid_key_creation_is_a_422_problem(
     settings: Settings, session: AsyncSession
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         admin = await issue_key(app, session, scopes=["admin"])
         response = await client.post(
             "/api/v1/admin/keys",
@@ -186,7 +187,7 @@ async def test_every_v1_route_is_authorized_and_declares_a_scope(
 ) -> None:
     """Walks the OpenAPI document, so a router registered anywhere under /api/v1 is covered."""
     closed = settings.model_copy(update={"anonymous_access": False})
-    async with client_for(closed, session) as (app, client):
+    async with app_client(closed, session) as (app, client):
         single_scope_keys = {
             scope: (await issue_key(app, session, scopes=[scope])).key
             for scope in ("read", "ingest", "admin")

@@ -5,28 +5,25 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from app.core.config import Settings
-from tests.conftest import build_app
+from tests.clients import app_client
 
 
 @pytest.fixture
 async def app_with_probe_routes(settings: Settings) -> AsyncIterator[AsyncClient]:
-    app: FastAPI = build_app(settings)
+    def add_probe_routes(app: FastAPI) -> None:
+        @app.get("/probe/number")
+        async def number(n: int) -> dict[str, int]:
+            return {"n": n}
 
-    @app.get("/probe/number")
-    async def number(n: int) -> dict[str, int]:
-        return {"n": n}
+        @app.get("/probe/boom")
+        async def boom() -> None:
+            raise RuntimeError("secret internals")
 
-    @app.get("/probe/boom")
-    async def boom() -> None:
-        raise RuntimeError("secret internals")
-
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(settings, configure=add_probe_routes) as (_, client):
+        yield client
 
 
 def _assert_problem(body: dict[str, object], status: int, code: str) -> None:

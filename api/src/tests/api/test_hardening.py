@@ -5,13 +5,13 @@ import re
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.security import generate_api_key
-from tests.api._auth import assert_problem, client_for, issue_key, key_service
-from tests.conftest import build_app
+from tests.api._auth import assert_problem, issue_key, key_service
+from tests.clients import app_client
 
 pytestmark = pytest.mark.usefixtures("cache")
 
@@ -60,7 +60,7 @@ async def test_hsts_is_sent_only_when_the_service_is_https_only(
     settings: Settings, session: AsyncSession
 ) -> None:
     https = settings.model_copy(update={"https_only": True})
-    async with client_for(https, session) as (_, client):
+    async with app_client(https, session) as (_, client):
         response = await client.get("/health/live")
 
     assert response.headers["strict-transport-security"] == "max-age=31536000"
@@ -70,7 +70,7 @@ async def test_declared_oversized_body_is_refused_with_413(
     settings: Settings, session: AsyncSession
 ) -> None:
     small = settings.model_copy(update={"request_body_max_bytes": 1024})
-    async with client_for(small, session) as (_, client):
+    async with app_client(small, session) as (_, client):
         response = await client.post("/api/v1/admin/keys", content=b"x" * 2048)
 
     body = assert_problem(response, 413, "payload_too_large")
@@ -87,7 +87,7 @@ async def test_streamed_oversized_body_is_refused_with_413(
         for _ in range(4):
             yield b"x" * 512
 
-    async with client_for(small, session) as (app, client):
+    async with app_client(small, session) as (app, client):
         admin = await issue_key(app, session, scopes=["admin"])
         response = await client.post(
             "/api/v1/admin/keys", content=chunks(), headers={"X-API-Key": admin.key}
@@ -99,7 +99,7 @@ async def test_streamed_oversized_body_is_refused_with_413(
 
 async def test_body_within_the_limit_is_accepted(settings: Settings, session: AsyncSession) -> None:
     small = settings.model_copy(update={"request_body_max_bytes": 1024})
-    async with client_for(small, session) as (app, client):
+    async with app_client(small, session) as (app, client):
         admin = await issue_key(app, session, scopes=["admin"])
         response = await client.post(
             "/api/v1/admin/keys", json={"name": "small"}, headers={"X-API-Key": admin.key}
@@ -109,11 +109,9 @@ async def test_body_within_the_limit_is_accepted(settings: Settings, session: As
 
 
 async def _cors_preflight(settings: Settings, origins: list[str]) -> dict[str, str]:
-    app = build_app(settings.model_copy(update={"cors_origins": origins}))
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.get("/api/v1/me", headers={"Origin": "https://ui.example"})
+    with_cors = settings.model_copy(update={"cors_origins": origins})
+    async with app_client(with_cors, raise_app_exceptions=True) as (_, client):
+        response = await client.get("/api/v1/me", headers={"Origin": "https://ui.example"})
     return dict(response.headers)
 
 
@@ -146,7 +144,7 @@ async def test_logs_never_contain_a_key(
     log_format: str,
 ) -> None:
     chatty = settings.model_copy(update={"log_format": log_format, "log_level": "DEBUG"})
-    async with client_for(chatty, session) as (app, client):
+    async with app_client(chatty, session) as (app, client):
         _listen(captured)
         admin = await issue_key(app, session, scopes=["admin", "read"])
         made = await client.post(
@@ -165,12 +163,9 @@ async def test_logs_never_contain_a_key(
     broken = chatty.model_copy(
         update={"database_url": f"postgresql+asyncpg://wump@127.0.0.1:{closed_port}/wump"}
     )
-    app = build_app(broken)
-    async with app.router.lifespan_context(app):
+    async with app_client(broken) as (_, client):
         _listen(captured)
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            failed = await client.get("/api/v1/me", headers={"X-API-Key": uncached})
+        failed = await client.get("/api/v1/me", headers={"X-API-Key": uncached})
 
     text = _ANSI.sub("", "\n".join(captured.lines))
     assert made.status_code == 201

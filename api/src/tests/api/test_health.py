@@ -6,10 +6,10 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 
 from app.core.config import Settings
-from tests.conftest import build_app
+from tests.clients import app_client
 
 ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -31,11 +31,8 @@ async def hung_port() -> AsyncIterator[int]:
 
 
 async def _client_for(settings: Settings) -> AsyncIterator[AsyncClient]:
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(settings) as (_, client):
+        yield client
 
 
 def _with(settings: Settings, **changes: object) -> Settings:

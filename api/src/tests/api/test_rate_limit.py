@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.auth import client_address
 from app.core.config import Settings, to_redis_url
-from tests.api._auth import assert_problem, client_for, issue_key
+from tests.api._auth import assert_problem, issue_key
+from tests.clients import app_client
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.usefixtures("cache")
@@ -25,7 +26,7 @@ async def test_anonymous_limit_counts_down_then_answers_429(
     settings: Settings, session: AsyncSession
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 3})
-    async with client_for(limited, session) as (_, client):
+    async with app_client(limited, session) as (_, client):
         answers = [await client.get("/api/v1/me") for _ in range(4)]
 
     for remaining, response in zip((2, 1, 0), answers[:3], strict=True):
@@ -58,7 +59,7 @@ async def test_anonymous_limit_counts_down_then_answers_429(
 async def test_key_gets_its_tier_limit_or_its_own(
     settings: Settings, session: AsyncSession
 ) -> None:
-    async with client_for(settings, session) as (app, client):
+    async with app_client(settings, session) as (app, client):
         free = await issue_key(app, session)
         custom = await issue_key(app, session, tier="pro", rate_limit=2)
         free_answer = await client.get("/api/v1/me", headers={"X-API-Key": free.key})
@@ -76,7 +77,7 @@ async def test_each_key_and_each_address_has_its_own_count(
     settings: Settings, session: AsyncSession
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 1, "rate_limit_free": 1})
-    async with client_for(limited, session, client=("192.0.2.1", 1)) as (app, first):
+    async with app_client(limited, session, client=("192.0.2.1", 1)) as (app, first):
         one = await issue_key(app, session)
         two = await issue_key(app, session)
         statuses = [
@@ -85,7 +86,7 @@ async def test_each_key_and_each_address_has_its_own_count(
             (await first.get("/api/v1/me", headers={"X-API-Key": two.key})).status_code,
             (await first.get("/api/v1/me", headers={"X-API-Key": one.key})).status_code,
         ]
-    async with client_for(limited, session, client=("192.0.2.2", 1)) as (_, second):
+    async with app_client(limited, session, client=("192.0.2.2", 1)) as (_, second):
         other_address = (await second.get("/api/v1/me")).status_code
 
     assert statuses == [200, 200, 200, 429]
@@ -98,12 +99,12 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
     trusting = settings.model_copy(
         update={"rate_limit_anonymous": 1, "trusted_proxies": [ip_network("10.0.0.0/8")]}
     )
-    async with client_for(trusting, session, client=("10.1.2.3", 1)) as (_, proxied):
+    async with app_client(trusting, session, client=("10.1.2.3", 1)) as (_, proxied):
         via_proxy = [
             (await proxied.get("/api/v1/me", headers={"X-Forwarded-For": ip})).status_code
             for ip in ("198.51.100.7", "198.51.100.8", "198.51.100.7")
         ]
-    async with client_for(trusting, session, client=("203.0.113.9", 1)) as (_, direct):
+    async with app_client(trusting, session, client=("203.0.113.9", 1)) as (_, direct):
         spoofed = [
             (await direct.get("/api/v1/me", headers={"X-Forwarded-For": ip})).status_code
             for ip in ("198.51.100.20", "198.51.100.21")
@@ -131,7 +132,7 @@ def test_client_address(peer: str | None, forwarded: str | None, expected: str) 
 
 async def test_health_is_never_limited(settings: Settings, session: AsyncSession) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 1})
-    async with client_for(limited, session) as (_, client):
+    async with app_client(limited, session) as (_, client):
         answers = [await client.get("/health/live") for _ in range(5)]
 
     assert {r.status_code for r in answers} == {200}
@@ -158,7 +159,7 @@ async def test_valkey_stopped_mid_test_still_serves_and_limits_per_process(
         }
     )
     try:
-        async with client_for(own, session) as (_, client):
+        async with app_client(own, session) as (_, client):
             before = [await client.get("/api/v1/me") for _ in range(2)]
             server.terminate()
             during = [await client.get("/api/v1/me") for _ in range(4)]

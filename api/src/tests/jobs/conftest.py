@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import procrastinate
 import pytest
-from fastapi import FastAPI
 from procrastinate.jobs import DeleteJobCondition
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -22,10 +21,10 @@ from app.core.config import Settings
 from app.core.queue import create_queue
 from app.jobs.runtime import JobRuntime, open_runtime
 from app.jobs.tasks import RUNTIME_KEY, register
-from app.main import create_app
 from app.models.job_execution import JobExecution
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
+from tests.clients import app_client
 from tests.providers.conftest import provider_settings
 
 TEMPLATE = "wump_jobs_template"
@@ -125,11 +124,8 @@ class JobHarness:
             return (await connection.execute(text(sql), params)).scalar()
 
     async def api(self) -> AsyncIterator[httpx.AsyncClient]:
-        app: FastAPI = create_app(self.settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                yield client
+        async with app_client(self.settings, raise_app_exceptions=True) as (_, client):
+            yield client
 
 
 HarnessFactory = Callable[..., Awaitable[JobHarness]]

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
-from tests.api._auth import assert_problem, client_for, issue_key
+from tests.api._auth import assert_problem, issue_key
+from tests.clients import app_client
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ async def clean_jobs(engine: AsyncEngine) -> AsyncIterator[None]:
 async def api(
     settings: Settings, session: AsyncSession
 ) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
-    async with client_for(settings, session) as (app, http):
+    async with app_client(settings, session) as (app, http):
         yield app, http
 
 

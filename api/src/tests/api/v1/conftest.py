@@ -3,15 +3,13 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import get_session
 from app.core.config import Settings
 from tests.api.v1.dataset import Dataset, load_dataset
-from tests.conftest import build_app
+from tests.clients import app_client
 
 
 @pytest.fixture
@@ -25,16 +23,8 @@ async def api(
     read_settings: Settings, session: AsyncSession, cache: Redis
 ) -> AsyncIterator[AsyncClient]:
     """A client of the app on the test servers, its unit of work joined to the test transaction."""
-    app: FastAPI = build_app(read_settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = test_session
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(read_settings, session) as (_, client):
+        yield client
 
 
 @pytest.fixture

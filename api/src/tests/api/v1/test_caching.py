@@ -4,20 +4,18 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import get_session
 from app.core.config import Settings
 from app.models import Repository
 from app.services import usage_cache
 from app.services.usage_cache import UsageCache
 from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset
-from tests.conftest import build_app
+from tests.clients import app_client
 
 USERS = "/api/v1/packages/pypi/django/users"
 
@@ -80,16 +78,8 @@ async def api_without_valkey(
     settings = read_settings.model_copy(
         update={"valkey_url": f"redis://127.0.0.1:{closed_port}/0", "valkey_socket_timeout": 0.5}
     )
-    app: FastAPI = build_app(settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = test_session
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with app_client(settings, session) as (_, client):
+        yield client
 
 
 async def test_valkey_down_still_answers_and_warns_once(

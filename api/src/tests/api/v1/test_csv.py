@@ -5,14 +5,13 @@ import io
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import get_session
 from app.api.responses import csv_cell
 from app.core.config import Settings
 from tests.api.v1.dataset import Dataset
-from tests.conftest import build_app
+from tests.clients import app_client
 
 USERS = "/api/v1/packages/pypi/django/users"
 
@@ -73,16 +72,9 @@ def test_csv_cell_neutralizes_formula_prefixes_only_in_text(value: object, cell:
 
 @pytest.fixture
 async def capped_api(read_settings: Settings, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    app = build_app(read_settings.model_copy(update={"csv_max_rows": 2}))
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app.dependency_overrides[get_session] = test_session
-    async with app.router.lifespan_context(app):
-        transport = ASGITransport(app=app, raise_app_exceptions=False)
-        async with AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    capped = read_settings.model_copy(update={"csv_max_rows": 2})
+    async with app_client(capped, session) as (_, client):
+        yield client
 
 
 async def test_csv_export_stops_at_the_row_cap(capped_api: AsyncClient, dataset: Dataset) -> None:

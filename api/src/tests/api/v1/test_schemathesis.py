@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.config import Settings
+from app.main import create_app
 from tests.api.v1.dataset import Dataset
-from tests.conftest import build_app
 
 READ_PREFIXES = (
     "/api/v1/packages",
@@ -21,7 +21,7 @@ READ_PREFIXES = (
 
 
 def _cases() -> st.SearchStrategy[Any]:
-    app: FastAPI = build_app(Settings(_env_file=None))
+    app: FastAPI = create_app(Settings(_env_file=None))
     schema = schemathesis.openapi.from_dict(app.openapi())
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     strategies = [op.as_strategy() for op in operations if op.path.startswith(READ_PREFIXES)]
