@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     provider_rate_limit_max_wait: float = Field(default=300.0, ge=0, le=86_400)
 
     ingest_concurrency: int = Field(default=8, ge=1, le=256)
+    # Usage events (started / stopped / changed) written by every ingest, kept this long.
+    usage_events_enabled: bool = True
+    usage_events_retention_days: int = Field(default=365, ge=1, le=36_500)
 
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_in_process: bool | None = None

@@ -56,6 +56,7 @@ async def open_runtime(
             UsageCache(cache),
             concurrency=settings.ingest_concurrency,
             manifest_max_bytes=settings.manifest_max_bytes,
+            record_events=settings.usage_events_enabled,
         )
         yield JobRuntime(
             settings, session_factory, queue, ingestion, JobService(session_factory, queue)

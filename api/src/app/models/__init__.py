@@ -8,6 +8,7 @@ from app.models.organization import Organization
 from app.models.package import Package
 from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
 from app.models.repository import Repository
+from app.models.usage_event import UsageEvent
 
 __all__ = [
     "ApiKey",
@@ -20,4 +21,5 @@ __all__ = [
     "PackageDependent",
     "PackageUsage",
     "Repository",
+    "UsageEvent",
 ]

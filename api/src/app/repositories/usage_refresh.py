@@ -3,14 +3,13 @@ counts) from dependencies, repositories and organizations."""
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
-from app.models import PackageDependent
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import NON_USAGE_KINDS
 from app.repositories.package_usage import LANGUAGES_SQL
@@ -18,7 +17,20 @@ from app.repositories.package_usage import LANGUAGES_SQL
 # Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
 PackageRange = tuple[uuid.UUID, uuid.UUID | None]
 
-_pd = PackageDependent.__table__
+
+# (package, organization)
+Pair = tuple[uuid.UUID, uuid.UUID]
+# The package_dependents columns an ingest may change, besides the key.
+_DEPENDENT_VALUES = (
+    "organization_id",
+    "owner_type",
+    "stars",
+    "primary_language",
+    "pushed_at",
+    "is_fork",
+    "is_archived",
+    "kinds",
+)
 
 
 @dataclass(slots=True)
@@ -29,6 +41,43 @@ class CountChange:
     repositories: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class DependentChange:
+    """A package_dependents row the sync removed, added or updated."""
+
+    package_id: uuid.UUID
+    repository_id: uuid.UUID
+    organization_id: uuid.UUID
+    change: Literal["removed", "added", "updated"]
+
+
+@dataclass(frozen=True, slots=True)
+class RollupCounts:
+    repositories: int
+    kinds: int
+
+
+@dataclass(slots=True)
+class RollupChanges:
+    """Rollup rows of the replaced pairs, before and after; a pair missing had no row."""
+
+    before: dict[Pair, RollupCounts] = field(default_factory=dict)
+    after: dict[Pair, RollupCounts] = field(default_factory=dict)
+
+    def count_changes(self) -> dict[uuid.UUID, CountChange]:
+        """How each package's organization and repository counts moved."""
+        changes: dict[uuid.UUID, CountChange] = {}
+        for (package_id, _), counts in self.before.items():
+            change = changes.setdefault(package_id, CountChange())
+            change.organizations -= 1
+            change.repositories -= counts.repositories
+        for (package_id, _), counts in self.after.items():
+            change = changes.setdefault(package_id, CountChange())
+            change.organizations += 1
+            change.repositories += counts.repositories
+        return changes
+
+
 class UsageRefreshRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -37,18 +86,17 @@ class UsageRefreshRepository:
         self,
         *,
         package_ids: Sequence[uuid.UUID] | None = None,
-        repository_ids: Sequence[uuid.UUID] | None = None,
         package_range: PackageRange | None = None,
     ) -> None:
-        """Replace the package_dependents rows of the given packages, repositories or package
-        id range (or all)."""
-        scope, params = _scope("", package_ids, repository_ids, package_range)
+        """Replace the package_dependents rows of the given packages or package id range (or
+        all)."""
+        scope, params = _scope("", package_ids, package_range)
         if scope:
             delete = text(f"DELETE FROM package_dependents WHERE {scope}")
             await self._session.execute(delete, params)
         else:
             await self._session.execute(text("TRUNCATE package_dependents"))
-        condition = _scope("d.", package_ids, repository_ids, package_range)[0]
+        condition = _scope("d.", package_ids, package_range)[0]
         where = f"WHERE {condition} AND" if condition else "WHERE"
         await self._session.execute(
             text(
@@ -69,16 +117,49 @@ class UsageRefreshRepository:
     async def analyze_dependents(self) -> None:
         await self._session.execute(text("ANALYZE package_dependents"))
 
-    async def list_dependent_pairs(
-        self, repository_ids: Sequence[uuid.UUID]
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(package, organization) pairs the given repositories contribute to."""
-        result = await self._session.execute(
-            select(_pd.c.package_id, _pd.c.organization_id)
-            .where(_pd.c.repository_id.in_(list(repository_ids)))
-            .distinct()
+    async def sync_dependents(self, repository_ids: Sequence[uuid.UUID]) -> list[DependentChange]:
+        """Make the package_dependents rows of the given repositories match their dependencies,
+        touching only the rows that differ; returns those rows' changes."""
+        ids = {"ids": list(repository_ids), "non_usage": list(NON_USAGE_KINDS)}
+        # Stale: the repository no longer declares the package, is gone, or changed owner.
+        removed = await self._session.execute(
+            text(
+                "DELETE FROM package_dependents pd"
+                " WHERE pd.repository_id = ANY(CAST(:ids AS uuid[]))"
+                " AND (NOT EXISTS (SELECT 1 FROM dependencies d"
+                "   WHERE d.repository_id = pd.repository_id AND d.package_id = pd.package_id"
+                "   AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[])))"
+                "  OR NOT EXISTS (SELECT 1 FROM repositories r"
+                "   WHERE r.id = pd.repository_id AND r.organization_id = pd.organization_id))"
+                " RETURNING pd.package_id, pd.repository_id, pd.organization_id"
+            ),
+            ids,
         )
-        return [(row.package_id, row.organization_id) for row in result]
+        changes = [DependentChange(p, r, o, "removed") for p, r, o in removed]
+        upserted = await self._session.execute(
+            text(
+                "INSERT INTO package_dependents AS pd (package_id, repository_id, organization_id,"
+                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds)"
+                " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
+                " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
+                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1))"
+                " FROM dependencies d"
+                " JOIN repositories r ON r.id = d.repository_id"
+                " JOIN organizations o ON o.id = r.organization_id"
+                " WHERE d.repository_id = ANY(CAST(:ids AS uuid[]))"
+                " AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
+                " GROUP BY d.package_id, r.id, o.id"
+                " ON CONFLICT (package_id, repository_id) DO UPDATE SET"
+                f" {', '.join(f'{c} = excluded.{c}' for c in _DEPENDENT_VALUES)}"
+                f" WHERE ({', '.join(f'pd.{c}' for c in _DEPENDENT_VALUES)}) IS DISTINCT FROM"
+                f" ({', '.join(f'excluded.{c}' for c in _DEPENDENT_VALUES)})"
+                " RETURNING pd.package_id, pd.repository_id, pd.organization_id,"
+                " CASE WHEN pd.xmax = 0 THEN 'added' ELSE 'updated' END"
+            ),
+            {**ids, "kinds": list(DEPENDENCY_TYPES)},
+        )
+        changes.extend(DependentChange(p, r, o, change) for p, r, o, change in upserted)
+        return changes
 
     async def rebuild_usage(
         self,
@@ -87,18 +168,16 @@ class UsageRefreshRepository:
         package_range: PackageRange | None = None,
     ) -> None:
         """Replace the rollup rows of the given packages or package id range (or all)."""
-        scope, params = _scope("", package_ids, None, package_range)
+        scope, params = _scope("", package_ids, package_range)
         if scope:
             await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
         else:
             await self._session.execute(text("TRUNCATE package_usage"))
         await self._session.execute(_insert_usage(f"AND {scope}" if scope else ""), params)
 
-    async def replace_usage_pairs(
-        self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
-    ) -> dict[uuid.UUID, CountChange]:
-        """Replace the rollup rows of the given (package, organization) pairs; returns how each
-        package's organization and repository counts changed."""
+    async def replace_usage_pairs(self, pairs: Sequence[Pair]) -> RollupChanges:
+        """Replace the rollup rows of the given (package, organization) pairs; returns the
+        replaced and the new rows' counts."""
         params = {
             "pair_packages": [pair[0] for pair in pairs],
             "pair_organizations": [pair[1] for pair in pairs],
@@ -107,20 +186,16 @@ class UsageRefreshRepository:
             "(package_id, organization_id) IN (SELECT * FROM"
             " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
         )
-        returning = " RETURNING package_id, repository_count"
+        returning = " RETURNING package_id, organization_id, repository_count, kinds"
         removed = await self._session.execute(
             text(f"DELETE FROM package_usage WHERE {scope}{returning}"), params
         )
-        changes: dict[uuid.UUID, CountChange] = {}
-        for package_id, repositories in removed:
-            change = changes.setdefault(package_id, CountChange())
-            change.organizations -= 1
-            change.repositories -= repositories
+        changes = RollupChanges()
+        for package_id, organization_id, repositories, kinds in removed:
+            changes.before[(package_id, organization_id)] = RollupCounts(repositories, kinds)
         added = await self._session.execute(_insert_usage(f"AND {scope}", returning), params)
-        for package_id, repositories in added:
-            change = changes.setdefault(package_id, CountChange())
-            change.organizations += 1
-            change.repositories += repositories
+        for package_id, organization_id, repositories, kinds in added:
+            changes.after[(package_id, organization_id)] = RollupCounts(repositories, kinds)
         return changes
 
     async def apply_count_changes(self, changes: dict[uuid.UUID, CountChange]) -> None:
@@ -190,13 +265,10 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
 def _scope(
     prefix: str,
     package_ids: Sequence[uuid.UUID] | None,
-    repository_ids: Sequence[uuid.UUID] | None,
     package_range: PackageRange | None,
 ) -> tuple[str, dict[str, Any]]:
     if package_ids is not None:
         return f"{prefix}package_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(package_ids)}
-    if repository_ids is not None:
-        return f"{prefix}repository_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(repository_ids)}
     if package_range is not None:
         low, high = package_range
         scope = f"{prefix}package_id >= CAST(:low AS uuid)"

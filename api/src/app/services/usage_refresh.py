@@ -1,7 +1,7 @@
 """Keeps the read side in step with the source tables; ingestion calls it after its writes."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.stats import StatsRepository
+from app.repositories.usage_event import UsageEventRepository
 from app.repositories.usage_refresh import PackageRange, UsageRefreshRepository
 from app.services.usage_cache import UsageCache, organization_scope, package_scope
+from app.services.usage_event import derive_events
 
 
 @dataclass
@@ -18,6 +20,8 @@ class Refreshed:
     """Cache scopes whose answers changed; pass to `UsageRefreshService.bump` after the commit."""
 
     scopes: set[str] = field(default_factory=set)
+    # Usage events the refresh wrote, for whatever must follow them after the commit.
+    events: list[uuid.UUID] = field(default_factory=list)
 
 
 class UsageRefreshService:
@@ -26,6 +30,7 @@ class UsageRefreshService:
         self._packages = PackageRepository(session)
         self._organizations = OrganizationRepository(session)
         self._stats = StatsRepository(session)
+        self._events = UsageEventRepository(session)
 
     async def refresh_packages(self, package_ids: Sequence[uuid.UUID]) -> Refreshed:
         """Rebuild the dependents, rollup and counts of whole packages. Idempotent; runs in the
@@ -39,29 +44,40 @@ class UsageRefreshService:
         packages = await self._packages.list_by_ids(ids)
         return Refreshed({package_scope(p.ecosystem, p.name) for p in packages})
 
-    async def refresh_repositories(self, repository_ids: Sequence[uuid.UUID]) -> Refreshed:
+    async def refresh_repositories(
+        self,
+        repository_ids: Sequence[uuid.UUID],
+        *,
+        record_events: bool = True,
+        deleted: Mapping[uuid.UUID, str] | None = None,
+    ) -> Refreshed:
         """Bring the read side up to date after the given repositories, their dependencies or
-        their owners changed (or were deleted): only the (package, organization) pairs they
-        touch, before and after, are recomputed. Idempotent; runs in the caller's transaction."""
+        their owners changed (or were deleted; `deleted` names those): only the (package,
+        organization) pairs whose rows differ are recomputed, and each pair whose use started,
+        stopped or changed gets a usage event unless `record_events` is off. Idempotent; runs
+        in the caller's transaction."""
         ids = sorted(set(repository_ids))
         if not ids:
             return Refreshed()
-        before = await self._usage.list_dependent_pairs(ids)
-        await self._usage.rebuild_dependents(repository_ids=ids)
-        pairs = sorted(set(before) | set(await self._usage.list_dependent_pairs(ids)))
+        changes = await self._usage.sync_dependents(ids)
+        pairs = sorted({(change.package_id, change.organization_id) for change in changes})
         if not pairs:
             return Refreshed()
+        rollup = await self._usage.replace_usage_pairs(pairs)
         # The counts move by what the replaced rollup rows add and remove: a full recount would
         # read every user of each touched package, tens of thousands for a popular one.
-        changes = await self._usage.replace_usage_pairs(pairs)
-        await self._usage.apply_count_changes(changes)
+        await self._usage.apply_count_changes(rollup.count_changes())
+        refreshed = Refreshed()
+        if record_events:
+            events = derive_events(rollup, changes)
+            refreshed.events = await self._events.insert_events(events, deleted or {})
         package_ids = sorted({pair[0] for pair in pairs})
         packages = await self._packages.list_by_ids(package_ids)
         organizations = await self._organizations.list_by_ids(sorted({p[1] for p in pairs}))
-        return Refreshed(
-            {package_scope(p.ecosystem, p.name) for p in packages}
-            | {organization_scope(o.login) for o in organizations}
-        )
+        refreshed.scopes = {package_scope(p.ecosystem, p.name) for p in packages} | {
+            organization_scope(o.login) for o in organizations
+        }
+        return refreshed
 
     async def rebuild_all(self) -> None:
         """Recompute every derived table from scratch (after a bulk load)."""

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Dependency, Organization, Package, PackageUsage, Repository
+from app.models import Dependency, Organization, Package, PackageUsage, Repository, UsageEvent
 from app.services.seed import SCALES, SeedService, _Generator
 
 
@@ -30,6 +30,8 @@ async def test_small_seed_loads_a_skewed_dataset_with_a_consistent_read_side(
         select(func.count()).select_from(Organization)
     )
     assert report.dependencies == await session.scalar(select(func.count()).select_from(Dependency))
+    # A synthetic dataset is no news: seeding writes no usage events.
+    assert await session.scalar(select(func.count()).select_from(UsageEvent)) == 0
     ranked = (
         (
             await session.execute(

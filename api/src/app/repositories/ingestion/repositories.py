@@ -105,16 +105,17 @@ class RepositoryWriter(Writes):
 
     async def delete_missing_repositories(
         self, organization_id: uuid.UUID, keep: Sequence[str]
-    ) -> list[uuid.UUID]:
-        """Delete the organization's repositories whose lower(full_name) is not in `keep`."""
+    ) -> dict[uuid.UUID, str]:
+        """Delete the organization's repositories whose lower(full_name) is not in `keep`;
+        returns the deleted ones' names by id."""
         result = await self._session.execute(
             text(
                 "DELETE FROM repositories WHERE organization_id = :id"
-                " AND lower(full_name) <> ALL(CAST(:keep AS varchar[])) RETURNING id"
+                " AND lower(full_name) <> ALL(CAST(:keep AS varchar[])) RETURNING id, full_name"
             ),
             {"id": organization_id, "keep": sorted(keep)},
         )
-        return list(result.scalars())
+        return {row.id: row.full_name for row in result}
 
     async def list_repository_ids(self, organization_id: uuid.UUID) -> list[uuid.UUID]:
         result = await self._session.execute(

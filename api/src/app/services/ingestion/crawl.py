@@ -81,10 +81,13 @@ class Crawler:
             # Deleted, made private or moved away: the listing is the organization's truth.
             gone = await repository.delete_missing_repositories(organization_id, list(listed))
             await repository.update_totals([organization_id])
-            await repository.mark_crawled(organization_id, now())
             if gone:
                 log.info("ingest.repositories.deleted", organization=login, count=len(gone))
-            refreshed = await UsageRefreshService(session).refresh_repositories(gone)
+            # Before the crawl is marked complete: a first crawl's events are all initial.
+            refreshed = await UsageRefreshService(session).refresh_repositories(
+                list(gone), record_events=self._writer.record_events, deleted=gone
+            )
+            await repository.mark_crawled(organization_id, now())
             refreshed.scopes.add(organization_scope(profile.login))
             return None, refreshed
 

@@ -96,7 +96,7 @@ async def _store_dependents(
         count = await write_dependencies(repository, rows, scope, now())
         await repository.update_totals(list(owners.values()))
         refreshed = await UsageRefreshService(session).refresh_repositories(
-            list(repository_ids.values())
+            list(repository_ids.values()), record_events=writer.record_events
         )
         return count, refreshed
 

@@ -32,9 +32,10 @@ class IngestionService:
         *,
         concurrency: int = 8,
         manifest_max_bytes: int = DEFAULT_MAX_BYTES,
+        record_events: bool = True,
     ) -> None:
         self._providers = providers
-        self._writer = Writer(session_factory, cache)
+        self._writer = Writer(session_factory, cache, record_events=record_events)
         self._manifests = ManifestService(manifest_max_bytes)
         self._crawler = Crawler(providers, self._writer, self._manifests, concurrency)
 

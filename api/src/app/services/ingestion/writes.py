@@ -86,10 +86,16 @@ class Writer:
     """Runs ingestion writes: one short transaction each, never across a network call."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], cache: UsageCache | None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        cache: UsageCache | None,
+        *,
+        record_events: bool = True,
     ) -> None:
         self.session_factory = session_factory
         self._cache = cache
+        # Whether refreshes write usage events (see UsageRefreshService.refresh_repositories).
+        self.record_events = record_events
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[tuple[T, Refreshed]]]) -> T:
         """Run `work` in a transaction of its own, retried on a deadlock or serialization
@@ -121,7 +127,7 @@ class Writer:
         async def work(session: AsyncSession) -> tuple[int, Refreshed]:
             stored = await store_scans(session, scans, now())
             refreshed = await UsageRefreshService(session).refresh_repositories(
-                stored.repository_ids
+                stored.repository_ids, record_events=self.record_events
             )
             refreshed.scopes.update(organization_scope(login) for login in stored.owners)
             return stored.rows_written, refreshed

@@ -62,9 +62,14 @@ async def upstream(
         opened.append(http)
         sleep = RecordingSleep()
         concurrency = settings.pop("concurrency", 4)
+        record_events = settings.pop("record_events", True)
         registry = build_providers(provider_settings(**settings), http, None, sleep=sleep)
         service = IngestionService(
-            session_factory, registry, UsageCache(cache), concurrency=concurrency
+            session_factory,
+            registry,
+            UsageCache(cache),
+            concurrency=concurrency,
+            record_events=record_events,
         )
         return Upstream(app, service, sleep)
 

@@ -97,3 +97,47 @@ async def test_ingests_sharing_packages_wait_for_each_other_and_both_succeed(
         "rollup a": ["new1", "new2", "p3", "p4", "p5"],
         "rollup b": ["new1", "new2", "p2", "p3"],
     }
+
+
+async def test_concurrent_rescans_of_two_repositories_of_one_owner_write_one_started_event(
+    engine: AsyncEngine, cache: Redis, login: str, tmp_path: Path
+) -> None:
+    factory: async_sessionmaker[AsyncSession] = create_session_factory(engine)
+    service = IngestionService(factory, ProviderRegistry(), UsageCache(cache))
+    await service.ingest_checkout(login, "a", manifest(tmp_path / "a1", login, ["p1"]))
+    await service.ingest_checkout(login, "b", manifest(tmp_path / "b1", login, ["p1"]))
+    a = manifest(tmp_path / "a2", login, ["p1", "both"])
+    b = manifest(tmp_path / "b2", login, ["both", "p1"])
+
+    async with engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT id FROM packages WHERE name = :name FOR UPDATE"),
+            {"name": f"{login}-p1"},
+        )
+        writes = asyncio.gather(
+            service.ingest_checkout(login, "a", a), service.ingest_checkout(login, "b", b)
+        )
+        for _ in range(200):
+            waiting = await blocker.scalar(
+                text(
+                    "SELECT count(DISTINCT pid) FROM pg_locks"
+                    " WHERE NOT granted AND pid <> pg_backend_pid()"
+                )
+            )
+            if waiting and waiting >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert waiting == 2
+        await blocker.rollback()
+        await writes
+
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT e.event_type, e.repositories_before, e.repositories_after"
+                " FROM usage_events e JOIN packages p ON p.id = e.package_id"
+                " WHERE p.name = :name ORDER BY e.id"
+            ),
+            {"name": f"{login}-both"},
+        )
+        assert [tuple(row) for row in rows] == [("started", 0, 1), ("changed", 1, 2)]

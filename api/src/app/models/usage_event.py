@@ -1,0 +1,45 @@
+"""Usage events: an organization started, stopped or changed using a package."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UUIDPrimaryKey
+
+USAGE_EVENT_TYPES = ("started", "stopped", "changed")
+
+
+class UsageEvent(UUIDPrimaryKey, Base):
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        CheckConstraint(f"event_type IN {USAGE_EVENT_TYPES!r}", name="event_type"),
+        # Feeds read newest first per package or per organization; ids are time ordered.
+        Index("ix_usage_events_package", "package_id", text("id DESC")),
+        Index("ix_usage_events_organization", "organization_id", text("id DESC")),
+        Index("ix_usage_events_occurred_at", "occurred_at"),
+    )
+
+    package_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), nullable=False
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    event_type: Mapped[str] = mapped_column(String(10), nullable=False)
+    # Written while the organization had never been crawled to the end: its first import.
+    is_initial: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    repositories_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    repositories_after: Mapped[int] = mapped_column(Integer, nullable=False)
+    kinds_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    kinds_after: Mapped[int] = mapped_column(Integer, nullable=False)
+    # [{full_name, change: added|removed|updated, manifests: [path], commit}]
+    repositories: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )

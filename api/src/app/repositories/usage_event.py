@@ -1,0 +1,170 @@
+"""SQL of usage events: writing them with their evidence, reading the feeds, pruning."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Organization, Package, UsageEvent
+from app.models.package_usage import NON_USAGE_KINDS
+
+AnyRow = Row[*tuple[Any, ...]]
+
+
+@dataclass(slots=True)
+class NewEvent:
+    package_id: uuid.UUID
+    organization_id: uuid.UUID
+    event_type: str
+    repositories_before: int
+    repositories_after: int
+    kinds_before: int
+    kinds_after: int
+    # (repository id, added | removed | updated)
+    repositories: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    package_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    event_type: str | None = None
+    since: datetime | None = None
+    include_initial: bool = True
+
+
+# Each involved repository with its evidence: the manifests that declare the package now (none
+# once it stopped) and the commit they were read at (else the repository's latest known one).
+_INSERT_EVENTS = """
+WITH e AS (
+  SELECT * FROM unnest(CAST(:numbers AS integer[]), CAST(:packages AS uuid[]),
+    CAST(:organizations AS uuid[]), CAST(:types AS varchar[]), CAST(:before AS integer[]),
+    CAST(:after AS integer[]), CAST(:kinds_before AS integer[]), CAST(:kinds_after AS integer[]))
+    AS e(number, package_id, organization_id, event_type, before, after, kinds_before,
+      kinds_after)
+), c AS (
+  SELECT * FROM unnest(CAST(:c_numbers AS integer[]), CAST(:c_repositories AS uuid[]),
+    CAST(:c_changes AS varchar[]), CAST(:c_names AS varchar[]))
+    AS c(number, repository_id, change, known_name)
+)
+INSERT INTO usage_events (package_id, organization_id, event_type, is_initial,
+  repositories_before, repositories_after, kinds_before, kinds_after, repositories)
+SELECT e.package_id, e.organization_id, e.event_type, o.crawled_at IS NULL, e.before, e.after,
+  e.kinds_before, e.kinds_after,
+  coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+      'full_name', coalesce(r.full_name, c.known_name),
+      'change', c.change,
+      'manifests', coalesce((
+        SELECT jsonb_agg(DISTINCT d.manifest_path) FROM dependencies d
+        WHERE d.repository_id = c.repository_id AND d.package_id = e.package_id
+        AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))), '[]'::jsonb),
+      'commit', (
+        SELECT d.commit_sha FROM dependencies d
+        WHERE d.repository_id = c.repository_id AND d.commit_sha IS NOT NULL
+        ORDER BY d.package_id = e.package_id DESC, d.detected_at DESC LIMIT 1)
+    ) ORDER BY coalesce(r.full_name, c.known_name))
+    FROM c LEFT JOIN repositories r ON r.id = c.repository_id
+    WHERE c.number = e.number), '[]'::jsonb)
+FROM e JOIN organizations o ON o.id = e.organization_id
+ORDER BY e.number
+RETURNING id
+"""
+
+
+class UsageEventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def insert_events(
+        self, events: Sequence[NewEvent], known_names: Mapping[uuid.UUID, str]
+    ) -> list[uuid.UUID]:
+        """Insert the events with their evidence; `known_names` names repositories already
+        deleted. Events of an organization deleted meanwhile are dropped."""
+        if not events:
+            return []
+        involved = [
+            (number, repository_id, change)
+            for number, event in enumerate(events)
+            for repository_id, change in event.repositories
+        ]
+        result = await self._session.execute(
+            text(_INSERT_EVENTS),
+            {
+                "numbers": list(range(len(events))),
+                "packages": [e.package_id for e in events],
+                "organizations": [e.organization_id for e in events],
+                "types": [e.event_type for e in events],
+                "before": [e.repositories_before for e in events],
+                "after": [e.repositories_after for e in events],
+                "kinds_before": [e.kinds_before for e in events],
+                "kinds_after": [e.kinds_after for e in events],
+                "c_numbers": [number for number, _, _ in involved],
+                "c_repositories": [repository_id for _, repository_id, _ in involved],
+                "c_changes": [change for _, _, change in involved],
+                "c_names": [known_names.get(repository_id) for _, repository_id, _ in involved],
+                "non_usage": list(NON_USAGE_KINDS),
+            },
+        )
+        return list(result.scalars())
+
+    async def list_events(
+        self, f: EventFilter, *, after: uuid.UUID | None, limit: int
+    ) -> list[AnyRow]:
+        """Newest first, keyset on the time-ordered id."""
+        stmt = (
+            select(
+                UsageEvent,
+                Package.ecosystem,
+                Package.name.label("package_name"),
+                Organization.login,
+            )
+            .join(Package, Package.id == UsageEvent.package_id)
+            .join(Organization, Organization.id == UsageEvent.organization_id)
+        )
+        if f.package_id is not None:
+            stmt = stmt.where(UsageEvent.package_id == f.package_id)
+        if f.organization_id is not None:
+            stmt = stmt.where(UsageEvent.organization_id == f.organization_id)
+        if f.event_type is not None:
+            stmt = stmt.where(UsageEvent.event_type == f.event_type)
+        if f.since is not None:
+            stmt = stmt.where(UsageEvent.occurred_at >= f.since)
+        if not f.include_initial:
+            stmt = stmt.where(UsageEvent.is_initial.is_(False))
+        if after is not None:
+            stmt = stmt.where(UsageEvent.id < after)
+        result = await self._session.execute(stmt.order_by(UsageEvent.id.desc()).limit(limit))
+        return list(result.all())
+
+    async def get_events(self, ids: Sequence[uuid.UUID]) -> list[AnyRow]:
+        result = await self._session.execute(
+            select(
+                UsageEvent,
+                Package.ecosystem,
+                Package.name.label("package_name"),
+                Organization.login,
+            )
+            .join(Package, Package.id == UsageEvent.package_id)
+            .join(Organization, Organization.id == UsageEvent.organization_id)
+            .where(UsageEvent.id.in_(list(ids)))
+            .order_by(UsageEvent.id)
+        )
+        return list(result.all())
+
+    async def prune(self, older_than: datetime, limit: int) -> int:
+        """Delete up to `limit` events that occurred before `older_than`, oldest first."""
+        oldest = (
+            select(UsageEvent.id)
+            .where(UsageEvent.occurred_at < older_than)
+            .order_by(UsageEvent.occurred_at)
+            .limit(limit)
+        )
+        result = await self._session.execute(
+            delete(UsageEvent).where(UsageEvent.id.in_(oldest.scalar_subquery()))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
