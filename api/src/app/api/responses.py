@@ -1,4 +1,5 @@
-"""Response helpers shared by the v1 routers: JSON with an ETag (304 on a match) and CSV."""
+"""Response helpers shared by the v1 routers: JSON with an ETag (304 on a match), CSV, and
+`list_response`, which answers any list in either form."""
 
 import csv
 import hashlib
@@ -11,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from app.schemas.common import problem_response
+from app.services.paging import Listing
 
 CSV_MEDIA_TYPE = "text/csv"
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
@@ -37,6 +39,14 @@ def json_response(request: Request, body: bytes) -> Response:
 
 def model_response(request: Request, model: BaseModel) -> Response:
     return json_response(request, model.model_dump_json().encode())
+
+
+async def list_response(request: Request, listing: Listing[Any, Any]) -> Response:
+    """Every row as streamed CSV when asked for (`format=csv`, or `Accept: text/csv` without a
+    `format`); otherwise the page as JSON with an ETag, or 304 when If-None-Match matches."""
+    if wants_csv(request, listing.query.format):
+        return csv_response(await listing.rows(), listing.item, listing.filename)
+    return json_response(request, await listing.json())
 
 
 def wants_csv(request: Request, format: str | None) -> bool:

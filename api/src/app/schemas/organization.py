@@ -3,10 +3,11 @@
 from pydantic import BaseModel, Field
 
 from app.core.ecosystems import Ecosystem
-from app.schemas.package import DependencyKind, ExportFormat, OwnerType
+from app.schemas.package import DependencyKind, OwnerType
+from app.schemas.pagination import ListQuery
 
 
-class OrganizationSearchQuery(BaseModel):
+class OrganizationSearchQuery(ListQuery):
     q: str | None = Field(
         default=None,
         min_length=1,
@@ -14,9 +15,6 @@ class OrganizationSearchQuery(BaseModel):
         description="Part of the login or display name, case-insensitive.",
         examples=["acme"],
     )
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = None
 
 
 class OrganizationSummary(BaseModel):
@@ -42,14 +40,11 @@ class OrganizationRead(OrganizationSummary):
     )
 
 
-class OrganizationPackagesQuery(BaseModel):
+class OrganizationPackagesQuery(ListQuery):
     ecosystem: Ecosystem | None = None
     kind: list[DependencyKind] | None = Field(
         default=None, description="Dependency kinds; repeat the parameter for several."
     )
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = None
 
 
 class OrganizationPackageRead(BaseModel):
@@ -60,9 +55,6 @@ class OrganizationPackageRead(BaseModel):
     kinds: list[DependencyKind]
 
 
-class OrganizationRepositoriesQuery(BaseModel):
+class OrganizationRepositoriesQuery(ListQuery):
     include_forks: bool = False
     include_archived: bool = False
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = None

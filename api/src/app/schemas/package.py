@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ecosystems import Ecosystem
+from app.schemas.pagination import ListQuery
 
 # The kinds a repository can use a package as; the declarations that are not uses
 # (excluded, managed, suggested) never reach the read side.
@@ -14,7 +15,6 @@ DependencyKind = Literal[
 ]
 OwnerType = Literal["organization", "user"]
 UsersSort = Literal["repositories", "stars", "recent", "name"]
-ExportFormat = Literal["json", "csv"]
 
 NAME_MAX_LENGTH = 500
 
@@ -54,7 +54,7 @@ class PackageRead(BaseModel):
     )
 
 
-class PackageSearchQuery(BaseModel):
+class PackageSearchQuery(ListQuery):
     q: str | None = Field(
         default=None,
         min_length=1,
@@ -63,11 +63,6 @@ class PackageSearchQuery(BaseModel):
         examples=["fast"],
     )
     ecosystem: Ecosystem | None = None
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = Field(
-        default=None, description="`csv` streams every page as CSV (also `Accept: text/csv`)."
-    )
 
 
 class UsageFilters(BaseModel):
@@ -106,23 +101,16 @@ class UsageFilters(BaseModel):
         )
 
 
-class PackageUsersQuery(UsageFilters):
+class PackageUsersQuery(UsageFilters, ListQuery):
     sort: UsersSort = Field(
         default="repositories",
         description="`repositories` and `stars` (descending), `recent` (latest push first) "
         "or `name` (login, A to Z).",
     )
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = Field(
-        default=None, description="`csv` streams every page as CSV (also `Accept: text/csv`)."
-    )
 
 
-class UserRepositoriesQuery(UsageFilters):
-    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
-    cursor: str | None = Field(default=None, max_length=2000)
-    format: ExportFormat | None = None
+class UserRepositoriesQuery(UsageFilters, ListQuery):
+    """The users filters, applied to one organization's repositories."""
 
 
 class SampleRepository(BaseModel):

@@ -1,10 +1,25 @@
-"""The page every list endpoint returns, with an opaque keyset cursor."""
+"""The page every list endpoint returns, with an opaque keyset cursor, and the paging
+parameters every list query shares."""
 
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 T = TypeVar("T")
+
+ExportFormat = Literal["json", "csv"]
+
+
+class ListQuery(BaseModel):
+    """Page size, where to start and the answer's form; a list's query adds its filters."""
+
+    limit: int | None = Field(default=None, ge=1, description="Page size, at most PAGE_MAX_LIMIT.")
+    cursor: str | None = Field(
+        default=None, max_length=2000, description="`next_cursor` of the previous page."
+    )
+    format: ExportFormat | None = Field(
+        default=None, description="`csv` streams every page as CSV (also `Accept: text/csv`)."
+    )
 
 
 class Page(BaseModel, Generic[T]):

@@ -19,7 +19,8 @@ from app.core.github_names import is_login, is_repository_name
 from app.core.logging import get_logger
 from app.models.job_execution import JobExecution
 from app.repositories.job_execution import JobExecutionRepository
-from app.services.errors import InvalidCursor, UnknownEcosystem
+from app.services.errors import UnknownEcosystem
+from app.services.paging import Keyset, paginate
 
 log = get_logger(__name__)
 
@@ -28,6 +29,8 @@ INGEST_REPOSITORY = "ingest_repository"
 DISCOVER_PACKAGE_USERS = "discover_package_users"
 ENRICH_ORGANIZATION = "enrich_organization"
 JOB_TYPES = (INGEST_ORGANIZATION, INGEST_REPOSITORY, DISCOVER_PACKAGE_USERS, ENRICH_ORGANIZATION)
+# Newest first: uuidv7 ids are in creation order, so the id alone orders the list.
+_JOBS = Keyset("jobs", None, "none")
 
 
 class JobNotFound(NotFound):
@@ -151,13 +154,15 @@ class JobService:
     async def list_jobs(
         self, *, status: str | None, job_type: str | None, cursor: str | None, limit: int
     ) -> tuple[list[JobExecution], str | None]:
-        before = _decode_cursor(cursor) if cursor is not None else None
+        after = _JOBS.after(cursor)
         async with self._sessions() as session:
             rows = await JobExecutionRepository(session).list_recent(
-                status=status, job_type=job_type, before=before, limit=limit + 1
+                status=status,
+                job_type=job_type,
+                before=after[1] if after is not None else None,
+                limit=limit + 1,
             )
-        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+        return paginate(rows, limit, _JOBS)
 
     async def requeue_unqueued(self, older_than: datetime, limit: int = 100) -> int:
         """Defer the queue job of rows whose process died between the insert and the deferral."""
@@ -187,10 +192,3 @@ def _request_for(job_type: str, arguments: dict[str, Any]) -> JobRequest | None:
         case "discover_package_users":
             return package_job(str(arguments["ecosystem"]), str(arguments["name"]))
     return None
-
-
-def _decode_cursor(cursor: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(cursor)
-    except ValueError:
-        raise InvalidCursor() from None

@@ -1,7 +1,5 @@
 """Organization use cases: profile, search, the packages it uses and its repositories."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -20,10 +18,13 @@ from app.schemas.organization import (
 )
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
-from app.services.cursor import decode_cursor, encode_cursor
 from app.services.errors import OrganizationNotFound
-from app.services.paging import cache_params, export_pages, page_limit
+from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, organization_scope
+
+_SEARCH = Keyset("organizations", "total_stars", "int")
+_PACKAGES = Keyset("repositories", "repository_count", "int", "package_id")
+_REPOSITORIES = Keyset("stars", "stars", "int")
 
 
 def organization_summary(organization: Organization) -> OrganizationSummary:
@@ -47,21 +48,18 @@ class OrganizationService:
             raise OrganizationNotFound(f"no organization {login[:100]!r}")
         return organization
 
-    async def _cached(
-        self,
-        kind: str,
-        login: str,
-        params: dict[str, object],
-        build: Callable[[], Awaitable[bytes]],
-    ) -> bytes:
+    def _cached(self, kind: str, login: str) -> Cached:
         ttl = self._settings.cache_ttl_organization
-        return await self._cache.get_or_build(kind, organization_scope(login), params, ttl, build)
+        return Cached(self._cache, kind, organization_scope(login), ttl)
 
     async def get_json(self, login: str) -> bytes:
+        """The profile as JSON, from Valkey when a current answer is there."""
+
         async def build() -> bytes:
             return (await self.get(login)).model_dump_json().encode()
 
-        return await self._cached("organization", login, {}, build)
+        cached = self._cached("organization", login)
+        return await self._cache.get_or_build(cached.kind, cached.scope, {}, cached.ttl, build)
 
     async def get(self, login: str) -> OrganizationRead:
         organization = await self._require(login)
@@ -79,49 +77,48 @@ class OrganizationService:
             }
         )
 
-    async def search(
-        self, query: OrganizationSearchQuery, limit: int | None = None
+    def search(
+        self, query: OrganizationSearchQuery
+    ) -> Listing[OrganizationSearchQuery, OrganizationSummary]:
+        """Organizations whose login or name holds `q`, most starred first; no total (counting
+        every match of a substring would read them all)."""
+        return Listing(
+            query, self._search_page, OrganizationSummary, "organizations", self._settings
+        )
+
+    async def _search_page(
+        self, query: OrganizationSearchQuery, limit: int
     ) -> Page[OrganizationSummary]:
-        limit = limit or page_limit(self._settings, query.limit)
-        after = decode_cursor(query.cursor, "organizations", "int") if query.cursor else None
+        after = _SEARCH.after(query.cursor)
         rows = await self._organizations.search(q=query.q, after=after, limit=limit + 1)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor("organizations", rows[-1].total_stars, rows[-1].id)
+        rows, next_cursor = paginate(rows, limit, _SEARCH)
         return Page(items=[organization_summary(o) for o in rows], next_cursor=next_cursor)
 
-    async def export_search(
-        self, query: OrganizationSearchQuery
-    ) -> AsyncIterator[OrganizationSummary]:
-        return await export_pages(self.search, query, self._settings.csv_max_rows)
+    def packages(
+        self, login: str, query: OrganizationPackagesQuery
+    ) -> Listing[OrganizationPackagesQuery, OrganizationPackageRead]:
+        async def fetch(
+            current: OrganizationPackagesQuery, limit: int
+        ) -> Page[OrganizationPackageRead]:
+            return await self._packages_page(login, current, limit)
 
-    async def packages_json(self, login: str, query: OrganizationPackagesQuery) -> bytes:
-        limit = page_limit(self._settings, query.limit)
+        cached = self._cached("packages", login)
+        return Listing(
+            query, fetch, OrganizationPackageRead, f"{login}-packages", self._settings, cached
+        )
 
-        async def build() -> bytes:
-            return (await self.packages(login, query)).model_dump_json().encode()
-
-        return await self._cached("packages", login, cache_params(query, limit), build)
-
-    async def packages(
-        self, login: str, query: OrganizationPackagesQuery, limit: int | None = None
+    async def _packages_page(
+        self, login: str, query: OrganizationPackagesQuery, limit: int
     ) -> Page[OrganizationPackageRead]:
-        limit = limit or page_limit(self._settings, query.limit)
         organization = await self._require(login)
-        after = decode_cursor(query.cursor, "repositories", "int") if query.cursor else None
         rows = await self._usage.list_organization_packages(
             organization.id,
             ecosystem=query.ecosystem.value if query.ecosystem else None,
             kinds_mask=kinds_mask(query.kind) if query.kind else None,
-            after=after,
+            after=_PACKAGES.after(query.cursor),
             limit=limit + 1,
         )
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor("repositories", last.repository_count, last.package_id)
+        rows, next_cursor = paginate(rows, limit, _PACKAGES)
         items = [
             OrganizationPackageRead(
                 ecosystem=Ecosystem(row.ecosystem),
@@ -134,49 +131,29 @@ class OrganizationService:
         ]
         return Page(items=items, next_cursor=next_cursor)
 
-    async def export_packages(
-        self, login: str, query: OrganizationPackagesQuery
-    ) -> AsyncIterator[OrganizationPackageRead]:
+    def repositories(
+        self, login: str, query: OrganizationRepositoriesQuery
+    ) -> Listing[OrganizationRepositoriesQuery, RepositorySummary]:
         async def fetch(
-            current: OrganizationPackagesQuery, limit: int
-        ) -> Page[OrganizationPackageRead]:
-            return await self.packages(login, current, limit)
+            current: OrganizationRepositoriesQuery, limit: int
+        ) -> Page[RepositorySummary]:
+            return await self._repositories_page(login, current, limit)
 
-        return await export_pages(fetch, query, self._settings.csv_max_rows)
+        cached = self._cached("repositories", login)
+        return Listing(
+            query, fetch, RepositorySummary, f"{login}-repositories", self._settings, cached
+        )
 
-    async def repositories_json(self, login: str, query: OrganizationRepositoriesQuery) -> bytes:
-        limit = page_limit(self._settings, query.limit)
-
-        async def build() -> bytes:
-            return (await self.repositories(login, query)).model_dump_json().encode()
-
-        return await self._cached("repositories", login, cache_params(query, limit), build)
-
-    async def repositories(
-        self, login: str, query: OrganizationRepositoriesQuery, limit: int | None = None
+    async def _repositories_page(
+        self, login: str, query: OrganizationRepositoriesQuery, limit: int
     ) -> Page[RepositorySummary]:
-        limit = limit or page_limit(self._settings, query.limit)
         organization = await self._require(login)
-        after = decode_cursor(query.cursor, "stars", "int") if query.cursor else None
         rows = await self._organizations.list_repositories(
             organization.id,
             include_forks=query.include_forks,
             include_archived=query.include_archived,
-            after=after,
+            after=_REPOSITORIES.after(query.cursor),
             limit=limit + 1,
         )
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor("stars", rows[-1].stars, rows[-1].id)
+        rows, next_cursor = paginate(rows, limit, _REPOSITORIES)
         return Page(items=[repository_summary(r) for r in rows], next_cursor=next_cursor)
-
-    async def export_repositories(
-        self, login: str, query: OrganizationRepositoriesQuery
-    ) -> AsyncIterator[RepositorySummary]:
-        async def fetch(
-            current: OrganizationRepositoriesQuery, limit: int
-        ) -> Page[RepositorySummary]:
-            return await self.repositories(login, current, limit)
-
-        return await export_pages(fetch, query, self._settings.csv_max_rows)

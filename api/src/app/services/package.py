@@ -1,7 +1,6 @@
 """Package use cases: lookup, search, and the question wump exists for, who uses a package."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from urllib.parse import quote
 
@@ -26,22 +25,23 @@ from app.schemas.package import (
     UserRepositoryRead,
 )
 from app.schemas.pagination import Page
-from app.services.cursor import KeyType, decode_cursor, encode_cursor
 from app.services.errors import (
     AmbiguousPackage,
     InvalidPackageUrl,
     OrganizationNotFound,
     PackageNotFound,
 )
-from app.services.paging import cache_params, export_pages, page_limit
+from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, package_scope
 
-_SORT_KEYS: dict[str, tuple[str, KeyType]] = {
-    "repositories": ("repository_count", "int"),
-    "stars": ("total_stars", "int"),
-    "recent": ("latest_push", "datetime"),
-    "name": ("login_key", "str"),
+_SEARCH = Keyset("packages", "organization_count", "int")
+_USERS = {
+    "repositories": Keyset("repositories", "repository_count", "int", "organization_id"),
+    "stars": Keyset("stars", "total_stars", "int", "organization_id"),
+    "recent": Keyset("recent", "latest_push", "datetime", "organization_id"),
+    "name": Keyset("name", "login_key", "str", "organization_id"),
 }
+_USER_REPOSITORIES = Keyset("stars", "stars", "int", "repository_id")
 
 
 def dependent_filter(filters: UsageFilters) -> DependentFilter:
@@ -123,46 +123,48 @@ class PackageService:
             )
         return package_read(found[0])
 
-    async def search(
-        self, query: PackageSearchQuery, limit: int | None = None
-    ) -> Page[PackageRead]:
-        """One page; `limit`, when given, overrides the query's (exports read larger pages)."""
-        limit = limit or page_limit(self._settings, query.limit)
-        after = decode_cursor(query.cursor, "packages", "int") if query.cursor else None
+    def search(self, query: PackageSearchQuery) -> Listing[PackageSearchQuery, PackageRead]:
+        """Packages whose name holds `q`, most used first; no total (counting every match of a
+        substring would read them all)."""
+        return Listing(query, self._search_page, PackageRead, "packages", self._settings)
+
+    async def _search_page(self, query: PackageSearchQuery, limit: int) -> Page[PackageRead]:
         rows = await self._packages.search(
             q=query.q,
             ecosystem=query.ecosystem.value if query.ecosystem else None,
-            after=after,
+            after=_SEARCH.after(query.cursor),
             limit=limit + 1,
         )
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor("packages", rows[-1].organization_count, rows[-1].id)
+        rows, next_cursor = paginate(rows, limit, _SEARCH)
         return Page(items=[package_read(p) for p in rows], next_cursor=next_cursor)
 
-    async def export_search(self, query: PackageSearchQuery) -> AsyncIterator[PackageRead]:
-        return await export_pages(self.search, query, self._settings.csv_max_rows)
+    def users(
+        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery
+    ) -> Listing[PackageUsersQuery, PackageUserRead]:
+        """The organizations that use the package, with an exact total."""
 
-    async def users_json(self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery) -> bytes:
-        """One page of users as JSON, from Valkey when a current answer is there."""
-        limit = page_limit(self._settings, query.limit)
+        async def fetch(current: PackageUsersQuery, limit: int) -> Page[PackageUserRead]:
+            return await self._users_page(ecosystem, name, current, limit)
+
+        return Listing(
+            query,
+            fetch,
+            PackageUserRead,
+            "users",
+            self._settings,
+            self._cached("users", ecosystem, name),
+        )
+
+    def _cached(self, kind: str, ecosystem: Ecosystem, name: str, **params: str) -> Cached:
         scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
+        return Cached(self._cache, kind, scope, self._settings.cache_ttl_package_users, params)
 
-        async def build() -> bytes:
-            return (await self.users(ecosystem, name, query)).model_dump_json().encode()
-
-        params = cache_params(query, limit)
-        ttl = self._settings.cache_ttl_package_users
-        return await self._cache.get_or_build("users", scope, params, ttl, build)
-
-    async def users(
-        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int | None = None
+    async def _users_page(
+        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int
     ) -> Page[PackageUserRead]:
-        limit = limit or page_limit(self._settings, query.limit)
         package = await self._require(ecosystem, name)
-        column, key_type = _SORT_KEYS[query.sort]
-        after = decode_cursor(query.cursor, query.sort, key_type) if query.cursor else None
+        keyset = _USERS[query.sort]
+        after = keyset.after(query.cursor)
         f = dependent_filter(query)
         if query.is_default:
             rows = await self._usage.list_users_rollup(
@@ -180,11 +182,7 @@ class PackageService:
             rows, total = await self._usage.list_users_filtered(
                 package.id, f, sort=query.sort, after=after, limit=limit + 1
             )
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(query.sort, getattr(last, column), last.organization_id)
+        rows, next_cursor = paginate(rows, limit, keyset)
         samples = await self._samples(package.id, rows, f)
         items = [
             PackageUserRead(
@@ -204,14 +202,6 @@ class PackageService:
         ]
         return Page(items=items, next_cursor=next_cursor, total=total)
 
-    async def export_users(
-        self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery
-    ) -> AsyncIterator[PackageUserRead]:
-        async def fetch(current: PackageUsersQuery, limit: int) -> Page[PackageUserRead]:
-            return await self.users(ecosystem, name, current, limit)
-
-        return await export_pages(fetch, query, self._settings.csv_max_rows)
-
     async def _samples(
         self, package_id: uuid.UUID, rows: list[AnyRow], f: DependentFilter
     ) -> dict[uuid.UUID, list[SampleRepository]]:
@@ -225,45 +215,42 @@ class PackageService:
             )
         return samples
 
-    async def user_repositories_json(
+    def user_repositories(
         self, ecosystem: Ecosystem, name: str, login: str, query: UserRepositoriesQuery
-    ) -> bytes:
-        limit = page_limit(self._settings, query.limit)
-        scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
+    ) -> Listing[UserRepositoriesQuery, UserRepositoryRead]:
+        """The organization's repositories that use the package under the filters, most
+        starred first, each with the manifests that declare it; with an exact total."""
 
-        async def build() -> bytes:
-            page = await self.user_repositories(ecosystem, name, login, query)
-            return page.model_dump_json().encode()
+        async def fetch(current: UserRepositoriesQuery, limit: int) -> Page[UserRepositoryRead]:
+            return await self._user_repositories_page(ecosystem, name, login, current, limit)
 
-        params = {**cache_params(query, limit), "login": login.lower()}
-        ttl = self._settings.cache_ttl_package_users
-        return await self._cache.get_or_build("user-repositories", scope, params, ttl, build)
+        cached = self._cached("user-repositories", ecosystem, name, login=login.lower())
+        return Listing(
+            query, fetch, UserRepositoryRead, f"{login}-repositories", self._settings, cached
+        )
 
-    async def user_repositories(
+    async def _user_repositories_page(
         self,
         ecosystem: Ecosystem,
         name: str,
         login: str,
         query: UserRepositoriesQuery,
-        limit: int | None = None,
+        limit: int,
     ) -> Page[UserRepositoryRead]:
-        """The organization's repositories that use the package under the filters, most
-        starred first, each with the manifests that declare it."""
-        limit = limit or page_limit(self._settings, query.limit)
         package = await self._require(ecosystem, name)
         organization = await self._organizations.get_by_login(login)
         if organization is None:
             raise OrganizationNotFound(f"no organization {login[:100]!r}")
-        after = decode_cursor(query.cursor, "stars", "int") if query.cursor else None
         f = dependent_filter(query)
         rows = await self._usage.list_user_repositories(
-            package.id, organization.id, f, after=after, limit=limit + 1
+            package.id,
+            organization.id,
+            f,
+            after=_USER_REPOSITORIES.after(query.cursor),
+            limit=limit + 1,
         )
         total = await self._usage.count_user_repositories(package.id, organization.id, f)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor("stars", rows[-1].stars, rows[-1].repository_id)
+        rows, next_cursor = paginate(rows, limit, _USER_REPOSITORIES)
         declarations: dict[uuid.UUID, list[Declaration]] = {}
         for d in await self._usage.list_declarations(package.id, [r.repository_id for r in rows]):
             declarations.setdefault(d.repository_id, []).append(
@@ -289,11 +276,3 @@ class PackageService:
             for row in rows
         ]
         return Page(items=items, next_cursor=next_cursor, total=total)
-
-    async def export_user_repositories(
-        self, ecosystem: Ecosystem, name: str, login: str, query: UserRepositoriesQuery
-    ) -> AsyncIterator[UserRepositoryRead]:
-        async def fetch(current: UserRepositoriesQuery, limit: int) -> Page[UserRepositoryRead]:
-            return await self.user_repositories(ecosystem, name, login, current, limit)
-
-        return await export_pages(fetch, query, self._settings.csv_max_rows)

@@ -1,16 +1,29 @@
-"""What every list use case shares: the page size cap, cache parameters and CSV export paging."""
+"""Keyset pagination for every list: the page size cap, opaque cursors, `paginate()`, and the
+`Listing` a router answers as one JSON page (cached when asked) or as every row in CSV."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from app.core.config import Settings
-from app.schemas.pagination import Page
-from app.services.errors import PageLimitExceeded
+from app.schemas.pagination import ListQuery, Page
+from app.services.errors import InvalidCursor, PageLimitExceeded
+from app.services.usage_cache import UsageCache
 
 T = TypeVar("T", bound=BaseModel)
-Q = TypeVar("Q", bound=BaseModel)
+Q = TypeVar("Q", bound=ListQuery)
+R = TypeVar("R")
+
+KeyType = Literal["int", "str", "datetime", "none"]
+# (sort value, tie-breaking id) of the last row of a page.
+After = tuple[Any, uuid.UUID]
 
 # Rows fetched per query while a CSV export walks every page.
 EXPORT_BATCH = 500
@@ -24,6 +37,76 @@ def page_limit(settings: Settings, limit: int | None) -> int:
     return limit
 
 
+# Cursors: the sort and the last row's key, base64url-encoded JSON.
+
+
+def encode_cursor(sort: str, key: Any, row_id: uuid.UUID) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else key
+    raw = json.dumps([sort, value, str(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, sort: str, key_type: KeyType) -> After:
+    """The (key, id) a cursor carries; raises InvalidCursor on anything but our own cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, value, row_id = json.loads(raw)
+        parsed_id = uuid.UUID(row_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    if tag != sort:
+        raise InvalidCursor()
+    return _typed(value, key_type), parsed_id
+
+
+def _typed(value: Any, key_type: KeyType) -> Any:
+    match key_type:
+        case "int" if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) < 2**63:
+                return value
+        case "str" if isinstance(value, str) and len(value) <= 500 and "\x00" not in value:
+            return value
+        case "datetime" | "none" if value is None:
+            return None
+        case "datetime" if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                raise InvalidCursor() from None
+            if parsed.tzinfo is not None:
+                return parsed
+        case _:
+            pass
+    raise InvalidCursor()
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """How a list is ordered: the cursor's tag, the row attribute holding the sort value (None
+    when the id alone orders the list) and its type, and the row attribute of the unique id
+    that breaks ties."""
+
+    sort: str
+    key: str | None
+    key_type: KeyType
+    id: str = "id"
+
+    def after(self, cursor: str | None) -> After | None:
+        """Where the page starts: None for the first page; raises InvalidCursor."""
+        return decode_cursor(cursor, self.sort, self.key_type) if cursor else None
+
+
+def paginate(rows: Sequence[R], limit: int, keyset: Keyset) -> tuple[list[R], str | None]:
+    """The page out of `rows` read with `limit + 1`: its first `limit` rows, and the cursor of
+    the next page (None when the extra row is absent, so this is the last page)."""
+    if len(rows) <= limit:
+        return list(rows), None
+    page = list(rows[:limit])
+    last = page[-1]
+    key = getattr(last, keyset.key) if keyset.key is not None else None
+    return page, encode_cursor(keyset.sort, key, getattr(last, keyset.id))
+
+
 def cache_params(query: BaseModel, limit: int) -> dict[str, Any]:
     """The query as a cache key sees it: defaults resolved, repeatable values ordered."""
     params = query.model_dump(mode="json", exclude={"format"})
@@ -33,6 +116,55 @@ def cache_params(query: BaseModel, limit: int) -> dict[str, Any]:
     if params.get("language"):
         params["language"] = params["language"].lower()
     return params
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """Where a list's JSON pages are cached: the entry kind, the scope whose generation
+    invalidates them, their lifetime and parameters besides the query's."""
+
+    cache: UsageCache
+    kind: str
+    scope: str
+    ttl: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[Q, T]):
+    """One list request before its form is chosen: a JSON page (`json`, `page`) or every row
+    (`rows`, for CSV); routers answer it with `list_response`."""
+
+    query: Q
+    # One page: the query (its cursor says where to start) and how many rows to read.
+    fetch: Callable[[Q, int], Awaitable[Page[T]]]
+    item: type[T]
+    filename: str
+    settings: Settings
+    cached: Cached | None = None
+
+    async def page(self) -> Page[T]:
+        """The page the query asks for; raises PageLimitExceeded, InvalidCursor, not-found."""
+        return await self.fetch(self.query, page_limit(self.settings, self.query.limit))
+
+    async def json(self) -> bytes:
+        """The page as JSON, from Valkey when the list is cached and a current answer is there."""
+        limit = page_limit(self.settings, self.query.limit)
+
+        async def build() -> bytes:
+            return (await self.fetch(self.query, limit)).model_dump_json().encode()
+
+        if self.cached is None:
+            return await build()
+        params = {**cache_params(self.query, limit), **self.cached.params}
+        cached = self.cached
+        return await cached.cache.get_or_build(cached.kind, cached.scope, params, cached.ttl, build)
+
+    async def rows(self) -> AsyncIterator[T]:
+        """Every row from the query's filters on, up to CSV_MAX_ROWS (the cursor and limit are
+        ignored). The first page is read before this returns, so a missing subject fails
+        before a response starts."""
+        return await export_pages(self.fetch, self.query, self.settings.csv_max_rows)
 
 
 async def export_pages(

@@ -6,14 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.auth import RequireRead
 from app.api.deps import OrganizationServiceDep
-from app.api.responses import (
-    csv_response,
-    item_responses,
-    json_response,
-    list_responses,
-    model_response,
-    wants_csv,
-)
+from app.api.responses import item_responses, json_response, list_response, list_responses
 from app.schemas.organization import (
     OrganizationPackageRead,
     OrganizationPackagesQuery,
@@ -44,11 +37,7 @@ async def search_organizations(
     query: Annotated[OrganizationSearchQuery, Query()],
 ) -> Response:
     """Substring of the login or display name, case-insensitive; most starred first."""
-    if wants_csv(request, query.format):
-        return csv_response(
-            await service.export_search(query), OrganizationSummary, "organizations"
-        )
-    return model_response(request, await service.search(query))
+    return await list_response(request, service.search(query))
 
 
 @router.get(
@@ -76,10 +65,7 @@ async def list_organization_packages(
     query: Annotated[OrganizationPackagesQuery, Query()],
 ) -> Response:
     """Ranked by how many of its repositories use each (forks and archived excluded)."""
-    if wants_csv(request, query.format):
-        items = await service.export_packages(login, query)
-        return csv_response(items, OrganizationPackageRead, f"{login}-packages")
-    return json_response(request, await service.packages_json(login, query))
+    return await list_response(request, service.packages(login, query))
 
 
 @router.get(
@@ -95,7 +81,4 @@ async def list_organization_repositories(
     query: Annotated[OrganizationRepositoriesQuery, Query()],
 ) -> Response:
     """Most starred first; forks and archived repositories only when asked for."""
-    if wants_csv(request, query.format):
-        items = await service.export_repositories(login, query)
-        return csv_response(items, RepositorySummary, f"{login}-repositories")
-    return json_response(request, await service.repositories_json(login, query))
+    return await list_response(request, service.repositories(login, query))

@@ -13,14 +13,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.auth import RequireRead
 from app.api.deps import PackageServiceDep
-from app.api.responses import (
-    csv_response,
-    item_responses,
-    json_response,
-    list_responses,
-    model_response,
-    wants_csv,
-)
+from app.api.responses import item_responses, list_response, list_responses, model_response
 from app.core.ecosystems import Ecosystem
 from app.schemas.package import (
     NAME_MAX_LENGTH,
@@ -75,9 +68,7 @@ async def search_packages(
     request: Request, service: PackageServiceDep, query: Annotated[PackageSearchQuery, Query()]
 ) -> Response:
     """Prefix or substring of the name, case-insensitive; most used (by organizations) first."""
-    if wants_csv(request, query.format):
-        return csv_response(await service.export_search(query), PackageRead, "packages")
-    return model_response(request, await service.search(query))
+    return await list_response(request, service.search(query))
 
 
 @router.get(
@@ -114,11 +105,7 @@ async def list_user_repositories(
 ) -> Response:
     """Under the same filters as the users list, most starred first, each with the manifests
     that declare the package (requirement, kind and path)."""
-    if wants_csv(request, query.format):
-        items = await service.export_user_repositories(ecosystem, name, login, query)
-        return csv_response(items, UserRepositoryRead, f"{login}-repositories")
-    body = await service.user_repositories_json(ecosystem, name, login, query)
-    return json_response(request, body)
+    return await list_response(request, service.user_repositories(ecosystem, name, login, query))
 
 
 @router.get(
@@ -137,10 +124,7 @@ async def list_package_users(
     """One item per organization: how many of its repositories use the package under the
     filters, their stars, languages, latest push, dependency kinds and a few examples.
     Forks and archived repositories are left out unless asked for. `total` is exact."""
-    if wants_csv(request, query.format):
-        items = await service.export_users(ecosystem, name, query)
-        return csv_response(items, PackageUserRead, "users")
-    return json_response(request, await service.users_json(ecosystem, name, query))
+    return await list_response(request, service.users(ecosystem, name, query))
 
 
 @router.get(

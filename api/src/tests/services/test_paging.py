@@ -1,0 +1,90 @@
+"""Keyset paging: cursors round-trip their key and reject anything that is not one of ours;
+paginate() trims the extra row and points the cursor at the last row kept."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from app.services.errors import InvalidCursor
+from app.services.paging import Keyset, decode_cursor, encode_cursor, paginate
+
+ROW = uuid.UUID(int=42)
+
+
+@pytest.mark.parametrize(
+    ("key", "key_type"),
+    [
+        (12, "int"),
+        ("acme", "str"),
+        (datetime(2026, 1, 2, tzinfo=UTC), "datetime"),
+        (None, "datetime"),
+    ],
+)
+def test_cursor_round_trips_its_key(key: object, key_type: str) -> None:
+    cursor = encode_cursor("stars", key, ROW)
+
+    assert decode_cursor(cursor, "stars", key_type) == (key, ROW)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cursor", "key_type"),
+    [
+        (encode_cursor("stars", 1, ROW), "str"),
+        (encode_cursor("stars", "x\x00", ROW), "str"),
+        (encode_cursor("stars", 2**70, ROW), "int"),
+        (encode_cursor("stars", True, ROW), "int"),
+        (encode_cursor("stars", "2026-01-02", ROW), "datetime"),
+        ("not base64 !", "int"),
+        ("", "int"),
+    ],
+)
+def test_foreign_or_malformed_cursor_is_rejected(cursor: str, key_type: str) -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, "stars", key_type)  # type: ignore[arg-type]
+
+
+def test_cursor_of_another_sort_is_rejected() -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(encode_cursor("name", "acme", ROW), "stars", "str")
+
+
+class Row:
+    def __init__(self, stars: int, number: int) -> None:
+        self.stars = stars
+        self.id = uuid.UUID(int=number)
+
+
+STARS = Keyset("stars", "stars", "int")
+
+
+def test_paginate_trims_the_extra_row_and_points_the_cursor_at_the_last_row_kept() -> None:
+    rows = [Row(30, 1), Row(20, 2), Row(10, 3)]
+
+    page, cursor = paginate(rows, 2, STARS)
+
+    assert [row.id.int for row in page] == [1, 2]
+    assert cursor is not None
+    assert STARS.after(cursor) == (20, uuid.UUID(int=2))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_paginate_without_the_extra_row_is_the_last_page(count: int) -> None:
+    rows = [Row(30 - n, n) for n in range(count)]
+
+    page, cursor = paginate(rows, 2, STARS)
+
+    assert page == rows
+    assert cursor is None
+
+
+def test_keyset_without_a_key_pages_by_id_alone() -> None:
+    by_id = Keyset("jobs", None, "none")
+
+    _, cursor = paginate([Row(0, 9), Row(0, 8)], 1, by_id)
+
+    assert cursor is not None
+    assert by_id.after(cursor) == (None, uuid.UUID(int=9))
+    assert by_id.after(None) is None
+    with pytest.raises(InvalidCursor):
+        STARS.after(cursor)
