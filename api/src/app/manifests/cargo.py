@@ -45,27 +45,37 @@ def parse_cargo_toml(data: bytes, path: str) -> ManifestResult:
 
 
 def parse_cargo_lock(data: bytes, path: str) -> ManifestResult:
+    """Registry and git crates, plus the local crates other local crates depend on.
+
+    Entries without a `source` are the repository's own crates: workspace members and path
+    dependencies. A local crate that another local crate depends on is reported as a direct
+    dependency (its Cargo.toml is declared beside the project's); the local crates nothing
+    depends on are the project itself, and a single one is its root.
+    """
     document = load_toml(data, path)
     packages = document.get("package", [])
     if not isinstance(packages, list) or ("package" not in document and "version" not in document):
         raise ManifestParseError(path, "not a Cargo.lock: no [[package]] tables")
     entries = [mapping(entry) for entry in packages]
-    # Packages without a source are the workspace's own crates; what they list is direct.
     local = [entry for entry in entries if "source" not in entry and entry.get("name")]
-    local_names = {str(entry["name"]) for entry in local}
     # Entries read "name", or "name version" when several versions of the crate are locked.
     direct_refs = {
         tuple(str(dep).split(" ")[:2]) for entry in local for dep in entry.get("dependencies", [])
     }
+    used_local = {str(entry["name"]) for entry in local if (str(entry["name"]),) in direct_refs}
     deps = Collector(path, Ecosystem.CARGO)
     for entry in entries:
         name = text_or_none(entry.get("name"))
-        if not name or name in local_names:
+        if not name:
+            continue
+        is_local = "source" not in entry
+        if is_local and name not in used_local:
             continue
         version = text_or_none(entry.get("version"))
         direct = ((name,) in direct_refs or (name, version) in direct_refs) if local else None
         deps.add(name, version=version, direct=direct)
+    top = [entry for entry in local if str(entry["name"]) not in used_local]
     root = None
-    if len(local) == 1:
-        root = deps.root(str(local[0]["name"]), text_or_none(local[0].get("version")))
+    if len(top) == 1:
+        root = deps.root(str(top[0]["name"]), text_or_none(top[0].get("version")))
     return deps.result("Cargo.lock", root)

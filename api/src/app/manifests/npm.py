@@ -194,7 +194,11 @@ _ALIASED_VERSION = re.compile(r"^(?:@[^/@]+/)?[^@/:()]+@")
 
 
 class _Pnpm:
-    """Reads one pnpm lockfile; packages are identified by (name, version or reference)."""
+    """Reads one pnpm lockfile.
+
+    Graph nodes are variants, `(name, version with its peer suffix)`: one package installed
+    against two peer sets is two nodes whose dependencies differ. Packages are `(name, version)`.
+    """
 
     def __init__(self, major: int) -> None:
         self.major = major
@@ -204,21 +208,30 @@ class _Pnpm:
         # Version 5 appends peer resolutions after an underscore.
         return version.split("_", 1)[0] if self.major < 6 else version
 
-    def key_id(self, key: str) -> tuple[str, str]:
-        key = self.base(key).removeprefix("/")
+    def key_node(self, key: str) -> tuple[str, str]:
+        key = key.strip().removeprefix("/")
         if self.major >= 6:
             return split_spec(key)
-        name, _, version = key.rpartition("/")
+        # Version 5 keys read `/name/version_peers`; a scoped name holds one more slash.
+        name, _, version = key.partition("/") if not key.startswith("@") else _scoped(key)
         return name, version
 
-    def ref_id(self, name: str, version: str) -> tuple[str, str]:
-        """The package a dependency map entry `name: version` points at."""
+    def ref_node(self, name: str, version: str) -> tuple[str, str]:
+        """The variant a dependency map entry `name: version` points at."""
         if version.startswith("/"):
-            return self.key_id(version)
-        version = self.base(version)
-        if _ALIASED_VERSION.match(version):
+            return self.key_node(version)
+        if _ALIASED_VERSION.match(self.base(version)):
             return split_spec(version)
-        return name, version
+        return name, version.strip()
+
+    def package(self, node: tuple[str, str]) -> tuple[str, str]:
+        return node[0], self.base(node[1])
+
+
+def _scoped(key: str) -> tuple[str, str, str]:
+    scope, _, rest = key.partition("/")
+    name, _, version = rest.partition("/")
+    return f"{scope}/{name}", "/", version
 
 
 def _importer_dependencies(importer: dict[str, Any]) -> Iterable[tuple[str, str, bool]]:
@@ -269,38 +282,44 @@ def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
     dev_roots: set[tuple[str, str]] = set()
     for importer in importers.values():
         for name, version, production in _importer_dependencies(mapping(importer)):
-            (production_roots if production else dev_roots).add(pnpm.ref_id(name, version))
+            (production_roots if production else dev_roots).add(pnpm.ref_node(name, version))
 
     packages = mapping(document.get("packages"))
     # Version 9 moved the dependency graph and the optional flag from packages to snapshots.
     graph_entries = mapping(document.get("snapshots")) or packages
     graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    optional: set[tuple[str, str]] = set()
+    # A package is optional only when every variant of it is.
+    variant_optional: dict[tuple[str, str], bool] = {}
     for key, raw in graph_entries.items():
         entry = mapping(raw)
-        node = pnpm.key_id(str(key))
-        graph.setdefault(node, []).extend(pnpm.ref_id(n, v) for n, v in _edges(entry))
-        if entry.get("optional"):
-            optional.add(node)
-    reached_in_production = _reachable(production_roots, graph)
-    reached_in_development = _reachable(dev_roots, graph)
+        node = pnpm.key_node(str(key))
+        graph.setdefault(node, []).extend(pnpm.ref_node(n, v) for n, v in _edges(entry))
+        package = pnpm.package(node)
+        optional = bool(entry.get("optional"))
+        variant_optional[package] = variant_optional.get(package, True) and optional
+    in_production = {pnpm.package(n) for n in _reachable(production_roots, graph)}
+    in_development = {pnpm.package(n) for n in _reachable(dev_roots, graph)}
+    direct = {pnpm.package(n) for n in production_roots | dev_roots}
 
     deps = Collector(path, Ecosystem.NPM)
+    listed: set[tuple[str, str]] = set()
     for key, raw in packages.items():
         entry = mapping(raw)
-        node = pnpm.key_id(str(key))
-        name = text_or_none(entry.get("name")) or node[0]
-        version = text_or_none(entry.get("version")) or node[1]
+        package = pnpm.package(pnpm.key_node(str(key)))
+        if package in listed:
+            continue  # another peer variant of a package already reported
+        listed.add(package)
+        name = text_or_none(entry.get("name")) or package[0]
+        version = text_or_none(entry.get("version")) or package[1]
         if ":" in version:
             version = ""
-        if node in optional or entry.get("optional"):
+        if variant_optional.get(package) or entry.get("optional"):
             dep_type = DependencyType.OPTIONAL
         elif "dev" in entry:
             dep_type = DependencyType.DEVELOPMENT if entry["dev"] else DependencyType.RUNTIME
-        elif node in reached_in_development and node not in reached_in_production:
+        elif package in in_development and package not in in_production:
             dep_type = DependencyType.DEVELOPMENT
         else:
             dep_type = DependencyType.RUNTIME
-        is_direct = node in production_roots or node in dev_roots
-        deps.add(name, version=version, type=dep_type, direct=is_direct)
+        deps.add(name, version=version, type=dep_type, direct=package in direct)
     return deps.result("pnpm-lock.yaml")

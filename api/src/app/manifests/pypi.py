@@ -27,6 +27,12 @@ _DEV_FILE = re.compile(
     r"(?:^|[-_.])(?:dev|develop|development|test|tests|testing|lint|docs?|ci)(?:[-_.]|$)"
 )
 _URL_START = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git\+|hg\+|svn\+|bzr\+|\.{0,2}/|file:)", re.I)
+_ARCHIVE = r"\.(?:whl|tar\.gz|tgz|tar\.bz2|tbz|tar\.xz|txz|tar|zip)"
+# pip installs a line as a file or folder when its first word holds a path separator or names an
+# archive; PEP 508 `name @ url` lines name their package before the `@`.
+_PATH_LIKE = re.compile(rf"^[\w.~:%+=-]*(?:[/\\][\w.~:%+=/\\-]*|{_ARCHIVE})(?:$|[\s;#])", re.I)
+_WHEEL = re.compile(r"^([^-]+)-([^-]+)-.+\.whl$", re.I)
+_SDIST = re.compile(rf"^(.+?)-(\d[^-]*?){_ARCHIVE}$", re.I)
 
 
 def parse_requirement(text: str) -> tuple[str, str | None, str | None] | None:
@@ -89,7 +95,7 @@ def parse_requirements_txt(data: bytes, path: str) -> ManifestResult:
         if line.startswith("-"):
             continue  # index, find-links and other global options
         line = _OPTIONS.split(line, maxsplit=1)[0]
-        if _URL_START.match(line):
+        if _URL_START.match(line) or _PATH_LIKE.match(line):
             _add_url(deps, line, line, dep_type, number)
             continue
         parsed = parse_requirement(line)
@@ -112,10 +118,25 @@ def parse_requirements_txt(data: bytes, path: str) -> ManifestResult:
 def _add_url(
     deps: Collector, requirement: str, url: str, dep_type: DependencyType, line: int
 ) -> None:
-    # A URL names its package only through `#egg=`; local paths like `-e .` are the project.
-    egg = _EGG.search(url)
-    if egg:
-        deps.add(egg.group(1), requirement=requirement, type=dep_type, direct=True, line=line)
+    # A URL or path names its package through `#egg=` or an archive's file name; a folder
+    # without either (`-e .`, `./libs/tool`) is the project's own code, not a published package.
+    name, version = _named_by_url(url)
+    if name:
+        deps.add(
+            name, requirement=requirement, version=version, type=dep_type, direct=True, line=line
+        )
+
+
+def _named_by_url(url: str) -> tuple[str | None, str | None]:
+    """(name, version) a requirement URL or path stands for, from `#egg=` or the archive name."""
+    if egg := _EGG.search(url):
+        return egg.group(1), None
+    location = url.split(";", 1)[0].strip().split("#", 1)[0].split("?", 1)[0]
+    filename = re.split(r"[/\\]", location)[-1]
+    archive = _WHEEL.match(filename) or _SDIST.match(filename)
+    if archive is None:
+        return None, None
+    return archive.group(1), archive.group(2)
 
 
 def _add_pep508(

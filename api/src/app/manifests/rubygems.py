@@ -13,6 +13,7 @@ _DEV_GROUPS = frozenset({"development", "dev", "test", "tests", "ci", "lint", "r
 _GEMSPEC_DEPENDENCY = re.compile(r"\.add_(runtime_|development_)?dependency\b\s*\(?(.*)$")
 _GEMSPEC_FIELD = re.compile(r"^\s*\w+\.(name|version)\s*=\s*(.*)$")
 _LOCK_SPEC = re.compile(r"^    (\S+) \(([^)]+)\)$")
+_LOCK_DEPENDENCY = re.compile(r"^  ([^\s!]+)!?(?: \(([^)]+)\))?$")
 
 
 def _strings(text: str) -> list[str]:
@@ -114,7 +115,7 @@ def parse_gemspec(data: bytes, path: str) -> ManifestResult:
 def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
     text = decode(data, path)
     sections: dict[str, list[tuple[str, str, int]]] = {}
-    direct: set[str] = set()
+    direct: dict[str, tuple[str | None, int]] = {}
     section = ""
     remote = ""
     for number, line in enumerate(text.splitlines(), start=1):
@@ -132,8 +133,8 @@ def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
                 version = spec.group(2).split("-", 1)[0]
                 key = "PATH ." if section == "PATH" and remote in (".", "./") else section
                 sections.setdefault(key, []).append((spec.group(1), version, number))
-        elif section == "DEPENDENCIES" and line.startswith("  ") and not line.startswith("   "):
-            direct.add(line.split()[0].rstrip("!"))
+        elif section == "DEPENDENCIES" and (declared := _LOCK_DEPENDENCY.match(line.rstrip())):
+            direct[declared.group(1)] = (declared.group(2), number)
     if not sections and not direct:
         raise ManifestParseError(path, "not a Gemfile.lock: no GEM, GIT, PATH or DEPENDENCIES")
     deps = Collector(path, Ecosystem.RUBYGEMS)
@@ -145,6 +146,12 @@ def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
                 deps.add(
                     name, version=version, direct=name in direct if direct else None, line=number
                 )
+    locked = {name for specs in sections.values() for name, _, _ in specs}
+    for name, (requirement, number) in direct.items():
+        # Platform-specific gems (tzinfo-data on Windows) are declared but locked for no platform
+        # of this lockfile: still a direct dependency, without a version.
+        if name not in locked:
+            deps.add(name, requirement=requirement, direct=True, line=number)
     own = sections.get("PATH .", [])
     root = deps.root(own[0][0], own[0][1]) if len(own) == 1 else None
     return deps.result("Gemfile.lock", root)

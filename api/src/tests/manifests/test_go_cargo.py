@@ -1,7 +1,7 @@
 """Go modules (go.mod, go.sum) and Rust crates (Cargo.toml, Cargo.lock)."""
 
 from app.manifests import DependencyType, parse
-from tests.manifests._support import by_name, corpus_case
+from tests.manifests._support import by_name, corpus_case, parse_fixture
 
 GO_MOD = b"""\
 module example.com/acme/service
@@ -122,3 +122,32 @@ def test_cargo_toml_corpus_case_types_match_the_peer() -> None:
     )
     assert got == want
     assert by_name(result)["notify"].type is DependencyType.OPTIONAL
+
+
+def test_cargo_lock_reports_local_crates_other_crates_use_and_keeps_the_top_one_as_root() -> None:
+    result = parse_fixture("Cargo.local-crates.lock", "Cargo.lock")
+    got = [(d.name, d.version, d.direct) for d in result.dependencies]
+    assert got == [("core-lib", "0.2.0", True), ("util", "0.0.1", True), ("serde", "1.0.0", True)]
+    assert result.root is not None
+    assert (result.root.name, result.root.version) == ("app", "0.1.0")
+
+
+def test_cargo_lock_of_a_virtual_workspace_has_no_root_and_reports_no_member() -> None:
+    lock = b"""\
+version = 3
+[[package]]
+name = "cli"
+version = "0.1.0"
+dependencies = ["anyhow"]
+[[package]]
+name = "server"
+version = "0.1.0"
+dependencies = ["anyhow"]
+[[package]]
+name = "anyhow"
+version = "1.0.80"
+source = "registry+https://crates-index.example.com/index"
+"""
+    result = parse(lock, "Cargo.lock")
+    assert [(d.name, d.direct) for d in result.dependencies] == [("anyhow", True)]
+    assert result.root is None

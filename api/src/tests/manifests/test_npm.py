@@ -110,3 +110,60 @@ def test_yarn_berry_corpus_case_resolves_aliases_to_real_packages() -> None:
     result, expected = corpus_case("npm", "scalibr-npm-yarnlock-with-aliases.v2.lock")
     got = sorted((d.name, d.version) for d in result.dependencies)
     assert got == sorted((d["name"], d["version"]) for d in expected["dependencies"])
+
+
+def test_pnpm_v9_peer_variants_are_one_package_and_dev_only_variants_are_development() -> None:
+    result = parse_fixture("pnpm-lock.v9-variants.yaml", "pnpm-lock.yaml")
+    got = [(d.name, d.version, d.type, d.direct) for d in result.dependencies]
+    assert got == [
+        ("react-dom", "18.2.0", DependencyType.RUNTIME, True),
+        ("react", "18.2.0", DependencyType.RUNTIME, True),
+        # Only the variant of react-dom installed for old-ui (a dev dependency) needs react 17.
+        ("react", "17.0.2", DependencyType.DEVELOPMENT, False),
+        ("old-ui", "1.0.0", DependencyType.DEVELOPMENT, True),
+        ("lint-tool", "1.0.0", DependencyType.DEVELOPMENT, True),
+        ("scheduler", "0.23.0", DependencyType.RUNTIME, False),
+        ("chalk", "5.0.0", DependencyType.DEVELOPMENT, False),
+    ]
+
+
+def test_pnpm_v6_peer_variants_are_reported_once() -> None:
+    lock = b"""\
+lockfileVersion: '6.0'
+dependencies:
+  ui-kit:
+    specifier: ^2
+    version: 2.0.0(react@18.2.0)
+devDependencies:
+  legacy:
+    specifier: ^1
+    version: 1.0.0
+packages:
+  /ui-kit@2.0.0(react@18.2.0):
+    resolution: {integrity: sha512-x}
+    dependencies:
+      react: 18.2.0
+  /ui-kit@2.0.0(react@17.0.2):
+    resolution: {integrity: sha512-x}
+    dev: true
+    dependencies:
+      react: 17.0.2
+  /legacy@1.0.0:
+    resolution: {integrity: sha512-x}
+    dev: true
+    dependencies:
+      ui-kit: 2.0.0(react@17.0.2)
+  /react@18.2.0:
+    resolution: {integrity: sha512-x}
+  /react@17.0.2:
+    resolution: {integrity: sha512-x}
+    dev: true
+"""
+    result = parse(lock, "pnpm-lock.yaml")
+    got = [(d.name, d.version, d.type) for d in result.dependencies]
+    assert got == [
+        ("ui-kit", "2.0.0", DependencyType.RUNTIME),
+        ("legacy", "1.0.0", DependencyType.DEVELOPMENT),
+        ("react", "18.2.0", DependencyType.RUNTIME),
+        ("react", "17.0.2", DependencyType.DEVELOPMENT),
+    ]

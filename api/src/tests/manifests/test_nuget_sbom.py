@@ -3,7 +3,7 @@
 import json
 
 from app.manifests import DependencyType, parse
-from tests.manifests._support import corpus_case
+from tests.manifests._support import corpus_case, parse_fixture
 
 CSPROJ = b"""\
 \xef\xbb\xbf<Project Sdk="Microsoft.NET.Sdk">
@@ -105,3 +105,22 @@ def test_cyclonedx_walks_nested_components_and_reads_the_root() -> None:
     assert got == [("npm", "left-pad", "1.3.0", True), ("pypi", "py-yaml", "6.0", False)]
     assert result.root is not None
     assert (result.root.ecosystem, result.root.name) == ("npm", "app")
+
+
+def test_spdx_reports_packages_without_purl_as_generic_and_the_described_one_as_root() -> None:
+    result = parse_fixture("sbom.no-purl.spdx.json", "sbom.spdx.json")
+    got = [(d.ecosystem, d.name, d.version) for d in result.dependencies]
+    assert got == [
+        ("maven", "log4j:log4j", "1.2.17"),
+        ("npm", "@angular/core", "17.0.0"),
+        ("deb", "openssl", "3.0.11-1"),  # the namespace is the distribution, not the name
+        ("generic", "zlib", "1.3"),  # no purl: its own name, generic
+    ]
+    assert result.root is not None
+    assert (result.root.ecosystem, result.root.name) == ("github", "example/shop")
+
+
+def test_spdx_describing_several_packages_has_no_root() -> None:
+    result, _ = corpus_case("spdx", "scalibr-spdx-sbom.spdx.json")
+    assert result.root is None
+    assert len(result.dependencies) == 2

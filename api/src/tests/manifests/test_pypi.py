@@ -140,3 +140,20 @@ def test_pipfile_reads_packages_and_dev_packages() -> None:
         "https://git.example.com/private-lib.git",
     )
     assert deps["pytest"].type is DependencyType.DEVELOPMENT
+
+
+def test_requirements_paths_archives_and_urls_are_named_by_egg_or_file_name() -> None:
+    result = parse_fixture("requirements.paths.txt", "requirements.txt")
+    got = [(d.name, d.version, d.line) for d in result.dependencies]
+    assert got == [
+        ("numpy", "1.26.4", 2),
+        ("flask-login", "0.6.3", 3),
+        ("pyyaml", "6.0.1", 4),
+        ("team-tools", None, 5),
+        ("requests", None, 8),
+        ("attrs", "23.2.0", 9),
+    ]  # the two local folders (lines 6 and 7) are the project's own code
+    assert result.problems == ()
+    assert result.dependencies[0].requirement == (
+        "./wheels/numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.whl"
+    )

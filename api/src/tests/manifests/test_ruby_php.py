@@ -96,3 +96,14 @@ def test_composer_lock_corpus_case_keeps_duplicate_versions() -> None:
     got = sorted((d.name, d.version, d.type) for d in result.dependencies)
     want = sorted((d["name"], d["version"], d["type"]) for d in expected["dependencies"])
     assert got == want
+
+
+def test_gemfile_lock_reports_declared_gems_locked_for_no_platform_as_direct() -> None:
+    result = parse_fixture("Gemfile.platforms.lock", "Gemfile.lock")
+    got = {d.name: (d.version, d.requirement, d.direct, d.line) for d in result.dependencies}
+    assert got["tzinfo-data"] == (None, None, True, 21)
+    assert got["wdm"] == (None, ">= 0.1.0", True, 22)
+    assert got["nokogiri"] == ("1.15.4", None, True, 11)
+    assert "shop" not in got  # the project's own gem (`shop!`) is the root
+    assert result.root is not None
+    assert result.root.name == "shop"
