@@ -217,10 +217,12 @@ async def refresh_stale(context: JobContext, timestamp: int) -> dict[str, int]:
 
 
 async def queue_stale_organizations(runtime: JobRuntime) -> dict[str, int]:
-    """Re-crawl the organizations whose last crawl is the oldest."""
+    """Re-crawl the organizations whose last crawl is the oldest (a crawl enriches its owner),
+    and re-enrich the owners known only through discovery whose signals are the oldest."""
     settings = runtime.settings
+    older_than = timedelta(days=settings.refresh_stale_after_days)
     logins = await runtime.ingestion.list_stale_organizations(
-        timedelta(days=settings.refresh_stale_after_days), settings.refresh_stale_batch
+        older_than, settings.refresh_stale_batch
     )
     queued = 0
     for login in logins:
@@ -228,7 +230,16 @@ async def queue_stale_organizations(runtime: JobRuntime) -> dict[str, int]:
             organization_job(login), requested_by=REFRESH_STALE
         )
         queued += created
-    return {"queued": queued}
+    owners = await runtime.ingestion.list_unenriched_owners(
+        older_than, settings.refresh_stale_batch
+    )
+    enriched = 0
+    for login in owners:
+        _execution, created = await runtime.jobs.enqueue(
+            enrich_job(login), requested_by=REFRESH_STALE
+        )
+        enriched += created
+    return {"queued": queued, "enrich_queued": enriched}
 
 
 def requeue_interval_seconds(stalled_after: float) -> int:

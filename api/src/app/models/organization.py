@@ -1,9 +1,10 @@
 """Organizations (and users) that own repositories on GitHub."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Timestamps, UUIDPrimaryKey
@@ -54,9 +55,22 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     location: Mapped[str | None] = mapped_column(String(255))
     is_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    twitter_username: Mapped[str | None] = mapped_column(String(100))
+    member_count: Mapped[int | None] = mapped_column(Integer)
     sponsorship_url: Mapped[str | None] = mapped_column(String(500))
+    # Sponsorship signals from GitHub's GraphQL API, as of `sponsorship_checked_at` (None until
+    # asked: unknown, which is not the same as "no").
     has_sponsors_listing: Mapped[bool | None] = mapped_column(Boolean)
     sponsoring_count: Mapped[int | None] = mapped_column(Integer)
+    sponsorships_as_sponsor: Mapped[int | None] = mapped_column(Integer)
+    sponsors_count: Mapped[int | None] = mapped_column(Integer)
+    sponsorship_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # [{platform, url, source, evidence, observed_at}]: each link with where it was read, when.
+    funding_links: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    # Why the owner's FUNDING.yml could not be read at the last enrichment (None: read or absent).
+    funding_error: Mapped[str | None] = mapped_column(Text)
     total_repositories: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     total_stars: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     enriched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -77,11 +77,29 @@ class FundingLink:
 
 @dataclass(frozen=True, slots=True)
 class SponsorshipSignals:
+    """What GitHub's GraphQL API says about an owner's place in sponsorship and how to reach it."""
+
     login: str
     has_sponsors_listing: bool
+    sponsors_listing_url: str | None
+    # Owners it sponsors now (`sponsoring`) and sponsorships it pays (`sponsorshipsAsSponsor`).
     sponsoring_count: int
+    sponsorships_as_sponsor: int
     sponsors_count: int
-    funding_links: tuple[FundingLink, ...]
+    is_verified: bool
+    website: str | None
+    email: str | None
+    twitter_username: str | None
+    member_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingFile:
+    """An owner's FUNDING.yml: the links it names, or why it could not be read."""
+
+    url: str
+    links: tuple[FundingLink, ...]
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +114,8 @@ class DependentRepository:
     is_archived: bool
     pushed_at: datetime | None
     default_branch: str | None
+    # The links of the repository's FUNDING.yml as the listing reports them.
+    funding_links: tuple[FundingLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +145,8 @@ class OrganizationSource(Protocol):
     async def get_organization(self, login: str) -> OrganizationProfile | None: ...
 
     async def get_sponsorship(self, login: str) -> SponsorshipSignals | None: ...
+
+    async def get_funding_file(self, login: str) -> FundingFile | None: ...
 
 
 @runtime_checkable

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from app.core.ecosystems import Ecosystem, normalize_name
 from app.core.errors import ProviderBadResponse, ProviderForbidden, ProviderUnauthorized
-from app.providers.base import Dependent, DependentRepository, parse_timestamp
+from app.providers.base import Dependent, DependentRepository, FundingLink, parse_timestamp
+from app.providers.funding import links_from_mapping
 from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
 
 PAGE_SIZE = 100
@@ -35,6 +36,7 @@ def to_dependent(ecosystem: Ecosystem, row: dict[str, Any]) -> Dependent:
             is_archived=bool(repository.get("archived", False)),
             pushed_at=parse_timestamp(repository.get("pushed_at")),
             default_branch=repository.get("default_branch"),
+            funding_links=_funding_links(repository.get("metadata")),
         ),
         manifest_path=manifest.get("filepath") or "",
         manifest_kind=manifest.get("kind"),
@@ -43,6 +45,12 @@ def to_dependent(ecosystem: Ecosystem, row: dict[str, Any]) -> Dependent:
         is_optional=bool(row.get("optional", False)),
         requirement=row.get("requirements"),
     )
+
+
+def _funding_links(metadata: object) -> tuple[FundingLink, ...]:
+    """ecosyste.ms keeps a repository's parsed FUNDING.yml under `metadata.funding`."""
+    funding = metadata.get("funding") if isinstance(metadata, dict) else None
+    return links_from_mapping(funding) if isinstance(funding, dict) else ()
 
 
 class EcosystemsProvider:

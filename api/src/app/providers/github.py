@@ -17,7 +17,7 @@ from app.core.errors import (
 from app.core.logging import get_logger
 from app.providers.base import (
     FileContent,
-    FundingLink,
+    FundingFile,
     IsManifest,
     ManifestFile,
     ManifestListing,
@@ -26,6 +26,7 @@ from app.providers.base import (
     SponsorshipSignals,
     parse_timestamp,
 )
+from app.providers.funding import FundingFileError, parse_funding_file
 from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
 from app.providers.ratelimit import HeaderRateLimits, RateLimitStatus
 
@@ -63,15 +64,29 @@ query Sponsorship($login: String!) {
     login
     ... on Sponsorable {
       hasSponsorsListing
+      sponsorsListing { url }
       sponsoring(first: 1) { totalCount }
+      sponsorshipsAsSponsor(first: 1) { totalCount }
       sponsors(first: 1) { totalCount }
     }
-  }
-  repository(owner: $login, name: ".github") {
-    fundingLinks { platform url }
+    ... on Organization {
+      isVerified
+      websiteUrl
+      email
+      twitterUsername
+      membersWithRole(first: 1) { totalCount }
+    }
+    ... on User {
+      websiteUrl
+      email
+      twitterUsername
+    }
   }
 }
 """
+# GitHub reads an owner's default FUNDING.yml from this path of its `.github` repository.
+FUNDING_REPOSITORY = ".github"
+FUNDING_PATH = ".github/FUNDING.yml"
 
 
 def is_vendored(path: str) -> bool:
@@ -297,12 +312,18 @@ class GitHubProvider:
         """A file's bytes: by blob `sha` when known (immutable, cached for good), else by path."""
         if sha is not None:
             return FileContent(path, sha, await self._blob(full_name, sha))
-        params: dict[str, str | int] | None = {"ref": ref} if ref else None
-        response = await self._get(f"/repos/{quote(full_name)}/contents/{quote(path)}", params)
-        if response.status == 404:
+        found = await self._contents(full_name, path, ref)
+        if found is None:
             raise ProviderBadResponse(
                 f"{full_name} has no file {path!r}" + (f" at {ref}" if ref else "")
             )
+        return found
+
+    async def _contents(self, full_name: str, path: str, ref: str | None) -> FileContent | None:
+        params: dict[str, str | int] | None = {"ref": ref} if ref else None
+        response = await self._get(f"/repos/{quote(full_name)}/contents/{quote(path)}", params)
+        if response.status == 404:
+            return None
         if response.status != 200:
             raise self._unexpected(response)
         body = self._object(response)
@@ -323,7 +344,8 @@ class GitHubProvider:
         return _decode(body.get("content") or "", response.url)
 
     async def get_sponsorship(self, login: str) -> SponsorshipSignals | None:
-        """Sponsors listing, sponsoring count and funding links; None for an unknown login.
+        """Sponsors listing, sponsorships, verification and contact fields; None for an unknown
+        login.
 
         GitHub's GraphQL API needs a token: without one this returns None rather than fail.
         """
@@ -348,21 +370,58 @@ class GitHubProvider:
                         f"{response.url} is rate limited without a reset time"
                     )
                 raise ProviderRateLimited("GitHub GraphQL is rate limited", reset_at=reset_at)
-            # A missing `.github` repository only means no funding links.
             if error.get("type") == "NOT_FOUND":
                 continue
             raise ProviderBadResponse(f"{response.url} answered an error: {error.get('message')}")
         owner = data.get("repositoryOwner")
-        if owner is None:
+        if not isinstance(owner, dict):
             return None
-        funding = (data.get("repository") or {}).get("fundingLinks") or []
-        return SponsorshipSignals(
-            login=owner.get("login", login),
-            has_sponsors_listing=bool(owner.get("hasSponsorsListing", False)),
-            sponsoring_count=int((owner.get("sponsoring") or {}).get("totalCount") or 0),
-            sponsors_count=int((owner.get("sponsors") or {}).get("totalCount") or 0),
-            funding_links=tuple(FundingLink(link["platform"], link["url"]) for link in funding),
-        )
+        return to_signals(owner, login)
+
+    async def get_funding_file(self, login: str) -> FundingFile | None:
+        """The owner's default FUNDING.yml (in its `.github` repository); None when it has none.
+
+        A file that cannot be read as FUNDING.yml comes back with its `error`, not raised: one
+        owner's broken file must not stop the work that reads it.
+        """
+        full_name = f"{login}/{FUNDING_REPOSITORY}"
+        url = f"https://github.com/{full_name}/blob/HEAD/{FUNDING_PATH}"
+        try:
+            content = await self._contents(full_name, FUNDING_PATH, None)
+        except ProviderBadResponse as error:
+            return FundingFile(url, (), error=error.detail[:500])
+        if content is None:
+            return None
+        try:
+            return FundingFile(url, parse_funding_file(content.data))
+        except FundingFileError as error:
+            return FundingFile(url, (), error=f"{FUNDING_PATH}: {error.reason}"[:500])
+
+
+def _count(node: object) -> int:
+    total = node.get("totalCount") if isinstance(node, dict) else None
+    return total if isinstance(total, int) and total >= 0 else 0
+
+
+def to_signals(owner: dict[str, Any], login: str) -> SponsorshipSignals:
+    listing = owner.get("sponsorsListing")
+    members = owner.get("membersWithRole")
+    website = _text(owner.get("websiteUrl"))
+    if website and "://" not in website:
+        website = f"https://{website}"
+    return SponsorshipSignals(
+        login=owner.get("login") or login,
+        has_sponsors_listing=bool(owner.get("hasSponsorsListing", False)),
+        sponsors_listing_url=_text(listing.get("url")) if isinstance(listing, dict) else None,
+        sponsoring_count=_count(owner.get("sponsoring")),
+        sponsorships_as_sponsor=_count(owner.get("sponsorshipsAsSponsor")),
+        sponsors_count=_count(owner.get("sponsors")),
+        is_verified=bool(owner.get("isVerified", False)),
+        website=website,
+        email=_text(owner.get("email")),
+        twitter_username=_text(owner.get("twitterUsername")),
+        member_count=_count(members) if isinstance(members, dict) else None,
+    )
 
 
 def _message(response: UpstreamResponse) -> str:

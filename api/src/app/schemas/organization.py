@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 from app.core.ecosystems import Ecosystem
 from app.schemas.package import DependencyKind, OwnerType
 from app.schemas.pagination import ListQuery
+from app.schemas.sponsorship import Sponsorship
 
 
 class OrganizationSearchQuery(ListQuery):
@@ -34,6 +35,8 @@ class OrganizationRead(OrganizationSummary):
     is_verified: bool
     sponsorship_url: str | None = None
     has_sponsors_listing: bool | None = None
+    twitter_username: str | None = None
+    sponsorship: Sponsorship
     repository_count: int = Field(description="Its repositories wump has read.")
     package_count: int = Field(
         description="Packages its repositories use (forks and archived excluded)."

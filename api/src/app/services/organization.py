@@ -19,6 +19,7 @@ from app.schemas.organization import (
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
 from app.services.errors import OrganizationNotFound
+from app.services.funding import sponsorship_read
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, organization_scope
 
@@ -72,6 +73,8 @@ class OrganizationService:
                 "is_verified": organization.is_verified,
                 "sponsorship_url": organization.sponsorship_url,
                 "has_sponsors_listing": organization.has_sponsors_listing,
+                "twitter_username": organization.twitter_username,
+                "sponsorship": sponsorship_read(organization),
                 "repository_count": await self._organizations.count_repositories(organization.id),
                 "package_count": await self._usage.count_organization_packages(organization.id),
             }

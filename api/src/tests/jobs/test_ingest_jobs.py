@@ -41,6 +41,17 @@ async def test_organization_ingest_job_fills_the_read_api(harness: HarnessFactor
     assert [(u["login"], u["repository_count"]) for u in users["items"]] == [("octo-org", 1)]
     httpx_users = await _users(h, "pypi", "httpx")
     assert [u["login"] for u in httpx_users["items"]] == ["octo-org"]
+    # The crawl enriched its owner: the demo's Sponsors listing shows without a discovery.
+    async for api in h.api():
+        page = (await api.get("/api/v1/organizations/octo-org")).json()
+    sponsorship = page["sponsorship"]
+    assert (sponsorship["has_sponsors_listing"], sponsorship["sponsors_others"]) == (True, 4)
+    assert sponsorship["contact"]["twitter_username"] == "octoorg"
+    assert [link["url"] for link in sponsorship["funding_links"]] == [
+        "https://github.com/sponsors/octo-org",
+        "https://opencollective.com/octo-org",
+        "https://octo.example/donate",
+    ]
 
 
 async def test_package_discovery_job_stores_users_and_enriches_their_owners(
@@ -216,13 +227,13 @@ async def test_stale_organizations_are_crawled_again(harness: HarnessFactory) ->
     h = await harness(load_scenario(DEMO_SCENARIO), refresh_stale_after_days=1)
     await h.runtime.jobs.enqueue(organization_job("octo-org"))
     await h.run_jobs()
-    assert await queue_stale_organizations(h.runtime) == {"queued": 0}  # fresh
+    assert await queue_stale_organizations(h.runtime) == {"queued": 0, "enrich_queued": 0}
 
     async with h.engine.begin() as connection:
         await connection.execute(
             text("UPDATE organizations SET crawled_at = now() - interval '2 days'")
         )
-    assert await queue_stale_organizations(h.runtime) == {"queued": 1}
+    assert await queue_stale_organizations(h.runtime) == {"queued": 1, "enrich_queued": 0}
     await h.run_jobs()
     assert (
         await h.scalar(
@@ -230,6 +241,29 @@ async def test_stale_organizations_are_crawled_again(harness: HarnessFactory) ->
             " AND requested_by = 'refresh_stale'"
         )
         == 1
+    )
+
+
+async def test_owners_known_only_through_discovery_are_enriched_again_when_stale(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness(load_scenario(DEMO_SCENARIO), refresh_stale_after_days=1)
+    await h.runtime.jobs.enqueue(package_job("npm", "left-pad"))
+    await h.run_jobs()
+    assert await queue_stale_organizations(h.runtime) == {"queued": 0, "enrich_queued": 0}
+
+    async with h.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE organizations SET enriched_at = now() - interval '2 days',"
+                " sponsoring_count = NULL WHERE login = 'octo-org'"
+            )
+        )
+    assert await queue_stale_organizations(h.runtime) == {"queued": 0, "enrich_queued": 1}
+    await h.run_jobs()
+
+    assert (
+        await h.scalar("SELECT sponsoring_count FROM organizations WHERE login = 'octo-org'") == 3
     )
 
 

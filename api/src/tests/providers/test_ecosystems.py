@@ -7,6 +7,7 @@ import pytest
 
 from app.core.ecosystems import Ecosystem
 from app.core.errors import ProviderRateLimited
+from app.providers.base import FundingLink
 from tests.providers.conftest import HarnessFactory, octo_org, recorded
 
 USAGE = {
@@ -83,6 +84,23 @@ async def test_recorded_usage_rows_map_repository_owner_manifest_and_requirement
         ">= 7.0.0",
     )
     assert dependents[1].manifest_path == "importmap-rails.gemspec"
+    # The recorded repositories name no FUNDING.yml (`metadata.files.funding` is null).
+    assert all(d.repository.funding_links == () for d in dependents)
+
+
+async def test_a_repositorys_parsed_funding_file_becomes_its_funding_links(
+    harness: HarnessFactory,
+) -> None:
+    funding = {".github/FUNDING.yml": "github: [octo-org]\ncustom: https://octo.example/give\n"}
+    h = harness({"organizations": [octo_org(files=funding)], "packages": [USAGE]})
+
+    dependents = [d async for d in h.ecosystems.list_dependents(Ecosystem.NPM, "left-pad")]
+
+    assert dependents[0].repository.funding_links == (
+        FundingLink("github", "https://github.com/sponsors/octo-org"),
+        FundingLink("custom", "https://octo.example/give"),
+    )
+    assert dependents[2].repository.funding_links == ()
 
 
 async def test_unknown_package_has_no_dependents(harness: HarnessFactory) -> None:

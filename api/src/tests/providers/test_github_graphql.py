@@ -7,17 +7,19 @@ import httpx
 import pytest
 
 from app.core.errors import ProviderBadResponse, ProviderRateLimited, ProviderUnauthorized
-from app.providers.base import FundingLink
+from app.providers.base import FundingFile, FundingLink, SponsorshipSignals
 from tests.providers.conftest import HarnessFactory, octo_org, recorded
 
 SPONSORING_ORG = octo_org() | {
+    "blog": "octo.example",
+    "email": "hello@octo.example",
+    "is_verified": True,
+    "twitter_username": "octoorg",
+    "members": 12,
     "has_sponsors_listing": True,
     "sponsoring": 3,
+    "sponsorships_as_sponsor": 4,
     "sponsors": 12,
-    "funding_links": [
-        {"platform": "GITHUB", "url": "https://github.com/octo-org"},
-        {"platform": "OPEN_COLLECTIVE", "url": "https://opencollective.com/octo"},
-    ],
 }
 
 
@@ -26,12 +28,18 @@ async def test_sponsorship_signals_come_from_one_graphql_query(harness: HarnessF
 
     signals = await h.github.get_sponsorship("octo-org")
 
-    assert signals is not None
-    assert signals.has_sponsors_listing is True
-    assert (signals.sponsoring_count, signals.sponsors_count) == (3, 12)
-    assert signals.funding_links == (
-        FundingLink("GITHUB", "https://github.com/octo-org"),
-        FundingLink("OPEN_COLLECTIVE", "https://opencollective.com/octo"),
+    assert signals == SponsorshipSignals(
+        login="octo-org",
+        has_sponsors_listing=True,
+        sponsors_listing_url="https://github.com/sponsors/octo-org",
+        sponsoring_count=3,
+        sponsorships_as_sponsor=4,
+        sponsors_count=12,
+        is_verified=True,
+        website="https://octo.example",
+        email="hello@octo.example",
+        twitter_username="octoorg",
+        member_count=12,
     )
     sent = h.fake.requests
     assert [(r["method"], r["path"], r["authorization"]) for r in sent] == [
@@ -39,16 +47,27 @@ async def test_sponsorship_signals_come_from_one_graphql_query(harness: HarnessF
     ]
 
 
-async def test_missing_dot_github_repository_only_means_no_funding_links(
+async def test_an_owner_without_a_listing_has_no_listing_url_and_zero_counts(
     harness: HarnessFactory,
 ) -> None:
-    h = harness({"organizations": [octo_org()]})
+    h = harness({"organizations": [octo_org() | {"email": None}]})
 
     signals = await h.github.get_sponsorship("octo-org")
 
     assert signals is not None
-    assert signals.funding_links == ()
-    assert (signals.has_sponsors_listing, signals.sponsoring_count) == (False, 0)
+    assert (signals.has_sponsors_listing, signals.sponsors_listing_url) == (False, None)
+    assert (signals.sponsoring_count, signals.sponsorships_as_sponsor) == (0, 0)
+    # GitHub answers an empty string for an unset e-mail.
+    assert signals.email is None
+
+
+async def test_a_user_has_no_verification_or_members(harness: HarnessFactory) -> None:
+    h = harness({"organizations": [{"login": "octocat", "kind": "User", "is_verified": True}]})
+
+    signals = await h.github.get_sponsorship("octocat")
+
+    assert signals is not None
+    assert (signals.is_verified, signals.member_count) == (False, None)
 
 
 async def test_unknown_owner_has_no_sponsorship_signals(harness: HarnessFactory) -> None:
@@ -120,6 +139,49 @@ async def test_the_query_asks_for_the_sponsorable_fields(harness: HarnessFactory
     await h.github.get_sponsorship("octo-org")
 
     query = str(sent[0]["query"])
-    for field in ("hasSponsorsListing", "sponsoring(first: 1)", "fundingLinks", "repositoryOwner"):
+    for field in (
+        "hasSponsorsListing",
+        "sponsorsListing { url }",
+        "sponsoring(first: 1) { totalCount }",
+        "sponsorshipsAsSponsor(first: 1) { totalCount }",
+        "isVerified",
+        "websiteUrl",
+        "twitterUsername",
+        "membersWithRole(first: 1) { totalCount }",
+        "repositoryOwner",
+    ):
         assert field in query
     assert sent[0]["variables"] == {"login": "octo-org"}
+
+
+async def test_funding_file_is_read_from_the_owners_dot_github_repository(
+    harness: HarnessFactory,
+) -> None:
+    h = harness({"organizations": [octo_org() | {"funding_yml": "github: octo-org\n"}]})
+
+    found = await h.github.get_funding_file("octo-org")
+
+    assert found == FundingFile(
+        "https://github.com/octo-org/.github/blob/HEAD/.github/FUNDING.yml",
+        (FundingLink("github", "https://github.com/sponsors/octo-org"),),
+    )
+    assert [r["path"] for r in h.fake.requests] == [
+        "/github/repos/octo-org/.github/contents/.github/FUNDING.yml"
+    ]
+
+
+async def test_an_owner_without_a_funding_file_has_none(harness: HarnessFactory) -> None:
+    h = harness({"organizations": [octo_org()]})
+
+    assert await h.github.get_funding_file("octo-org") is None
+
+
+async def test_a_malformed_funding_file_comes_back_with_its_error(harness: HarnessFactory) -> None:
+    h = harness({"organizations": [octo_org() | {"funding_yml": "github: [octo\n"}]})
+
+    found = await h.github.get_funding_file("octo-org")
+
+    assert found is not None
+    assert found.links == ()
+    assert found.error is not None
+    assert found.error.startswith(".github/FUNDING.yml: not valid YAML: line 2")

@@ -2,17 +2,24 @@
 
 from typing import Any
 
+import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.providers.fake_upstream.github import paginate
-from app.providers.fake_upstream.scenario import DependentSpec, PackageUsageSpec, numeric_id
+from app.providers.fake_upstream.scenario import (
+    DependentSpec,
+    PackageUsageSpec,
+    RepositorySpec,
+    numeric_id,
+)
 from app.providers.fake_upstream.state import FakeState, answer, not_found
 
 RESOURCE = "ecosystems"
 # Only the `/hosts/<host>/` part of a repository_url is read by clients.
 REPOSITORY_URL_BASE = "https://repos.ecosyste.ms/api/v1"
+FUNDING_PATH = ".github/FUNDING.yml"
 
 
 def _usage(request: Request) -> tuple[FakeState, PackageUsageSpec | None]:
@@ -42,7 +49,22 @@ def _repository(state: FakeState, full_name: str) -> dict[str, Any]:
         "language": repo.language if repo else None,
         "html_url": f"https://github.com/{full_name}",
         "repository_url": f"{REPOSITORY_URL_BASE}/hosts/GitHub/repositories/{encoded}",
+        "metadata": _metadata(repo),
     }
+
+
+def _metadata(repo: RepositorySpec | None) -> dict[str, Any]:
+    """ecosyste.ms names the repository's FUNDING.yml and reports what it parsed from it."""
+    text = repo.files.get(FUNDING_PATH) if repo else None
+    metadata: dict[str, Any] = {"files": {"funding": FUNDING_PATH if text is not None else None}}
+    if text is not None:
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, dict):
+            metadata["funding"] = parsed
+    return metadata
 
 
 def _row(state: FakeState, usage: PackageUsageSpec, dependent: DependentSpec) -> dict[str, Any]:

@@ -124,10 +124,21 @@ class GitTree:
         return entries
 
 
+def _funding_repository(org: OrganizationSpec | None) -> RepositorySpec | None:
+    """The unlisted `.github` repository holding an owner's default FUNDING.yml."""
+    if org is None or org.funding_yml is None:
+        return None
+    return RepositorySpec(name=".github", files={".github/FUNDING.yml": org.funding_yml})
+
+
 def _repository(request: Request) -> tuple[OrganizationSpec, RepositorySpec, GitTree] | None:
-    found = _state(request).scenario.repository(
-        request.path_params["owner"], request.path_params["repo"]
-    )
+    owner, name = request.path_params["owner"], request.path_params["repo"]
+    scenario = _state(request).scenario
+    found = scenario.repository(owner, name)
+    if found is None and name == ".github":
+        org = scenario.organization(owner)
+        funding = _funding_repository(org)
+        found = (org, funding) if org is not None and funding is not None else None
     if found is None:
         return None
     org, repo = found
@@ -260,28 +271,25 @@ async def graphql(request: Request) -> Response:
         return answer(
             request,
             state,
-            {"data": {"repositoryOwner": None, "repository": None}, "errors": [error]},
+            {"data": {"repositoryOwner": None}, "errors": [error]},
             resource="graphql",
         )
-    owner = {
+    listing = {"url": f"https://github.com/sponsors/{org.login}"}
+    owner: dict[str, Any] = {
         "__typename": org.kind,
         "login": org.login,
         "hasSponsorsListing": org.has_sponsors_listing,
+        "sponsorsListing": listing if org.has_sponsors_listing else None,
         "sponsoring": {"totalCount": org.sponsoring},
+        "sponsorshipsAsSponsor": {"totalCount": org.sponsorships_as_sponsor},
         "sponsors": {"totalCount": org.sponsors},
+        "websiteUrl": org.blog,
+        "email": org.email or "",
+        "twitterUsername": org.twitter_username,
     }
-    data: dict[str, Any] = {"repositoryOwner": owner, "repository": None}
-    body: dict[str, Any] = {"data": data}
-    if org.funding_links:
-        data["repository"] = {"fundingLinks": [link.model_dump() for link in org.funding_links]}
-    else:
-        error = {
-            "type": "NOT_FOUND",
-            "path": ["repository"],
-            "message": f"Could not resolve to a Repository with the name '{org.login}/.github'.",
-        }
-        body["errors"] = [error]
-    return answer(request, state, body, resource="graphql")
+    if org.kind == "Organization":
+        owner |= {"isVerified": org.is_verified, "membersWithRole": {"totalCount": org.members}}
+    return answer(request, state, {"data": {"repositoryOwner": owner}}, resource="graphql")
 
 
 routes = [

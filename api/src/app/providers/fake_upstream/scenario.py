@@ -24,11 +24,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FundingLinkSpec(_Spec):
-    platform: str
-    url: str
-
-
 class RepositorySpec(_Spec):
     name: str
     description: str | None = None
@@ -52,10 +47,14 @@ class OrganizationSpec(_Spec):
     email: str | None = None
     location: str | None = None
     is_verified: bool = False
+    twitter_username: str | None = None
+    members: int = 0
     has_sponsors_listing: bool = False
     sponsoring: int = 0
+    sponsorships_as_sponsor: int = 0
     sponsors: int = 0
-    funding_links: list[FundingLinkSpec] = Field(default_factory=list)
+    # The owner's default FUNDING.yml, served from its `.github` repository.
+    funding_yml: str | None = None
     repositories: list[RepositorySpec] = Field(default_factory=list)
 
 

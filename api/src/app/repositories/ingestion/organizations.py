@@ -87,30 +87,6 @@ class OrganizationWriter(Writes):
         result = await self._session.execute(_ORGANIZATION_IDS, {"keys": keys})
         return {row.key: row.id for row in result}
 
-    async def update_profile_extras(
-        self,
-        organization_id: uuid.UUID,
-        *,
-        has_sponsors_listing: bool | None,
-        sponsoring_count: int | None,
-        sponsorship_url: str | None,
-        enriched_at: datetime,
-    ) -> None:
-        await self._session.execute(
-            text(
-                "UPDATE organizations SET has_sponsors_listing = :listing,"
-                " sponsoring_count = :sponsoring, sponsorship_url = :url,"
-                " enriched_at = :enriched_at, updated_at = now() WHERE id = :id"
-            ),
-            {
-                "id": organization_id,
-                "listing": has_sponsors_listing,
-                "sponsoring": sponsoring_count,
-                "url": sponsorship_url,
-                "enriched_at": enriched_at,
-            },
-        )
-
     async def update_totals(self, organization_ids: Sequence[uuid.UUID]) -> None:
         """Recount each organization's stored repositories and their stars."""
         ids = sorted(set(organization_ids))

@@ -12,12 +12,13 @@ from app.manifests import ManifestParseError, detect
 from app.providers.base import ProviderRegistry, RepositoryInfo
 from app.repositories.ingestion import IngestionRepository
 from app.services.errors import OrganizationNotFound, RepositoryNotFound
+from app.services.funding import gather_signals
+from app.services.ingestion.enrichment import enrich_organization, signal_failures, store_owner
 from app.services.ingestion.report import IngestReport, Progress, RepositoryFailure, Throttle
 from app.services.ingestion.rows import (
     DependencyFacts,
     ScannedRepository,
     facts_from_manifest,
-    organization_fields,
     repository_fields,
 )
 from app.services.ingestion.writes import Writer, now
@@ -59,20 +60,21 @@ class Crawler:
     async def ingest_organization(
         self, login: str, progress: Progress | None = None
     ) -> IngestReport:
-        profile = await self._providers.organizations("github").get_organization(login)
+        source = self._providers.organizations("github")
+        profile = await source.get_organization(login)
         if profile is None:
             raise OrganizationNotFound(f"GitHub has no organization or user {login!r}")
         listed: dict[str, RepositoryInfo] = {}
         async for info in self._providers.repositories("github").list_repositories(profile.login):
             listed.setdefault(info.full_name.lower(), info)
-        fields = organization_fields(profile)
+        # The crawl enriches its owner too: no separate job, no owner without signals.
+        signals = await gather_signals(source, profile.login)
 
         async def store_organization(session: AsyncSession) -> tuple[uuid.UUID, Refreshed]:
-            organization_id, _ = await IngestionRepository(session).upsert_organization(fields)
-            return organization_id, Refreshed({organization_scope(profile.login)})
+            return await store_owner(session, profile, signals)
 
         organization_id = await self._writer.run(store_organization)
-        report = IngestReport(owners=[profile.login])
+        report = IngestReport(owners=[profile.login], failures=signal_failures(signals))
         throttle = Throttle(progress, report)
         await self.crawl(list(listed.values()), report, throttle)
 
@@ -111,6 +113,12 @@ class Crawler:
         report = IngestReport(owners=[info.owner])
         throttle = Throttle(progress, report)
         await self.crawl([info], report, throttle)
+        try:
+            enriched = await enrich_organization(self._providers, self._writer, info.owner)
+        except OrganizationNotFound:
+            log.warning("ingest.owner.unknown", repository=info.full_name, owner=info.owner)
+        else:
+            report.failures.extend(enriched.failures)
         await throttle.done()
         return report
 

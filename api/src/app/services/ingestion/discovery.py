@@ -8,6 +8,7 @@ from app.core.ecosystems import Ecosystem, normalize_name
 from app.core.errors import ProviderError
 from app.providers.base import Dependent, ProviderRegistry
 from app.repositories.ingestion import DependencyScope, IngestionRepository
+from app.services.funding import listing_links, store_listing_links
 from app.services.ingestion.report import IngestReport, Progress, Throttle
 from app.services.ingestion.rows import (
     ScannedRepository,
@@ -74,10 +75,12 @@ async def _store_dependents(
         if facts is not None:
             scan.dependencies.append(facts)
     package_key = (ecosystem.value, normalize_name(ecosystem, name))
+    funding = listing_links((d.repository for d in dependents), now())
 
     async def store(session: AsyncSession) -> tuple[int, Refreshed]:
         repository = IngestionRepository(session)
         owners = await repository.ensure_organizations([s.fields.owner for s in scans.values()])
+        await store_listing_links(session, owners, funding)
         repository_ids = await repository.upsert_repositories(
             [(owners[s.fields.owner.lower()], s.fields, None) for s in scans.values()]
         )

@@ -1,15 +1,42 @@
-"""Enrichment: refresh an owner's profile and sponsorship signals."""
+"""Enrichment: refresh an owner's profile and funding signals (sponsorship, FUNDING.yml)."""
+
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.providers.base import ProviderRegistry
+from app.providers.base import OrganizationProfile, ProviderRegistry
+from app.repositories.funding import FundingRepository
 from app.repositories.ingestion import IngestionRepository
 from app.services.errors import OrganizationNotFound
-from app.services.ingestion.report import IngestReport
+from app.services.funding import OwnerSignals, gather_signals, store_signals
+from app.services.ingestion.report import IngestReport, RepositoryFailure
 from app.services.ingestion.rows import organization_fields
 from app.services.ingestion.writes import Writer, now
 from app.services.usage_cache import organization_scope
 from app.services.usage_refresh import Refreshed, UsageRefreshService
+
+
+async def store_owner(
+    session: AsyncSession, profile: OrganizationProfile, signals: OwnerSignals
+) -> tuple[uuid.UUID, Refreshed]:
+    """Upsert the owner's profile and signals in the caller's transaction; the read side is
+    rebuilt for the owner when its type changed (the rollups copy it)."""
+    fields = organization_fields(profile)
+    repository = IngestionRepository(session)
+    organization_id, previous_type = await repository.upsert_organization(fields)
+    at = now()
+    await store_signals(session, organization_id, signals, at)
+    await FundingRepository(session).mark_enriched(organization_id, at)
+    refreshed = Refreshed({organization_scope(profile.login)})
+    if previous_type is not None and previous_type != fields.owner_type:
+        ids = await repository.list_repository_ids(organization_id)
+        refreshed.scopes |= (await UsageRefreshService(session).refresh_repositories(ids)).scopes
+    return organization_id, refreshed
+
+
+def signal_failures(signals: OwnerSignals) -> list[RepositoryFailure]:
+    """Signal problems as report entries, named after the owner's `.github` repository."""
+    return [RepositoryFailure(f"{signals.login}/.github", problem) for problem in signals.problems]
 
 
 async def enrich_organization(
@@ -19,32 +46,10 @@ async def enrich_organization(
     profile = await source.get_organization(login)
     if profile is None:
         raise OrganizationNotFound(f"GitHub has no organization or user {login!r}")
-    signals = await source.get_sponsorship(profile.login)
-    fields = organization_fields(profile)
-    sponsorship_url: str | None = None
-    if signals is not None and signals.has_sponsors_listing:
-        sponsorship_url = f"https://github.com/sponsors/{profile.login}"
-    elif signals is not None and signals.funding_links:
-        sponsorship_url = signals.funding_links[0].url[:500]
+    signals = await gather_signals(source, profile.login)
 
     async def store(session: AsyncSession) -> tuple[None, Refreshed]:
-        repository = IngestionRepository(session)
-        organization_id, previous_type = await repository.upsert_organization(fields)
-        await repository.update_profile_extras(
-            organization_id,
-            has_sponsors_listing=signals.has_sponsors_listing if signals else None,
-            sponsoring_count=signals.sponsoring_count if signals else None,
-            sponsorship_url=sponsorship_url,
-            enriched_at=now(),
-        )
-        refreshed = Refreshed({organization_scope(profile.login)})
-        if previous_type is not None and previous_type != fields.owner_type:
-            # The read side copies the owner type: rebuild this owner's rows.
-            ids = await repository.list_repository_ids(organization_id)
-            refreshed.scopes |= (
-                await UsageRefreshService(session).refresh_repositories(ids)
-            ).scopes
-        return None, refreshed
+        return None, (await store_owner(session, profile, signals))[1]
 
     await writer.run(store)
-    return IngestReport(owners=[profile.login])
+    return IngestReport(owners=[profile.login], failures=signal_failures(signals))

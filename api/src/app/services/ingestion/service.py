@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.ecosystems import Ecosystem
 from app.manifests import DEFAULT_MAX_BYTES
 from app.providers.base import ProviderRegistry
+from app.repositories.funding import FundingRepository
 from app.repositories.ingestion import IngestionRepository
 from app.services.ingestion import checkout, discovery, enrichment
 from app.services.ingestion.crawl import Crawler
@@ -81,3 +82,9 @@ class IngestionService:
         """Logins whose last completed crawl is older than `older_than`, oldest first."""
         async with self._writer.session_factory() as session:
             return await IngestionRepository(session).list_stale(now() - older_than, limit)
+
+    async def list_unenriched_owners(self, older_than: timedelta, limit: int) -> list[str]:
+        """Owners no crawl refreshes (known only through discovery) whose signals are older
+        than `older_than` or were never gathered, oldest first."""
+        async with self._writer.session_factory() as session:
+            return await FundingRepository(session).list_unenriched(now() - older_than, limit)

@@ -38,7 +38,7 @@ OWNERS: list[dict[str, Any]] = [
     {
         "login": "beta",
         "kind": "User",
-        "funding_links": [{"platform": "PATREON", "url": "https://patreon.example/beta"}],
+        "funding_yml": "patreon: beta\n",
         "repositories": [{"name": "site", "stars": 9, "archived": True}],
     },
 ]
@@ -142,7 +142,7 @@ async def test_enrichment_sets_profile_and_sponsorship_signals(
     assert octo.enriched_at is not None
     beta = await organization(session, "beta")
     assert (beta.owner_type, beta.has_sponsors_listing) == ("user", False)
-    assert beta.sponsorship_url == "https://patreon.example/beta"
+    assert beta.sponsorship_url == "https://www.patreon.com/beta"
     # The read side copies the owner type, so it follows the profile.
     owner_types = await session.execute(
         select(PackageDependent.owner_type).where(PackageDependent.organization_id == beta.id)
