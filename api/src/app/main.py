@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import health
+from app.api.auth import RequireRead
 from app.api.errors import install_error_handlers
 from app.api.middleware import SecurityMiddleware
 from app.api.v1 import api_router
@@ -24,6 +25,8 @@ from app.jobs.runtime import open_runtime
 from app.jobs.worker import run_worker
 from app.services.api_key import KeyCache
 from app.services.health import service_version
+from app.web import docs, pages
+from app.web.errors import install_error_pages
 
 log = get_logger(__name__)
 
@@ -96,9 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Who's using my package? The organizations that depend on an open-source package.",
         version=service_version(),
         lifespan=lifespan,
+        # Served from vendored assets by app.web.docs, so they work with no network.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_error_pages(app)
     if settings.cors_origins:
         wildcard = settings.cors_origins == ["*"]
         app.add_middleware(
@@ -117,4 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(docs.router)
+    # The pages read what anonymous API callers read, under the same rate limit.
+    app.include_router(pages.router, dependencies=[RequireRead])
+    docs.mount_static(app)
     return app

@@ -1,0 +1,1 @@
+"""The web pages: server-rendered HTML over the same services the API calls."""

@@ -1,0 +1,97 @@
+"""Table columns of the pages: one line per column, and any field the API adds shows up too."""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from app.schemas.organization import OrganizationPackageRead
+from app.schemas.package import PackageUserRead
+from app.schemas.repository import RepositorySummary
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """`field` of the row model; `cell` names the macro that renders it (`value` guesses from
+    the value's type); `sort` is the API sort this column orders by, when it has one."""
+
+    field: str
+    label: str
+    cell: str = "value"
+    sort: str | None = None
+    numeric: bool = False
+
+
+def columns_for(
+    model: type[BaseModel], known: tuple[Column, ...], hidden: set[str]
+) -> list[Column]:
+    """The known columns, then every other field of `model` not hidden, in schema order."""
+    named = {c.field for c in known} | hidden
+    extra = [
+        Column(name, (info.title or name.replace("_", " ")).capitalize())
+        for name, info in model.model_fields.items()
+        if name not in named
+    ]
+    return [*known, *extra]
+
+
+USER_COLUMNS = columns_for(
+    PackageUserRead,
+    (
+        Column("login", "Organization", cell="organization", sort="name"),
+        Column("owner_type", "Type"),
+        Column("repository_count", "Repositories", cell="uses", sort="repositories", numeric=True),
+        Column("total_stars", "Stars", sort="stars", numeric=True),
+        Column("languages", "Languages"),
+        Column("latest_push", "Last push", sort="recent"),
+        Column("kinds", "Kinds", cell="tags"),
+        Column("sample_repositories", "Top repositories", cell="samples"),
+        Column("website_url", "Website", cell="link"),
+    ),
+    # Shown inside the organization cell.
+    hidden={"name", "github_url"},
+)
+
+PACKAGE_COLUMNS = columns_for(
+    OrganizationPackageRead,
+    (
+        Column("name", "Package", cell="package"),
+        Column("ecosystem", "Ecosystem"),
+        Column("repository_count", "Repositories", cell="uses", numeric=True),
+        Column("kinds", "Kinds", cell="tags"),
+    ),
+    hidden={"purl"},
+)
+
+REPOSITORY_COLUMNS = columns_for(
+    RepositorySummary,
+    (
+        Column("full_name", "Repository", cell="repository"),
+        Column("stars", "Stars", numeric=True),
+        Column("primary_language", "Language"),
+        Column("pushed_at", "Last push"),
+        Column("is_fork", "Fork"),
+        Column("is_archived", "Archived"),
+    ),
+    hidden={"github_url", "description"},
+)
+
+# The organization page lays these out by name; any other field is listed with the signals.
+SHOWN_PROFILE_FIELDS = frozenset(
+    {
+        "login",
+        "name",
+        "owner_type",
+        "github_url",
+        "website_url",
+        "total_repositories",
+        "total_stars",
+        "description",
+        "location",
+        "email",
+        "is_verified",
+        "sponsorship_url",
+        "has_sponsors_listing",
+        "repository_count",
+        "package_count",
+    }
+)

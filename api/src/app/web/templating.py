@@ -1,0 +1,60 @@
+"""The Jinja2 environment of the pages: autoescaping on, a few formatting filters."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+
+
+def number(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def day(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def path_part(value: str) -> str:
+    """A package name as a URL path: slashes stay (scopes, Go modules), the rest is escaped."""
+    return quote(value, safe="/@:")
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """`params` with `changes` applied (None removes) as a query string, lists repeated."""
+    merged = {**params, **changes}
+    pairs: list[tuple[str, str]] = []
+    for key, value in merged.items():
+        if value is None or value == "" or value is False:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((key, "true" if item is True else str(item)))
+    return urlencode(pairs)
+
+
+def moment(value: object) -> bool:
+    return isinstance(value, datetime | date)
+
+
+def other_fields(model: BaseModel, shown: frozenset[str]) -> list[tuple[str, Any]]:
+    """Fields a page does not lay out by name, labelled from their names, so new ones show."""
+    return [
+        (name.replace("_", " ").capitalize(), getattr(model, name))
+        for name in type(model).model_fields
+        if name not in shown
+    ]
+
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters.update(number=number, day=day, path_part=path_part)
+templates.env.globals.update(query=query, other_fields=other_fields)
+templates.env.tests["moment"] = moment

@@ -1,0 +1,163 @@
+"""The package page: totals, the users table as the API answers it, filters, paging, charts."""
+
+from urllib.parse import parse_qs, urlsplit
+
+from httpx import AsyncClient
+
+from tests.api.v1.dataset import Dataset
+from tests.web.html import more_href, row_logins, tbody, text
+
+
+async def _api_logins(web: AsyncClient, params: dict[str, str | int]) -> list[str]:
+    response = await web.get("/api/v1/packages/pypi/django/users", params=params)
+    assert response.status_code == 200, response.text
+    return [item["login"] for item in response.json()["items"]]
+
+
+async def test_package_page_shows_totals_and_the_users_the_api_returns(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/pypi/django")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    body = text(response.text)
+    assert "Who uses django?" in body
+    assert "4 organizations" in body
+    assert "8 repositories" in body
+    assert (
+        row_logins(response.text) == await _api_logins(web, {}) == ["acme", "carol", "beta", "Echo"]
+    )
+
+
+async def test_filters_and_sort_from_the_query_string_match_the_api(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    params: dict[str, str | int] = {
+        "language": "python",
+        "min_stars": 100,
+        "sort": "stars",
+        "include_forks": "true",
+    }
+
+    response = await web.get("/packages/pypi/django", params=params)
+
+    assert response.status_code == 200
+    logins = row_logins(response.text)
+    assert logins == await _api_logins(web, params)
+    assert logins == ["beta", "acme", "delta", "Echo"]
+    assert (
+        'id="f-language" name="language" type="text" list="languages" value="python"'
+        in response.text
+    )
+    assert '<option value="stars" selected>' in response.text
+
+
+async def test_empty_form_fields_count_as_absent(web: AsyncClient, dataset: Dataset) -> None:
+    response = await web.get(
+        "/packages/pypi/django?min_stars=&language=&pushed_after=&owner_type=&sort=repositories"
+    )
+
+    assert response.status_code == 200
+    assert row_logins(response.text) == ["acme", "carol", "beta", "Echo"]
+
+
+async def test_csv_and_json_links_carry_exactly_the_filters(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get(
+        "/packages/pypi/django", params={"kind": ["runtime", "development"], "sort": "name"}
+    )
+    href = response.text.split('id="csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    url = urlsplit(href)
+
+    assert url.path == "/api/v1/packages/pypi/django/users"
+    assert parse_qs(url.query) == {
+        "kind": ["runtime", "development"],
+        "sort": ["name"],
+        "format": ["csv"],
+    }
+    csv = await web.get(href)
+    assert csv.status_code == 200
+    logins = [line.split(",")[0] for line in csv.text.splitlines()[1:]]
+    assert logins == row_logins(response.text)
+
+
+async def test_sort_headers_link_to_each_sort_and_mark_the_current_one(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get(
+        "/packages/pypi/django", params={"sort": "recent", "language": "Python"}
+    )
+
+    assert (
+        '<th scope="col" aria-sort="descending">'
+        '<a href="/packages/pypi/django?language=Python&amp;sort=recent">Last push</a>'
+        in response.text
+    )
+    assert 'href="/packages/pypi/django?language=Python&amp;sort=stars">Stars</a>' in response.text
+    assert (
+        'href="/packages/pypi/django?language=Python&amp;sort=name">Organization</a>'
+        in response.text
+    )
+    # The default sort leaves the query string.
+    assert 'href="/packages/pypi/django?language=Python">Repositories</a>' in response.text
+
+
+async def test_more_pages_through_every_user_once(web: AsyncClient, dataset: Dataset) -> None:
+    first = await web.get("/packages/pypi/django", params={"limit": 1, "sort": "stars"})
+    seen = row_logins(first.text)
+    href = more_href(first.text, "users")
+    while href is not None:
+        fragment = await web.get(f"{href}&fragment=users")
+        assert fragment.status_code == 200
+        assert "<html" not in fragment.text
+        seen += row_logins(fragment.text)
+        href = more_href(fragment.text, "users")
+
+    assert seen == await _api_logins(web, {"sort": "stars"})
+    assert len(seen) == len(set(seen)) == 4
+
+
+async def test_each_user_links_to_its_repositories_using_the_package(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/pypi/django", params={"min_stars": 100})
+    assert 'href="/organizations/acme/uses/pypi/django?min_stars=100"' in response.text
+
+    uses = await web.get("/organizations/acme/uses/pypi/django", params={"min_stars": 100})
+
+    assert uses.status_code == 200
+    rows = tbody(uses.text, "uses")
+    assert "acme/web" in rows
+    assert "acme/api" in rows
+    assert "acme/tools" not in rows
+    assert "dev/requirements.txt" in rows
+    assert "&gt;=5.0" in rows
+
+
+async def test_charts_are_inline_svg_with_a_text_alternative(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/pypi/django")
+
+    assert response.text.count("<svg viewBox=") == 2
+    assert response.text.count('role="img"') == 2
+    body = text(response.text)
+    assert (
+        "Organizations by language of their repositories. Python: 4 organizations; "
+        "Go: 1 organizations; Jupyter Notebook: 1 organizations; Unknown: 1 organizations."
+    ) in body
+    ages = body.split("Repositories by last push.", 1)[1].split(".", 1)[0]
+    counts = [int(part.rsplit(":", 1)[1].split()[0]) for part in ages.split(";")]
+    assert sum(counts) == 8
+    assert "never pushed: 2 repositories" in ages
+
+
+async def test_a_package_with_a_slash_in_its_name_has_its_page(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/npm/@types/node")
+
+    assert response.status_code == 200
+    assert row_logins(response.text) == ["acme"]
