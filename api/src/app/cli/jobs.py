@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -16,7 +17,7 @@ from app.core.errors import WumpError
 
 if TYPE_CHECKING:
     from app.core.config import Settings
-    from app.models.job_execution import JobExecution
+    from app.schemas.job import JobRead
     from app.services.jobs import JobRequest, JobService
 
 T = TypeVar("T")
@@ -96,57 +97,86 @@ def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | Non
     except WumpError as error:
         fail(error.detail)
 
-    async def action(service: JobService) -> JobExecution:
-        execution, created = await service.enqueue(job_request, requested_by="cli")
+    async def action(service: JobService) -> JobRead:
+        job, created = await service.enqueue(job_request, requested_by="cli")
         typer.echo(
-            f"job {execution.id} {'queued' if created else 'already ' + execution.status}: "
-            f"{execution.job_type} {execution.subject}"
+            f"job {job.id} {'queued' if created else 'already ' + job.status}: "
+            f"{job.job_type} {job.subject}"
         )
         if not wait:
-            return execution
+            return job
         async with asyncio.timeout(timeout):
-            return await _follow(service, execution)
+            job = await _follow(service, job)
+            if job.status == "completed":
+                await _follow_ups(service, job)
+        return job
 
     try:
-        execution = asyncio.run(_with_jobs(settings, action))
+        job = asyncio.run(_with_jobs(settings, action))
     except WumpError as error:
         fail(error.detail, code=1)
     except TimeoutError:  # before OSError, its base class
         fail(f"still not finished after {timeout:g} s; the job goes on", code=3)
     except (OSError, DBAPIError, ProcrastinateException) as error:
         fail(f"cannot use the database: {error}", code=1)
-    if wait and execution.status == "failed":
-        fail(f"job failed: {execution.error_message}", code=1)
+    if wait and job.status == "failed":
+        fail(f"job failed: {job.error_message}", code=1)
 
 
-async def _follow(service: JobService, execution: JobExecution) -> JobExecution:
+def plural(count: int, noun: str) -> str:
+    """`1 repository`, `2 repositories`, `1 dependency row`, `0 dependency rows`."""
+    if count == 1:
+        return f"{count} {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return f"{count} {noun[:-1]}ies"
+    return f"{count} {noun}s"
+
+
+async def _follow(service: JobService, job: JobRead) -> JobRead:
+    """Poll the job until it ends, printing each change of a running job once, then one
+    summary line for the end."""
     started = time.monotonic()
-    seen = (execution.status, execution.records_processed, execution.attempts)
+    seen = (job.status, job.records_processed, job.attempts)
     hinted = False
-    while execution.status not in ("completed", "failed"):
+    while job.status not in ("completed", "failed"):
         await asyncio.sleep(POLL_INTERVAL_S)
-        execution = await service.get(execution.id)
-        now = (execution.status, execution.records_processed, execution.attempts)
-        if now != seen:
-            seen = now
-            line = f"{execution.status}: {execution.records_processed} dependency rows"
-            if execution.error_message and execution.status == "pending":
-                line += f" (retrying: {execution.error_message})"
+        job = await service.get(job.id)
+        now = (job.status, job.records_processed, job.attempts)
+        if now != seen and job.status not in ("completed", "failed"):
+            line = f"{job.status}: {plural(job.records_processed, 'dependency row')}"
+            if job.error_message and job.status == "pending":
+                line += f" (retrying: {job.error_message})"
             typer.echo(line)
         elif (
-            not hinted
-            and execution.attempts == 0
-            and time.monotonic() - started > NO_WORKER_HINT_AFTER_S
+            not hinted and job.attempts == 0 and time.monotonic() - started > NO_WORKER_HINT_AFTER_S
         ):
             hinted = True
             typer.echo("still pending: is a worker running (wump serve or wump worker)?", err=True)
-    report = execution.details.get("report") or {}
+        seen = now
+    report = job.metadata.get("report") or {}
     typer.echo(
-        f"{execution.status}: {execution.records_processed} dependency rows, "
-        f"{report.get('repositories', 0)} repositories, "
+        f"{job.status}: {plural(job.records_processed, 'dependency row')}, "
+        f"{plural(int(report.get('repositories', 0)), 'repository')}, "
         f"{report.get('failed_repositories', 0)} failed"
     )
-    return execution
+    return job
+
+
+async def _follow_ups(service: JobService, job: JobRead) -> None:
+    """Wait for the jobs this one queued (owner enrichment after a package discovery)."""
+    ids = [uuid.UUID(value) for value in job.metadata.get("follow_ups") or []]
+    if not ids:
+        return
+    typer.echo(f"waiting for {plural(len(ids), 'follow-up job')} (owner profiles)")
+    while True:
+        counts = await service.count_by_status(ids)
+        ended = counts.get("completed", 0) + counts.get("failed", 0)
+        if ended >= len(ids) or (sum(counts.values()) < len(ids) and not counts.get("running")):
+            break
+        await asyncio.sleep(POLL_INTERVAL_S)
+    typer.echo(
+        f"follow-up jobs: {counts.get('completed', 0)} completed, {counts.get('failed', 0)} failed"
+    )
 
 
 WaitOption = Annotated[bool, typer.Option("--wait", help="Follow the job until it ends.")]

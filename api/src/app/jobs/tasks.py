@@ -1,4 +1,4 @@
-"""The background jobs. Each task records its attempts in job_executions, so the API shows
+"""The background jobs. Each task records its attempts in the job ledger, so the API shows
 progress; failures are classified by app.jobs.retry and procrastinate reschedules the job."""
 
 import asyncio
@@ -17,8 +17,7 @@ from app.core.ecosystems import Ecosystem
 from app.core.logging import get_logger
 from app.jobs.retry import decide
 from app.jobs.runtime import JobRuntime
-from app.models.job_execution import JobExecution
-from app.repositories.job_execution import JobExecutionRepository
+from app.schemas.job import JobRead
 from app.services.ingestion import IngestReport
 from app.services.jobs import (
     DISCOVER_PACKAGE_USERS,
@@ -64,76 +63,73 @@ def runtime_of(context: JobContext) -> JobRuntime:
     return runtime
 
 
-async def run_execution(runtime: JobRuntime, execution_id: str, work: Work) -> dict[str, Any]:
-    """Run one attempt of a job and keep its job_executions row true."""
+async def run_execution(
+    runtime: JobRuntime, execution_id: str, work: Work, follow_ups: list[str] | None = None
+) -> dict[str, Any]:
+    """Run one attempt of a job and keep its ledger entry true; `follow_ups`, filled by `work`,
+    names the jobs it queued (recorded when it completes, so `wump ingest --wait` can follow
+    them)."""
     key = uuid.UUID(execution_id)
-    async with runtime.session_factory.begin() as session:
-        execution = await JobExecutionRepository(session).mark_running(key)
-    if execution is None:
+    job = await runtime.jobs.start(key)
+    if job is None:
         log.info("jobs.skipped", job_id=execution_id, reason="finished or unknown")
         return {"skipped": True}
-    details = dict(execution.details)
+    metadata = dict(job.metadata)
 
     async def progress(report: IngestReport) -> None:
-        async with runtime.session_factory.begin() as session:
-            await JobExecutionRepository(session).record_progress(
-                key, report.records_processed, {**details, "report": report.as_metadata()}
-            )
+        await runtime.jobs.record_progress(
+            key, report.records_processed, {**metadata, "report": report.as_metadata()}
+        )
 
-    log.info("jobs.started", job_id=execution_id, job_type=execution.job_type)
+    log.info("jobs.started", job_id=execution_id, job_type=job.job_type)
     try:
         report = await work(progress)
         result = report.as_metadata()
-        async with runtime.session_factory.begin() as session:
-            await JobExecutionRepository(session).mark_completed(
-                key, report.records_processed, {**details, "report": result}
-            )
+        final = {**metadata, "report": result}
+        if follow_ups:
+            final["follow_ups"] = follow_ups
+        await runtime.jobs.complete(key, report.records_processed, final)
     except Exception as error:
-        await _record_failure(runtime, execution, details, error)
+        await _record_failure(runtime, job, metadata, error)
         raise
     except asyncio.CancelledError:
-        await asyncio.shield(_record_interruption(runtime, key, details))
+        await asyncio.shield(_record_interruption(runtime, key, metadata))
         raise
     log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
     return result
 
 
 async def _record_interruption(
-    runtime: JobRuntime, key: uuid.UUID, details: dict[str, Any]
+    runtime: JobRuntime, key: uuid.UUID, metadata: dict[str, Any]
 ) -> None:
     try:
-        async with runtime.session_factory.begin() as session:
-            await JobExecutionRepository(session).mark_retrying(
-                key, INTERRUPTED, datetime.now(UTC), details
-            )
+        await runtime.jobs.retry_later(key, INTERRUPTED, datetime.now(UTC), metadata)
     except Exception as bookkeeping:
         log.warning("jobs.record_failed", job_id=str(key), error=repr(bookkeeping))
     log.warning("jobs.interrupted", job_id=str(key))
 
 
 async def _record_failure(
-    runtime: JobRuntime, execution: JobExecution, details: dict[str, Any], error: Exception
+    runtime: JobRuntime, job: JobRead, metadata: dict[str, Any], error: Exception
 ) -> None:
-    failures = int(details.get("failures", 0))
+    failures = int(metadata.get("failures", 0))
     outcome = decide(error, failures, runtime.settings, datetime.now(UTC))
     if outcome.counts_as_failure:
-        details["failures"] = failures + 1
-    details["last_error"] = outcome.reason[:2000]
+        metadata["failures"] = failures + 1
+    metadata["last_error"] = outcome.reason[:2000]
     try:
-        async with runtime.session_factory.begin() as session:
-            repository = JobExecutionRepository(session)
-            if outcome.retry_at is not None:
-                await repository.mark_retrying(
-                    execution.id, outcome.reason[:2000], outcome.retry_at, details
-                )
-            else:
-                await repository.mark_failed(execution.id, outcome.reason[:2000], details)
+        if outcome.retry_at is not None:
+            await runtime.jobs.retry_later(
+                job.id, outcome.reason[:2000], outcome.retry_at, metadata
+            )
+        else:
+            await runtime.jobs.fail(job.id, outcome.reason[:2000], metadata)
     except Exception as bookkeeping:  # the database may be the thing that failed
-        log.warning("jobs.record_failed", job_id=str(execution.id), error=repr(bookkeeping))
+        log.warning("jobs.record_failed", job_id=str(job.id), error=repr(bookkeeping))
     log.warning(
         "jobs.failed",
-        job_id=str(execution.id),
-        job_type=execution.job_type,
+        job_id=str(job.id),
+        job_type=job.job_type,
         error=outcome.reason[:500],
         retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
     )
@@ -163,6 +159,7 @@ async def discover_package_users(
     context: JobContext, execution_id: str, ecosystem: str, name: str
 ) -> Any:
     runtime = runtime_of(context)
+    follow_ups: list[str] = []
 
     async def work(progress: Callable[[IngestReport], Awaitable[None]]) -> IngestReport:
         report = await runtime.ingestion.discover_package_users(
@@ -170,10 +167,13 @@ async def discover_package_users(
         )
         # Owners seen through ecosyste.ms are enriched (profile, sponsorship) by jobs of their own.
         for login in report.owners:
-            await runtime.jobs.enqueue(enrich_job(login), requested_by=f"job:{execution_id}")
+            job, _ = await runtime.jobs.enqueue(
+                enrich_job(login), requested_by=f"job:{execution_id}"
+            )
+            follow_ups.append(str(job.id))
         return report
 
-    return await run_execution(runtime, execution_id, work)
+    return await run_execution(runtime, execution_id, work, follow_ups)
 
 
 async def enrich_organization(context: JobContext, execution_id: str, login: str) -> Any:
@@ -197,16 +197,14 @@ async def recover_jobs(runtime: JobRuntime) -> dict[str, int]:
     for job in stalled:
         await manager.retry_job(job)
     ids = [job.id for job in stalled if job.id is not None]
-    async with runtime.session_factory.begin() as session:
-        await JobExecutionRepository(session).requeue_by_queue_job(
-            ids, "the worker running this job stopped; it was queued again"
-        )
+    await runtime.jobs.requeue_by_queue_job(
+        ids, "the worker running this job stopped; it was queued again"
+    )
     if stalled:
         log.warning("jobs.requeued_stalled", queue_job_ids=ids)
     a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
     unqueued = await runtime.jobs.requeue_unqueued(a_minute_ago)
-    async with runtime.session_factory.begin() as session:
-        lost = await JobExecutionRepository(session).fail_lost(a_minute_ago, LOST)
+    lost = await runtime.jobs.fail_lost(a_minute_ago, LOST)
     if lost:
         log.warning("jobs.lost", count=lost)
     return {"stalled": len(stalled), "unqueued": unqueued, "lost": lost}

@@ -1,6 +1,7 @@
 """SQL for job_executions: one row per requested job, updated as its attempts run."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,16 @@ class JobExecutionRepository:
             stmt = stmt.where(JobExecution.id < before)
         result = await self._session.execute(stmt.order_by(JobExecution.id.desc()).limit(limit))
         return list(result.scalars())
+
+    async def count_by_status(self, execution_ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        if not execution_ids:
+            return {}
+        result = await self._session.execute(
+            select(JobExecution.status, func.count())
+            .where(JobExecution.id.in_(list(execution_ids)))
+            .group_by(JobExecution.status)
+        )
+        return {status: int(count) for status, count in result}
 
     async def list_unqueued(self, older_than: datetime, limit: int) -> list[JobExecution]:
         """Pending rows whose queue job was never created (the process died in between)."""

@@ -21,9 +21,9 @@ from app.core.config import Settings
 from app.core.queue import create_queue
 from app.jobs.runtime import JobRuntime, open_runtime
 from app.jobs.tasks import RUNTIME_KEY, register
-from app.models.job_execution import JobExecution
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
+from app.schemas.job import JobRead
 from tests.clients import app_client
 from tests.providers.conftest import provider_settings
 
@@ -116,7 +116,7 @@ class JobHarness:
                 listen_notify=False,
             )
 
-    async def execution(self, job: JobExecution) -> JobExecution:
+    async def execution(self, job: JobRead) -> JobRead:
         return await self.runtime.jobs.get(job.id)
 
     async def scalar(self, sql: str, **params: Any) -> Any:

@@ -16,8 +16,8 @@ from app.core.embedded import EmbeddedPostgres, ensure_database
 from app.core.queue import create_queue
 from app.jobs.runtime import open_runtime
 from app.jobs.worker import run_worker
-from app.models.job_execution import JobExecution
 from app.providers.fake_upstream import Scenario, create_fake_upstream
+from app.schemas.job import JobRead
 from app.services.jobs import JobService, organization_job
 from tests.jobs.conftest import job_settings_for
 
@@ -37,9 +37,7 @@ async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, 
         await asyncio.to_thread(embedded.stop)
 
 
-async def _poll(
-    jobs: JobService, job: JobExecution, status: str, deadline_s: float
-) -> JobExecution:
+async def _poll(jobs: JobService, job: JobRead, status: str, deadline_s: float) -> JobRead:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         try:

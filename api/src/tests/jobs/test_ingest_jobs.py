@@ -34,7 +34,7 @@ async def test_organization_ingest_job_fills_the_read_api(harness: HarnessFactor
     assert done.status == "completed", done.error_message
     assert done.attempts == 1
     assert done.records_processed == 5  # left-pad, express, httpx, fastapi, pytest
-    assert done.details["report"]["repositories"] == 3
+    assert done.metadata["report"]["repositories"] == 3
     assert done.completed_at is not None
     assert done.started_at is not None
     users = await _users(h, "npm", "left-pad")
@@ -98,7 +98,7 @@ async def test_a_5xx_burst_longer_than_the_client_retries_is_retried_by_the_job(
     done = await h.execution(job)
     assert done.status == "completed"
     assert done.attempts == 2
-    assert done.details["failures"] == 1
+    assert done.metadata["failures"] == 1
     assert done.error_message is None
     profile_requests = [r for r in h.fake.requests if r["path"] == "/github/orgs/octo-org"]
     assert len(profile_requests) == 6  # 4 (the client's retries) + 1 + the success
@@ -123,7 +123,7 @@ async def test_primary_rate_limit_reschedules_the_job_at_the_reset(
     expected = datetime.now(UTC) + timedelta(seconds=3600)
     assert abs((waiting.scheduled_at - expected).total_seconds()) < 30
     assert "rate limited" in (waiting.error_message or "")
-    assert "failures" not in waiting.details
+    assert "failures" not in waiting.metadata
     queued_at = await h.scalar(
         "SELECT scheduled_at FROM procrastinate_jobs WHERE status = 'todo'"
         " AND task_name = 'ingest_organization'"
@@ -152,7 +152,7 @@ async def test_a_malformed_manifest_fails_its_repository_and_the_job_goes_on(
 
     done = await h.execution(job)
     assert done.status == "completed"
-    report = done.details["report"]
+    report = done.metadata["report"]
     assert report["repositories"] == 2
     assert report["failed_repositories"] == 1
     assert report["failures"][0]["full_name"] == "mixed/broken"

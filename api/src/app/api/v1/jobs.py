@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.auth import CurrentCaller, RequireIngest
 from app.api.deps import JobServiceDep, SettingsDep
-from app.models.job_execution import JobExecution
 from app.schemas.common import problem_response
 from app.schemas.job import JobRead, JobStatus, JobType
 from app.schemas.pagination import Page
@@ -41,17 +40,10 @@ PackageName = Annotated[
 ]
 
 
-def _read(execution: JobExecution) -> JobRead:
-    job = JobRead.model_validate(execution)
-    job.url = f"/api/v1/jobs/{execution.id}"
-    return job
-
-
 async def _request(
     service: JobServiceDep, caller: CurrentCaller, request: JobRequest, response: Response
 ) -> JobRead:
-    execution, created = await service.enqueue(request, requested_by=caller.key_prefix)
-    job = _read(execution)
+    job, created = await service.enqueue(request, requested_by=caller.key_prefix)
     response.status_code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     response.headers["Location"] = job.url
     return job
@@ -107,7 +99,7 @@ async def ingest_package(
     responses={404: problem_response("No such job")},
 )
 async def get_job(job_id: str, service: JobServiceDep) -> JobRead:
-    return _read(await service.get(parse_job_id(job_id)))
+    return await service.get(parse_job_id(job_id))
 
 
 @router.get(
@@ -124,10 +116,10 @@ async def list_jobs(
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[JobRead]:
-    rows, next_cursor = await service.list_jobs(
+    """No `total`: the ledger grows without bound, and paging needs none."""
+    return await service.list_jobs(
         status=status_filter,
         job_type=job_type,
         cursor=cursor,
         limit=page_limit(settings, limit),
     )
-    return Page[JobRead](items=[_read(row) for row in rows], next_cursor=next_cursor)
