@@ -6,6 +6,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from app.core import migrate as migrations
@@ -35,14 +37,69 @@ def free_port() -> int:
         return port
 
 
+def worker_number() -> int:
+    """This pytest-xdist worker's number (0 without xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+async def _own_database(server_url: str) -> str:
+    """A fresh database for this worker on a server given by URL, so workers never share one."""
+    name = f"wump_test_{worker_number()}"
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            await connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        await admin.dispose()
+    return with_database(server_url, name)
+
+
+@asynccontextmanager
+async def scratch_database(settings: Settings, stem: str) -> AsyncIterator[str]:
+    """The URL of an empty database of its own (named per worker), dropped afterwards."""
+    assert settings.database_url is not None
+    name = f"{stem}_{worker_number()}"
+    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            await connection.execute(text(f"CREATE DATABASE {name}"))
+        yield with_database(settings.database_url, name)
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        await admin.dispose()
+
+
+def _own_valkey_db(url: str) -> str:
+    """The same Valkey, a logical database per worker, so one worker's flush spares the others."""
+    base, _, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/{worker_number() % 16}" + (f"?{query}" if query else "")
+
+
 @pytest.fixture(scope="session")
 async def servers() -> AsyncIterator[TestServers]:
-    """One PostgreSQL and one Valkey for the whole run, migrated to head once."""
+    """One PostgreSQL and one Valkey per worker for the whole run, migrated to head once.
+
+    Embedded servers are started per worker in a temporary directory; servers given by
+    DATABASE_URL / VALKEY_URL are shared, so each worker takes a database of its own there."""
     data_dir = Path(tempfile.mkdtemp(prefix="wump-test-"))
     database_url = os.environ.get("DATABASE_URL") or None
     valkey_url = os.environ.get("VALKEY_URL") or None
     embedded = EmbeddedServers(data_dir, database=database_url is None, cache=valkey_url is None)
     urls = await embedded.start()
+    if database_url is not None:
+        database_url = await _own_database(Settings(database_url=database_url).database_url or "")
+    if valkey_url is not None:
+        valkey_url = _own_valkey_db(Settings(valkey_url=valkey_url).valkey_url or "")
     database_url = Settings(database_url=database_url or urls.database_url).database_url
     valkey_url = Settings(valkey_url=valkey_url or urls.valkey_url).valkey_url
     if valkey_url is None:

@@ -10,6 +10,7 @@ from httpx import AsyncClient
 
 from app.core.config import Settings
 from tests.clients import app_client
+from tests.conftest import scratch_database
 
 ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -127,19 +128,10 @@ async def test_hung_dependencies_never_make_health_slower_than_the_timeout(
 async def test_readiness_fails_when_schema_is_not_at_head(
     settings: Settings, engine: object
 ) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    assert settings.database_url is not None
-    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text("DROP DATABASE IF EXISTS wump_unmigrated"))
-        await connection.execute(text("CREATE DATABASE wump_unmigrated"))
-    await admin.dispose()
-    base, _, query = settings.database_url.partition("?")
-    unmigrated = base.rsplit("/", 1)[0] + "/wump_unmigrated" + (f"?{query}" if query else "")
-
-    async for client in _client_for(_with(settings, database_url=unmigrated)):
+    async with (
+        scratch_database(settings, "wump_unmigrated") as unmigrated,
+        app_client(_with(settings, database_url=unmigrated)) as (_, client),
+    ):
         ready = await client.get("/health/ready")
         health = await client.get("/health")
 

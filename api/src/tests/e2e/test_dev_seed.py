@@ -10,22 +10,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
+from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def seed_database_url(settings: Settings) -> AsyncIterator[str]:
-    assert settings.database_url is not None
-    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text("DROP DATABASE IF EXISTS wump_seed"))
-        await connection.execute(text("CREATE DATABASE wump_seed"))
-    base, _, query = settings.database_url.partition("?")
-    yield base.rsplit("/", 1)[0] + "/wump_seed" + (f"?{query}" if query else "")
-    async with admin.connect() as connection:
-        await connection.execute(text("DROP DATABASE IF EXISTS wump_seed WITH (FORCE)"))
-    await admin.dispose()
+    async with scratch_database(settings, "wump_seed") as url:
+        yield url
 
 
 async def _run_seed(url: str) -> tuple[int, str]:

@@ -25,15 +25,18 @@ from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
 from app.schemas.job import JobRead
 from tests.clients import app_client
+from tests.conftest import with_database, worker_number
 from tests.providers.conftest import provider_settings
 
-TEMPLATE = "wump_jobs_template"
 _numbers = itertools.count()
 
 
+# Names carry the xdist worker's number: workers may share one server (DATABASE_URL).
+TEMPLATE = f"wump_jobs_template_{worker_number()}"
+
+
 def database_url(base_url: str, name: str) -> str:
-    base, _, query = base_url.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    return with_database(base_url, name)
 
 
 def job_settings_for(settings: Settings, database: str, **overrides: Any) -> Settings:
@@ -70,7 +73,7 @@ async def jobs_template(settings: Settings) -> AsyncIterator[str]:
 async def jobs_database(settings: Settings, jobs_template: str) -> AsyncIterator[str]:
     """The URL of a fresh, migrated database for this test only."""
     assert settings.database_url is not None
-    name = f"wump_jobs_{next(_numbers)}"
+    name = f"wump_jobs_{worker_number()}_{next(_numbers)}"
     admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

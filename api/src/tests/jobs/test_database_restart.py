@@ -1,6 +1,8 @@
 """A job whose database restarts under it runs again and completes, with no duplicate rows."""
 
 import asyncio
+import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,9 +27,12 @@ REPOSITORIES = 60
 
 
 @pytest.fixture
-async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
-    """A PostgreSQL of this test's own, since the test restarts it."""
-    embedded = EmbeddedPostgres(tmp_path)
+async def own_database() -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
+    """A PostgreSQL of this test's own, since the test restarts it. Its directory lies outside
+    pytest's temporary root, which pytest may make private again while another worker runs
+    (the server runs as a user of its own and must reach its directory)."""
+    directory = Path(tempfile.mkdtemp(prefix="wump-restart-"))
+    embedded = EmbeddedPostgres(directory)
     url = await asyncio.to_thread(embedded.start)
     try:
         await ensure_database(url)
@@ -35,6 +40,7 @@ async def own_database(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedPostgres, 
         yield embedded, url
     finally:
         await asyncio.to_thread(embedded.stop)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def _poll(jobs: JobService, job: JobRead, status: str, deadline_s: float) -> JobRead:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -16,6 +16,7 @@ from app.core import migrate as migrations
 from app.core.config import Settings
 from app.models import Base
 from app.models.base import include_object
+from tests.conftest import scratch_database
 
 TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys"}
 
@@ -23,16 +24,8 @@ TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys
 @pytest.fixture
 async def scratch_database_url(settings: Settings) -> AsyncIterator[str]:
     """A database of its own, so the round trip never disturbs the shared one."""
-    assert settings.database_url is not None
-    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text("DROP DATABASE IF EXISTS wump_migrations"))
-        await connection.execute(text("CREATE DATABASE wump_migrations"))
-    base, _, query = settings.database_url.partition("?")
-    yield base.rsplit("/", 1)[0] + "/wump_migrations" + (f"?{query}" if query else "")
-    async with admin.connect() as connection:
-        await connection.execute(text("DROP DATABASE IF EXISTS wump_migrations WITH (FORCE)"))
-    await admin.dispose()
+    async with scratch_database(settings, "wump_migrations") as url:
+        yield url
 
 
 async def _tables(url: str) -> set[str]:
