@@ -11,7 +11,9 @@
 
 Needs nothing running: embedded PostgreSQL starts in a temporary directory unless DATABASE_URL
 is set (then it must point at an empty, disposable database). Run from `api/` with
-`uv run python benchmarks/ingest_write.py`; BENCH_CRAWL_REPOSITORIES sets part 3's size.
+`uv run python benchmarks/ingest_write.py`; BENCH_CRAWL_REPOSITORIES sets part 3's size,
+BENCH_PARTS which parts run (default 123), BENCH_EVENT_ROUNDS the rounds of part 1's
+events-off-versus-on comparison.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -50,6 +53,9 @@ REPOSITORIES = 1_000
 DEPENDENCIES = 50
 PACKAGES = 5_000
 TARGET_ROWS_PER_S = 25_000
+EVENT_ROUNDS = int(os.environ.get("BENCH_EVENT_ROUNDS", "3"))
+# Which parts run (1, 2, 3); all by default.
+PARTS = os.environ.get("BENCH_PARTS", "123")
 CRAWL_REPOSITORIES = int(os.environ.get("BENCH_CRAWL_REPOSITORIES", "300"))
 CRAWL_DEPENDENCIES = 20
 LATENCY_S = 0.05
@@ -70,11 +76,18 @@ def skewed_package_sets(seed: int) -> list[list[int]]:
     return sets
 
 
-def synthetic_scans(login: str, seed: int, changed: float = 0.0) -> list[ScannedRepository]:
-    """Repositories whose package.json names 50 packages drawn with a popularity skew."""
+def synthetic_scans(
+    login: str, seed: int, changed: float = 0.0, swapped: float = 0.0
+) -> list[ScannedRepository]:
+    """Repositories whose package.json names 50 packages drawn with a popularity skew; a
+    `changed` share of the rows declares another version, and a `swapped` share of the
+    repositories drops its last package for one of its own (usage events follow)."""
     rng = random.Random(seed + 1)
+    swaps = random.Random(seed + 2)
     scans = []
     for index, names in enumerate(skewed_package_sets(seed)):
+        if swaps.random() < swapped:
+            names = [*names[:-1], PACKAGES + index]
         facts = [
             DependencyFacts(
                 "npm",
@@ -95,7 +108,9 @@ def synthetic_scans(login: str, seed: int, changed: float = 0.0) -> list[Scanned
 
 
 async def write(
-    factory: async_sessionmaker[AsyncSession], scans: Sequence[ScannedRepository]
+    factory: async_sessionmaker[AsyncSession],
+    scans: Sequence[ScannedRepository],
+    record_events: bool = True,
 ) -> tuple[float, float, int]:
     """Seconds spent in the upserts, seconds in the rollup refresh, rows written."""
     upserts = refresh = 0.0
@@ -106,7 +121,9 @@ async def write(
             began = time.perf_counter()
             stored = await store_scans(session, batch, datetime.now(UTC))
             upserted = time.perf_counter()
-            await UsageRefreshService(session).refresh_repositories(stored.repository_ids)
+            await UsageRefreshService(session).refresh_repositories(
+                stored.repository_ids, record_events=record_events
+            )
             refresh += time.perf_counter() - upserted
             upserts += upserted - began
             rows += stored.rows_written
@@ -135,6 +152,32 @@ async def write_path(factory: async_sessionmaker[AsyncSession]) -> None:
             f" ({rows:,} written; {verdict} {TARGET_ROWS_PER_S:,})"
             f" | rollup refresh {refresh:6.2f} s"
         )
+    await events_cost(factory, login)
+
+
+async def events_cost(factory: async_sessionmaker[AsyncSession], login: str) -> None:
+    """The same re-scan (a tenth of the rows with a new version, a tenth of the repositories
+    swapping a package) with usage events off and on, alternating from the same starting
+    rows; medians of the write transactions' time."""
+    base = synthetic_scans(login, 1)
+    changed = synthetic_scans(login, 1, changed=0.1, swapped=0.1)
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    async with factory() as session:
+        before = await session.scalar(text("SELECT count(*) FROM usage_events"))
+    for _ in range(EVENT_ROUNDS):
+        for record_events in (False, True):
+            await write(factory, base, record_events=False)
+            upserts, refresh, _ = await write(factory, changed, record_events=record_events)
+            timings[record_events].append(upserts + refresh)
+    async with factory() as session:
+        after = await session.scalar(text("SELECT count(*) FROM usage_events"))
+    off, on = statistics.median(timings[False]), statistics.median(timings[True])
+    verdict = "within" if on <= off * 1.15 else "OVER"
+    print(
+        f"   usage events, re-scan with 10% changes ({EVENT_ROUNDS} rounds, medians):"
+        f" off {off:5.2f} s, on {on:5.2f} s = {(on / off - 1) * 100:+.1f}%"
+        f" ({verdict} the 15% budget; {(after or 0) - (before or 0)} events written)"
+    )
 
 
 def free_port() -> int:
@@ -295,9 +338,12 @@ async def main() -> None:
         engine = create_engine(settings)
         factory = create_session_factory(engine)
         try:
-            await write_path(factory)
-            await served_write_path(factory)
-            await crawl(factory)
+            if "1" in PARTS:
+                await write_path(factory)
+            if "2" in PARTS:
+                await served_write_path(factory)
+            if "3" in PARTS:
+                await crawl(factory)
         finally:
             await engine.dispose()
     finally:

@@ -16,6 +16,7 @@ from app.services.package import PackageService
 from app.services.repository import RepositoryService
 from app.services.stats import StatsService
 from app.services.usage_cache import UsageCache
+from app.services.usage_event import UsageEventService
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -83,7 +84,14 @@ async def get_stats_service(
     return StatsService(session, cache, settings)
 
 
+async def get_usage_event_service(
+    session: ReadSessionDep, settings: SettingsDep
+) -> UsageEventService:
+    return UsageEventService(session, settings)
+
+
 PackageServiceDep = Annotated[PackageService, Depends(get_package_service)]
+UsageEventServiceDep = Annotated[UsageEventService, Depends(get_usage_event_service)]
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
 RepositoryServiceDep = Annotated[RepositoryService, Depends(get_repository_service)]
 StatsServiceDep = Annotated[StatsService, Depends(get_stats_service)]

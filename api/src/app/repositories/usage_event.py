@@ -32,13 +32,16 @@ class NewEvent:
 class EventFilter:
     package_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
-    event_type: str | None = None
+    event_types: tuple[str, ...] = ()
     since: datetime | None = None
-    include_initial: bool = True
+    initial: bool | None = None
 
 
 # Each involved repository with its evidence: the manifests that declare the package now (none
 # once it stopped) and the commit they were read at (else the repository's latest known one).
+# The evidence is gathered per involved repository and joined to its event by number: a first
+# import writes thousands of events at once. `occurred_at` is the clock's time, like the
+# time-ordered ids, not the transaction's start: feeds read `since`.
 _INSERT_EVENTS = """
 WITH e AS (
   SELECT * FROM unnest(CAST(:numbers AS integer[]), CAST(:packages AS uuid[]),
@@ -47,30 +50,33 @@ WITH e AS (
     AS e(number, package_id, organization_id, event_type, before, after, kinds_before,
       kinds_after)
 ), c AS (
-  SELECT * FROM unnest(CAST(:c_numbers AS integer[]), CAST(:c_repositories AS uuid[]),
-    CAST(:c_changes AS varchar[]), CAST(:c_names AS varchar[]))
-    AS c(number, repository_id, change, known_name)
-)
-INSERT INTO usage_events (package_id, organization_id, event_type, is_initial,
-  repositories_before, repositories_after, kinds_before, kinds_after, repositories)
-SELECT e.package_id, e.organization_id, e.event_type, o.crawled_at IS NULL, e.before, e.after,
-  e.kinds_before, e.kinds_after,
-  coalesce((
-    SELECT jsonb_agg(jsonb_build_object(
+  SELECT * FROM unnest(CAST(:c_numbers AS integer[]), CAST(:c_packages AS uuid[]),
+    CAST(:c_repositories AS uuid[]), CAST(:c_changes AS varchar[]), CAST(:c_names AS varchar[]))
+    AS c(number, package_id, repository_id, change, known_name)
+), evidence AS (
+  SELECT c.number, jsonb_agg(jsonb_build_object(
       'full_name', coalesce(r.full_name, c.known_name),
       'change', c.change,
-      'manifests', coalesce((
-        SELECT jsonb_agg(DISTINCT d.manifest_path) FROM dependencies d
-        WHERE d.repository_id = c.repository_id AND d.package_id = e.package_id
-        AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))), '[]'::jsonb),
-      'commit', (
+      'manifests', coalesce(m.paths, '[]'::jsonb),
+      'commit', coalesce(m.commit_sha, (
         SELECT d.commit_sha FROM dependencies d
-        WHERE d.repository_id = c.repository_id AND d.commit_sha IS NOT NULL
-        ORDER BY d.package_id = e.package_id DESC, d.detected_at DESC LIMIT 1)
-    ) ORDER BY coalesce(r.full_name, c.known_name))
-    FROM c LEFT JOIN repositories r ON r.id = c.repository_id
-    WHERE c.number = e.number), '[]'::jsonb)
+        WHERE d.repository_id = c.repository_id AND d.commit_sha IS NOT NULL LIMIT 1))
+    ) ORDER BY coalesce(r.full_name, c.known_name)) AS repositories
+  FROM c
+  LEFT JOIN repositories r ON r.id = c.repository_id
+  LEFT JOIN LATERAL (
+    SELECT jsonb_agg(DISTINCT d.manifest_path) AS paths, max(d.commit_sha) AS commit_sha
+    FROM dependencies d
+    WHERE d.repository_id = c.repository_id AND d.package_id = c.package_id
+    AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))) m ON true
+  GROUP BY c.number
+)
+INSERT INTO usage_events (package_id, organization_id, event_type, is_initial,
+  repositories_before, repositories_after, kinds_before, kinds_after, occurred_at, repositories)
+SELECT e.package_id, e.organization_id, e.event_type, o.crawled_at IS NULL, e.before, e.after,
+  e.kinds_before, e.kinds_after, clock_timestamp(), coalesce(evidence.repositories, '[]'::jsonb)
 FROM e JOIN organizations o ON o.id = e.organization_id
+LEFT JOIN evidence ON evidence.number = e.number
 ORDER BY e.number
 RETURNING id
 """
@@ -88,7 +94,7 @@ class UsageEventRepository:
         if not events:
             return []
         involved = [
-            (number, repository_id, change)
+            (number, event.package_id, repository_id, change)
             for number, event in enumerate(events)
             for repository_id, change in event.repositories
         ]
@@ -103,10 +109,11 @@ class UsageEventRepository:
                 "after": [e.repositories_after for e in events],
                 "kinds_before": [e.kinds_before for e in events],
                 "kinds_after": [e.kinds_after for e in events],
-                "c_numbers": [number for number, _, _ in involved],
-                "c_repositories": [repository_id for _, repository_id, _ in involved],
-                "c_changes": [change for _, _, change in involved],
-                "c_names": [known_names.get(repository_id) for _, repository_id, _ in involved],
+                "c_numbers": [item[0] for item in involved],
+                "c_packages": [item[1] for item in involved],
+                "c_repositories": [item[2] for item in involved],
+                "c_changes": [item[3] for item in involved],
+                "c_names": [known_names.get(item[2]) for item in involved],
                 "non_usage": list(NON_USAGE_KINDS),
             },
         )
@@ -130,12 +137,12 @@ class UsageEventRepository:
             stmt = stmt.where(UsageEvent.package_id == f.package_id)
         if f.organization_id is not None:
             stmt = stmt.where(UsageEvent.organization_id == f.organization_id)
-        if f.event_type is not None:
-            stmt = stmt.where(UsageEvent.event_type == f.event_type)
+        if f.event_types:
+            stmt = stmt.where(UsageEvent.event_type.in_(f.event_types))
         if f.since is not None:
             stmt = stmt.where(UsageEvent.occurred_at >= f.since)
-        if not f.include_initial:
-            stmt = stmt.where(UsageEvent.is_initial.is_(False))
+        if f.initial is not None:
+            stmt = stmt.where(UsageEvent.is_initial.is_(f.initial))
         if after is not None:
             stmt = stmt.where(UsageEvent.id < after)
         result = await self._session.execute(stmt.order_by(UsageEvent.id.desc()).limit(limit))

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
-from app.api.deps import OrganizationServiceDep
+from app.api.deps import OrganizationServiceDep, UsageEventServiceDep
 from app.api.responses import item_responses, json_response, list_response, list_responses
 from app.schemas.organization import (
     OrganizationPackageRead,
@@ -17,6 +18,7 @@ from app.schemas.organization import (
 )
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
+from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
 
 router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies=[RequireRead])
 
@@ -66,6 +68,42 @@ async def list_organization_packages(
 ) -> Response:
     """Ranked by how many of its repositories use each (forks and archived excluded)."""
     return await list_response(request, service.packages(login, query))
+
+
+@router.get(
+    "/{login}/events.atom",
+    response_class=Response,
+    summary="Packages an organization started or stopped using, as an Atom feed",
+    responses=events_responses(atom=True),
+)
+async def list_organization_events_atom(
+    request: Request,
+    service: UsageEventServiceDep,
+    login: Login,
+    query: Annotated[UsageEventsQuery, Query()],
+) -> Response:
+    """The events of `/events` as Atom entries, newest first."""
+    listing = service.organization_events(login, query)
+    return await events_response(request, listing, f"Packages used by {login}", atom=True)
+
+
+@router.get(
+    "/{login}/events",
+    response_model=Page[UsageEventRead],
+    summary="Packages an organization started or stopped using",
+    responses=events_responses(atom=False),
+)
+async def list_organization_events(
+    request: Request,
+    service: UsageEventServiceDep,
+    login: Login,
+    query: Annotated[UsageEventsQuery, Query()],
+) -> Response:
+    """Newest first, as for a package's events; `Accept: application/atom+xml` answers with
+    an Atom feed, `format=csv` or `Accept: text/csv` with every event as CSV."""
+    listing = service.organization_events(login, query)
+    title = f"Packages used by {login}"
+    return await events_response(request, listing, title, atom=wants_atom(request))
 
 
 @router.get(

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.convertors import Convertor, register_url_convertor
 
+from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
-from app.api.deps import PackageServiceDep
+from app.api.deps import PackageServiceDep, UsageEventServiceDep
 from app.api.responses import item_responses, list_response, list_responses, model_response
 from app.core.ecosystems import Ecosystem
 from app.schemas.package import (
@@ -25,6 +26,7 @@ from app.schemas.package import (
     UserRepositoryRead,
 )
 from app.schemas.pagination import Page
+from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
 from app.services.errors import UnknownEcosystem
 
 
@@ -125,6 +127,48 @@ async def list_package_users(
     filters, their stars, languages, latest push, dependency kinds and a few examples.
     Forks and archived repositories are left out unless asked for. `total` is exact."""
     return await list_response(request, service.users(ecosystem, name, query))
+
+
+@router.get(
+    "/{ecosystem:ecosystem}/{name:path}/events.atom",
+    response_class=Response,
+    summary="Who started and who stopped using the package, as an Atom feed",
+    responses=events_responses(atom=True),
+)
+async def list_package_events_atom(
+    request: Request,
+    service: UsageEventServiceDep,
+    ecosystem: Ecosystem,
+    name: PackageName,
+    query: Annotated[UsageEventsQuery, Query()],
+) -> Response:
+    """The events of `/events` as Atom entries, newest first."""
+    listing = service.package_events(ecosystem, name, query)
+    title = f"Organizations using {ecosystem.value}/{name}"
+    return await events_response(request, listing, title, atom=True)
+
+
+@router.get(
+    "/{ecosystem:ecosystem}/{name:path}/events",
+    response_model=Page[UsageEventRead],
+    summary="Who started and who stopped using the package",
+    responses=events_responses(atom=False),
+)
+async def list_package_events(
+    request: Request,
+    service: UsageEventServiceDep,
+    ecosystem: Ecosystem,
+    name: PackageName,
+    query: Annotated[UsageEventsQuery, Query()],
+) -> Response:
+    """Newest first: an organization `started` using the package (its first repository now
+    depends on it), `stopped` (the last one no longer does) or `changed` (the count or kinds
+    of its repositories using it moved), with the repositories and manifests behind it.
+    `Accept: application/atom+xml` answers with an Atom feed, `format=csv` or `Accept: text/csv`
+    with every event as CSV."""
+    listing = service.package_events(ecosystem, name, query)
+    title = f"Organizations using {ecosystem.value}/{name}"
+    return await events_response(request, listing, title, atom=wants_atom(request))
 
 
 @router.get(
