@@ -11,7 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api import health
 from app.api.auth import RequireRead
 from app.api.errors import install_error_handlers
+from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
+from app.api.openapi import install_openapi
 from app.api.v1 import api_router
 from app.core.cache import create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_error_pages(app)
+    install_openapi(app, anonymous_reads=settings.anonymous_access)
     if settings.cors_origins:
         wildcard = settings.cors_origins == ["*"]
         app.add_middleware(
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
         )
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(
         SecurityMiddleware,
         max_body_bytes=settings.request_body_max_bytes,

@@ -1,6 +1,6 @@
 """Who is calling, may they, and how often: the dependencies every /api/v1 route runs."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated
 
@@ -19,6 +19,8 @@ from app.core.security import (
 from app.services.api_key import ApiKeyService, Caller, KeyCache
 
 RATE_LIMIT_STATE = "rate_limit"
+# The scope each require_scope() dependency checks, for the OpenAPI document.
+SCOPE_CHECKS: dict[Callable[..., Awaitable[None]], str] = {}
 
 
 async def get_api_key_service(
@@ -136,6 +138,7 @@ def require_scope(scope: str) -> DependsParam:
             raise AuthenticationRequired(f"This endpoint needs a key with the {scope!r} scope.")
         raise MissingScope(f"This key lacks the {scope!r} scope.", required_scope=scope)
 
+    SCOPE_CHECKS[check_scope] = scope
     dependency: DependsParam = Depends(check_scope)
     return dependency
 

@@ -1,5 +1,6 @@
 """One place that turns every failure into an RFC 9457 application/problem+json answer."""
 
+import asyncio
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -8,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.errors import WumpError
 from app.core.logging import get_logger
@@ -15,6 +17,7 @@ from app.schemas.common import PROBLEM_MEDIA_TYPE
 
 log = get_logger(__name__)
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
@@ -73,11 +76,29 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = _HTTP_CODES.get(error.status_code, "http_error")
     detail = error.detail if isinstance(error.detail, str) else None
-    return problem(request, error.status_code, code, detail, headers=error.headers)
+    headers = error.headers
+    if error.status_code == 405:
+        # Starlette names only the first route that matched the path; list them all.
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return problem(request, error.status_code, code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error("http.unhandled_error", path=request.url.path, exc_info=error)
+    # Formatting a traceback is slow next to serving a request: never on the event loop.
+    await asyncio.to_thread(
+        log.error, "http.unhandled_error", path=request.url.path, exc_info=error
+    )
     return problem(request, 500, "internal_error", "An unexpected error occurred.")
 
 

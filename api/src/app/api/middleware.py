@@ -37,7 +37,10 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 result: RateLimitResult | None = scope.get("state", {}).get(RATE_LIMIT_STATE)
                 limited = result.headers() if result is not None else []
-                message["headers"] = [*message.get("headers", ()), *self.headers, *limited]
+                headers = [*message.get("headers", ()), *self.headers, *limited]
+                if 300 <= message["status"] < 400:
+                    headers = _relative_location(scope, headers)
+                message["headers"] = headers
             await send(message)
 
         if self._declared_length(scope) > self.max_body_bytes:
@@ -73,3 +76,28 @@ class SecurityMiddleware:
             return message
 
         return receive_within_limit
+
+
+def _relative_location(
+    scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """Redirects to this service drop their origin: the router builds it from the client's Host
+    header, which anyone can forge."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    if host is None:
+        return headers
+    rewritten = []
+    for name, value in headers:
+        if name == b"location":
+            for scheme in (b"http://", b"https://"):
+                origin = scheme + host
+                if value.startswith(origin) and value[len(origin) : len(origin) + 1] in (
+                    b"/",
+                    b"?",
+                    b"",
+                ):
+                    # Collapsed leading slashes: "//host" would name another site.
+                    value = b"/" + value[len(origin) :].lstrip(b"/\\")
+                    break
+        rewritten.append((name, value))
+    return rewritten

@@ -37,7 +37,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None or int(match.group(1)) == 0:
         raise ValueError("use a positive number and m, h, d or w, e.g. 90d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise ValueError("too long; at most 100 years") from None
 
 
 async def _with_service(settings: Settings, action: Callable[[ApiKeyService], Awaitable[T]]) -> T:

@@ -67,6 +67,10 @@ def serve(
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            # h11 bounds what it buffers before the headers end (httptools does not): one
+            # oversized header must not cost the process its size in memory.
+            http="h11",
+            h11_max_incomplete_event_size=settings.http_max_header_bytes,
         )
     finally:
         if embedded is not None:

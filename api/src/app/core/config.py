@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     )
     https_only: bool = False
     request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The request line and headers together; `wump serve` answers 400 past this.
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=16 * 1024 * 1024)
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 

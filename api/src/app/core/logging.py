@@ -15,16 +15,16 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        # Plain tracebacks without local variables (a local may hold an API key), rendered by
+        # the caller rather than under the handler's lock: a highlighted traceback of a deep
+        # stack took seconds, and every other log line of the process waited for it.
+        structlog.processors.format_exc_info,
     ]
     renderer: structlog.typing.Processor
     if log_format == "json":
-        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
-        # Tracebacks without local variables: a local may hold an API key or another secret.
-        renderer = structlog.dev.ConsoleRenderer(
-            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
-        )
+        renderer = structlog.dev.ConsoleRenderer()
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Tier = Literal["free", "pro", "enterprise"]
 Scope = Literal["read", "ingest", "admin"]
 
+# What the api_keys columns can hold: rate_limit is an integer column, and an expiry must stay
+# a date both Python and PostgreSQL can represent.
+MAX_RATE_LIMIT = 2**31 - 1
+MAX_LIFETIME = timedelta(days=36_525)
+
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -17,10 +22,14 @@ class ApiKeyCreate(BaseModel):
     tier: Tier = "free"
     scopes: list[Scope] = Field(default_factory=lambda: list[Scope](["read"]), min_length=1)
     rate_limit: int | None = Field(
-        default=None, gt=0, description="Requests per minute; the tier's default when unset."
+        default=None,
+        gt=0,
+        le=MAX_RATE_LIMIT,
+        description="Requests per minute; the tier's default when unset.",
     )
     expires_in: timedelta | None = Field(
-        default=None, description="Lifetime as seconds or an ISO 8601 duration (P90D)."
+        default=None,
+        description="Lifetime as seconds or an ISO 8601 duration (P90D), at most 100 years.",
     )
 
     @field_validator("scopes")
@@ -33,6 +42,8 @@ class ApiKeyCreate(BaseModel):
     def _positive_lifetime(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
             raise ValueError("must be a positive duration")
+        if value is not None and value > MAX_LIFETIME:
+            raise ValueError("must be at most 100 years (36525 days)")
         return value
 
 

@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from app.core.config import Settings
+from app.core.text import is_storable
 from app.schemas.pagination import ListQuery, Page
 from app.services.errors import InvalidCursor, PageLimitExceeded
 from app.services.usage_cache import UsageCache
@@ -64,7 +65,7 @@ def _typed(value: Any, key_type: KeyType) -> Any:
         case "int" if isinstance(value, int) and not isinstance(value, bool):
             if abs(value) < 2**63:
                 return value
-        case "str" if isinstance(value, str) and len(value) <= 500 and "\x00" not in value:
+        case "str" if isinstance(value, str) and len(value) <= 500 and is_storable(value):
             return value
         case "datetime" | "none" if value is None:
             return None

@@ -210,3 +210,56 @@ async def test_every_v1_route_is_authorized_and_declares_a_scope(
             ]
             # A route that declares no scope would let every one of these keys through.
             assert refused, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rate_limit", 2_147_483_648),
+        ("rate_limit", 10**30),
+        ("expires_in", "P9999999D"),
+        ("expires_in", "P36526D"),
+        ("expires_in", 10**12),
+    ],
+)
+async def test_key_fields_beyond_what_the_database_holds_are_422_problems(
+    settings: Settings, session: AsyncSession, field: str, value: object
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        admin = await issue_key(app, session, scopes=["admin"])
+        response = await client.post(
+            "/api/v1/admin/keys",
+            headers={"X-API-Key": admin.key},
+            json={"name": "bounded", field: value},
+        )
+
+    body = assert_problem(response, 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["body", field]
+
+
+async def test_key_fields_at_their_bounds_are_stored(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        admin = await issue_key(app, session, scopes=["admin"])
+        response = await client.post(
+            "/api/v1/admin/keys",
+            headers={"X-API-Key": admin.key},
+            json={"name": "bounded", "rate_limit": 2_147_483_647, "expires_in": "P36525D"},
+        )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["rate_limit"] == 2_147_483_647
+
+
+async def test_openapi_says_reads_need_no_key_unless_anonymous_access_is_off(
+    settings: Settings, session: AsyncSession
+) -> None:
+    for anonymous, expected in ((True, True), (False, False)):
+        changed = settings.model_copy(update={"anonymous_access": anonymous})
+        async with app_client(changed, session) as (_, client):
+            paths = (await client.get("/openapi.json")).json()["paths"]
+
+        assert ({} in paths["/api/v1/packages"]["get"]["security"]) is expected
+        assert {} not in paths["/api/v1/admin/keys"]["get"]["security"]
+        assert {} not in paths["/api/v1/admin/keys"]["post"]["security"]

@@ -1,10 +1,12 @@
 """Every failure is an RFC 9457 problem; request ids travel through responses and logs."""
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from httpx import AsyncClient
 
 from app.core.config import Settings
@@ -107,3 +109,62 @@ async def test_access_log_line_carries_request_id_status_and_duration(
     assert line["path"] == "/health/live"
     assert line["status"] == 200
     assert line["duration_ms"] >= 0
+
+
+async def test_unexpected_error_is_logged_off_the_event_loop(
+    app_with_probe_routes: AsyncClient,
+) -> None:
+    threads: list[str] = []
+
+    class _Threads(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "http.unhandled_error" in str(record.msg):
+                threads.append(threading.current_thread().name)
+
+    handler = _Threads()
+    logging.getLogger().addHandler(handler)
+    try:
+        response = await app_with_probe_routes.get("/probe/boom")
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+    assert response.status_code == 500
+    assert threads
+    assert threading.main_thread().name not in threads
+
+
+async def test_a_405_lists_every_method_the_path_allows(client: AsyncClient) -> None:
+    response = await client.put("/api/v1/admin/keys")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/v1/admin/keys/", "/api/v1/admin/keys"),
+        ("/api/v1/packages/?q=fast", "/api/v1/packages?q=fast"),
+        ("/health/live/", "/health/live"),
+    ],
+)
+async def test_trailing_slash_redirect_is_relative_whatever_the_host(
+    client: AsyncClient, path: str, location: str
+) -> None:
+    response = await client.get(path, headers={"Host": "evil.example"})
+
+    assert response.status_code == 307
+    assert response.headers["location"] == location
+
+
+async def test_a_redirect_to_a_double_slash_path_stays_on_site(settings: Settings) -> None:
+    def probe(app: FastAPI) -> None:
+        @app.get("/probe/away")
+        async def away() -> RedirectResponse:
+            return RedirectResponse("http://evil.example//elsewhere.example/x")
+
+    async with app_client(settings, configure=probe) as (_, client):
+        response = await client.get("/probe/away", headers={"Host": "evil.example"})
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "/elsewhere.example/x"

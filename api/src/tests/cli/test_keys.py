@@ -33,6 +33,9 @@ def test_durations_are_read_in_minutes_hours_days_or_weeks(text: str, expected: 
         (["--scopes", ""], "--scopes"),
         (["--expires-in", "0d"], "--expires-in"),
         (["--expires-in", "soon"], "--expires-in"),
+        (["--expires-in", "99999999999999d"], "--expires-in"),
+        (["--expires-in", "36526d"], "--expires-in"),
+        (["--rate-limit", "2147483648"], "--rate-limit"),
     ],
 )
 def test_invalid_create_arguments_stop_with_exit_2(args: list[str], message: str) -> None:

@@ -204,3 +204,18 @@ def test_every_indexed_recording_is_kept_with_its_notes() -> None:
     for file in files:
         assert (UPSTREAM_FIXTURES / file).is_file(), file
     assert "Source licences" in (UPSTREAM_FIXTURES / "README.md").read_text()
+
+
+async def test_control_endpoint_lists_faults_and_refuses_malformed_ones() -> None:
+    async with await fake_client() as client:
+        empty = await client.get("/_control/faults")
+        await client.post("/_control/faults", json=[{"kind": "server_error", "times": 2}])
+        listed = await client.get("/_control/faults")
+        malformed = await client.post("/_control/faults", json=[{"kind": "no_such_fault"}])
+        garbage = await client.post("/_control/faults", content=b"{not json")
+
+    assert (empty.status_code, empty.json()) == (200, [])
+    assert listed.status_code == 200
+    assert [(f["kind"], f["remaining"]) for f in listed.json()] == [("server_error", 2)]
+    assert malformed.status_code == 422
+    assert garbage.status_code == 422

@@ -58,6 +58,14 @@ class Row:
 STARS = Keyset("stars", "stars", "int")
 
 
+@pytest.mark.parametrize("text", ["\ud800", "a\x00b"])
+def test_cursor_carrying_text_postgresql_cannot_store_is_rejected(text: str) -> None:
+    cursor = encode_cursor("name", text, ROW)
+
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, "name", "str")
+
+
 def test_paginate_trims_the_extra_row_and_points_the_cursor_at_the_last_row_kept() -> None:
     rows = [Row(30, 1), Row(20, 2), Row(10, 3)]
 

@@ -6,6 +6,7 @@ under `/ecosystems/api/v1`; `/_control` adds faults and shows the requests recei
 
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -45,8 +46,12 @@ async def _faults(request: Request) -> Response:
     state: FakeState = request.app.state.fake
     if request.method == "DELETE":
         state.faults.clear()
-    else:
-        state.add_faults([FaultSpec.model_validate(f) for f in await request.json()])
+    elif request.method == "POST":
+        try:
+            specs = TypeAdapter(list[FaultSpec]).validate_json(await request.body())
+        except ValidationError as error:
+            return Response(error.json(include_url=False), 422, media_type="application/json")
+        state.add_faults(specs)
     return JSONResponse([{**f.spec.model_dump(), "remaining": f.remaining} for f in state.faults])
 
 

@@ -1,0 +1,64 @@
+"""`wump serve` over a real socket: the header size limit."""
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import TestServers as Servers
+from tests.conftest import free_port
+from tests.e2e.test_serve import _stop, _wait_for
+
+pytestmark = pytest.mark.e2e
+
+MAX_HEADER_BYTES = 8192
+
+
+@pytest.fixture(scope="module")
+def served(servers: Servers) -> Iterator[int]:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": servers.database_url,
+        "VALKEY_URL": servers.valkey_url,
+        "WUMP_DATA_DIR": str(servers.data_dir),
+        "HTTP_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES),
+        "LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health/live", 60, process)
+        yield port
+    finally:
+        _stop(process)
+
+
+def _raw_get(port: int, header_value: bytes) -> bytes:
+    """The answer's status line, sending the header in pieces as a slow client would."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        head = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
+        connection.sendall(head)
+        try:
+            for start in range(0, len(header_value), 4096):
+                connection.sendall(header_value[start : start + 4096])
+            connection.sendall(b"\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server gave up on us early, as it should: read its answer
+        answer = connection.recv(4096)
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_headers_past_the_limit_are_refused_with_400(served: int) -> None:
+    assert _raw_get(served, b"x" * (MAX_HEADER_BYTES // 2)) == b"HTTP/1.1 200 OK"
+    assert _raw_get(served, b"x" * (4 * 1024 * 1024)) == b"HTTP/1.1 400 Bad Request"
+    # The server is still there for the next client.
+    assert httpx.get(f"http://127.0.0.1:{served}/health/live", timeout=10).status_code == 200
