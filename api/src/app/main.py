@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import health
+from app.api import health, metrics
 from app.api.auth import RequireRead
 from app.api.errors import install_error_handlers
 from app.api.input_guard import InputGuardMiddleware
@@ -19,6 +19,7 @@ from app.core.cache import create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging, get_logger
+from app.core.metrics import MetricsMiddleware, mark_process_dead
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.core.queue import create_queue
 from app.core.rate_limit import RateLimiter
@@ -84,6 +85,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.rate_limiter.aclose()
         await cache.aclose()
         await engine.dispose()
+        mark_process_dead()
         log.info("app.stopped")
 
 
@@ -125,8 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.request_body_max_bytes,
         https_only=settings.https_only,
     )
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_router)
     app.include_router(docs.router)
     # The pages read what anonymous API callers read, under the same rate limit.

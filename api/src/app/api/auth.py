@@ -9,6 +9,7 @@ from fastapi.params import Depends as DependsParam
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep, SettingsDep
+from app.core.metrics import RATE_LIMITED
 from app.core.rate_limit import RateLimiter, RateLimitPolicy
 from app.core.security import (
     SCOPES,
@@ -111,6 +112,7 @@ async def authorize(
     # The security middleware turns this into headers on whatever answer the request gets.
     setattr(request.state, RATE_LIMIT_STATE, result)
     if not result.allowed:
+        RATE_LIMITED.labels(caller.tier).inc()
         raise RateLimitExceeded(
             f"More than {caller.rate_limit} requests in {result.policy.window} s; "
             f"retry in {result.reset_after} s."

@@ -50,6 +50,7 @@ def worker(
 ) -> None:
     """Run background jobs (ingestion, refreshes) until SIGINT or SIGTERM."""
     from app.core.logging import get_logger
+    from app.core.metrics import start_metrics_server
     from app.core.queue import create_queue
     from app.jobs.runtime import open_runtime
     from app.jobs.worker import run_worker
@@ -58,6 +59,14 @@ def worker(
     settings = _settings_with_database()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    metrics_server = None
+    if settings.worker_metrics_port:
+        host, port = settings.worker_metrics_host, settings.worker_metrics_port
+        try:
+            metrics_server = start_metrics_server(host, port)
+        except OSError as error:
+            fail(f"cannot serve metrics on {host}:{port} (WORKER_METRICS_PORT): {error}")
+        log.info("worker.metrics", url=f"http://{host}:{port}/metrics")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -70,7 +79,11 @@ def worker(
             await run_worker(runtime, stop)
         log.info("worker.stopped")
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
 
 
 async def _with_jobs(settings: Settings, action: Callable[[JobService], Awaitable[T]]) -> T:

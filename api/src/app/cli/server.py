@@ -2,7 +2,10 @@
 
 import asyncio
 import os
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -14,6 +17,30 @@ from app.cli.root import cli
 
 def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+# prometheus_client reads it when first imported, so it is set before anything imports it.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _metrics_directory(workers: int) -> Path | None:
+    """Make multiprocess metrics work: the operator's directory, emptied of an earlier run's
+    files, or with several workers a fresh one of ours (returned, to be removed at exit)."""
+    given = os.environ.get(METRICS_DIR_ENV)
+    if given:
+        path = Path(given)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            for stale in path.glob("*.db"):
+                stale.unlink()
+        except OSError as error:
+            fail(f"{METRICS_DIR_ENV} {given!r} is not a writable directory: {error}")
+        return None
+    if workers == 1:
+        return None
+    path = Path(tempfile.mkdtemp(prefix="wump-metrics-"))
+    os.environ[METRICS_DIR_ENV] = str(path)
+    return path
 
 
 @cli.command()
@@ -32,6 +59,7 @@ def serve(
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
+    own_metrics_dir = _metrics_directory(workers)
     embedded = None
     if settings.is_embedded_database or settings.is_embedded_cache:
         embedded = EmbeddedServers(
@@ -75,6 +103,8 @@ def serve(
     finally:
         if embedded is not None:
             embedded.stop()
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
 
 
 @cli.command()

@@ -113,8 +113,17 @@ class Settings(BaseSettings):
     refresh_stale_after_days: float = Field(default=7.0, gt=0, le=3650)
     refresh_stale_batch: int = Field(default=100, ge=1, le=100_000)
 
+    metrics_token: SecretStr | None = None
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9100, ge=0, le=65535)
+
     @field_validator(
-        "database_url", "valkey_url", "github_token", "http_user_agent_contact", mode="before"
+        "database_url",
+        "valkey_url",
+        "github_token",
+        "http_user_agent_contact",
+        "metrics_token",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

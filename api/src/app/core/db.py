@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app.core.config import Settings
 from app.core.embedded import read_runtime_urls
+from app.core.metrics import InstrumentedPool
 
 # Without a URL the process talks to nothing; this placeholder makes that fail fast and clearly.
 UNCONFIGURED_URL = "postgresql+asyncpg://wump@127.0.0.1:1/wump"
@@ -33,6 +34,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
         pool_recycle=settings.database_pool_recycle,
         pool_pre_ping=True,
+        poolclass=InstrumentedPool,
         # Bounds how long a request waits for a connection to a database that does not answer.
         connect_args={"timeout": settings.health_check_timeout},
     )

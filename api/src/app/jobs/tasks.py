@@ -2,6 +2,7 @@
 progress; failures are classified by app.jobs.retry and procrastinate reschedules the job."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,10 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from app.core.ecosystems import Ecosystem
+from app.core.errors import ProviderRateLimited
 from app.core.logging import get_logger
-from app.jobs.retry import decide
+from app.core.metrics import JOB_ATTEMPTS, JOB_DURATION, JOB_FAILURES
+from app.jobs.retry import decide, is_temporary
 from app.jobs.runtime import JobRuntime
 from app.schemas.job import JobRead
 from app.services.ingestion import IngestReport
@@ -82,6 +85,10 @@ async def run_execution(
         )
 
     log.info("jobs.started", job_id=execution_id, job_type=job.job_type)
+    job_type = job.job_type
+    JOB_ATTEMPTS.labels(job_type).inc()
+    started = time.perf_counter()
+    outcome = "failed"
     try:
         report = await work(progress)
         result = report.as_metadata()
@@ -89,14 +96,30 @@ async def run_execution(
         if follow_ups:
             final["follow_ups"] = follow_ups
         await runtime.jobs.complete(key, report.records_processed, final)
+        outcome = "completed"
     except Exception as error:
-        await _record_failure(runtime, job, metadata, error)
+        JOB_FAILURES.labels(job_type, failure_reason(error)).inc()
+        try:
+            await _record_failure(runtime, job, metadata, error)
+        except RetryLater:
+            outcome = "retrying"
+            raise
         raise
     except asyncio.CancelledError:
+        outcome = "interrupted"
         await asyncio.shield(_record_interruption(runtime, key, metadata))
         raise
+    finally:
+        JOB_DURATION.labels(job_type, outcome).observe(time.perf_counter() - started)
     log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
     return result
+
+
+def failure_reason(error: BaseException) -> str:
+    """A label with few values: the failure's message stays in the log and the job's row."""
+    if isinstance(error, ProviderRateLimited):
+        return "rate_limited"
+    return "temporary" if is_temporary(error) else "permanent"
 
 
 async def _record_interruption(

@@ -48,7 +48,10 @@ def build_providers(
         tree_max_requests=settings.github_tree_max_requests,
     )
     ecosystems_limits = HeaderRateLimits(
-        settings.provider_rate_limit_max_wait, limited_statuses=(429,), clock=clock
+        settings.provider_rate_limit_max_wait,
+        limited_statuses=(429,),
+        clock=clock,
+        provider="ecosystems",
     )
     ecosystems = EcosystemsProvider(
         UpstreamClient(

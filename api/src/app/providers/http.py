@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from app.core.config import Settings
 from app.core.errors import ProviderBadResponse, ProviderRateLimited, ProviderUnavailable
 from app.core.logging import get_logger
+from app.core.metrics import UPSTREAM_REQUESTS, UPSTREAM_RETRIES
 
 log = get_logger(__name__)
 
@@ -202,6 +203,8 @@ class UpstreamClient:
         self._gate = gate
         self._sleep = sleep
         self._clock = clock
+        # "github:<credential digest>" counts as "github": one series per provider.
+        self._provider = namespace.partition(":")[0]
 
     async def request(
         self,
@@ -252,12 +255,15 @@ class UpstreamClient:
             try:
                 response = await self._http.request(method, url, json=json_body, headers=headers)
             except httpx.TransportError as error:
+                UPSTREAM_REQUESTS.labels(self._provider, "error").inc()
                 if last:
                     raise ProviderUnavailable(
                         f"{method} {url} failed {attempts} times: {error!r}"
                     ) from error
+                UPSTREAM_RETRIES.labels(self._provider, "transport").inc()
                 await self._wait(self._policy.backoff(attempt), url, f"transport: {error!r}")
                 continue
+            UPSTREAM_REQUESTS.labels(self._provider, str(response.status_code)).inc()
             retry = self._gate.assess(response, attempt) if self._gate is not None else None
             if retry is None and response.status_code >= 500:
                 retry = Retry(self._policy.backoff(attempt))
@@ -270,6 +276,8 @@ class UpstreamClient:
                 raise ProviderUnavailable(
                     f"{method} {url} answered {response.status_code} {attempts} times"
                 )
+            reason = "rate_limited" if retry.limited else "server_error"
+            UPSTREAM_RETRIES.labels(self._provider, reason).inc()
             await self._wait(retry.seconds, url, f"status {response.status_code}")
         raise AssertionError("unreachable: the last attempt returns or raises")
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 
 from app.core.errors import ProviderRateLimited
+from app.core.metrics import record_ratelimit
 from app.providers.http import Clock, Retry, retry_after_seconds
 
 # GitHub: "wait for at least one minute before retrying" when a secondary limit names no time.
@@ -68,8 +69,10 @@ class HeaderRateLimits:
         *,
         limited_statuses: tuple[int, ...] = (403, 429),
         clock: Clock = time.time,
+        provider: str = "github",
     ) -> None:
         self._max_wait = max_wait
+        self._provider = provider
         self._limited_statuses = limited_statuses
         self._clock = clock
         self.last: dict[str, RateLimitStatus] = {}
@@ -78,6 +81,7 @@ class HeaderRateLimits:
         status = RateLimitStatus.from_headers(response.headers)
         if status is not None:
             self.last[status.resource or "core"] = status
+            record_ratelimit(self._provider, status.resource, status.remaining, status.limit)
         if response.status_code not in self._limited_statuses:
             return None
         now = self._clock()

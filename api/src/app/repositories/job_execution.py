@@ -79,6 +79,23 @@ class JobExecutionRepository:
         )
         return {status: int(count) for status, count in result}
 
+    async def count_active(self) -> list[tuple[str, str, int, float | None]]:
+        """(job type, status, jobs, age in seconds of the oldest pending job that is due) for
+        pending and running jobs; a retry waiting for its time is not yet due."""
+        due_since = func.coalesce(JobExecution.scheduled_at, JobExecution.created_at)
+        oldest = func.max(func.extract("epoch", func.now() - due_since)).filter(
+            JobExecution.status == "pending", due_since <= func.now()
+        )
+        result = await self._session.execute(
+            select(JobExecution.job_type, JobExecution.status, func.count(), oldest)
+            .where(JobExecution.status.in_(ACTIVE_STATUSES))
+            .group_by(JobExecution.job_type, JobExecution.status)
+        )
+        return [
+            (job_type, status, int(jobs), float(age) if age is not None else None)
+            for job_type, status, jobs, age in result.all()
+        ]
+
     async def list_unqueued(self, older_than: datetime, limit: int) -> list[JobExecution]:
         """Pending rows whose queue job was never created (the process died in between)."""
         result = await self._session.execute(

@@ -18,7 +18,8 @@ from app.core.ecosystems import Ecosystem, normalize_name
 from app.core.errors import NotFound, ServiceUnavailable, WumpError
 from app.core.github_names import is_login, is_repository_name
 from app.core.logging import get_logger
-from app.models.job_execution import JobExecution
+from app.core.metrics import QueueDepth
+from app.models.job_execution import ACTIVE_STATUSES, JobExecution
 from app.repositories.job_execution import JobExecutionRepository
 from app.schemas.job import JobRead
 from app.schemas.pagination import Page
@@ -223,6 +224,17 @@ class JobService:
         requested again."""
         async with self._sessions.begin() as session:
             return await JobExecutionRepository(session).fail_lost(untouched_since, reason)
+
+    async def queue_depth(self) -> list[QueueDepth]:
+        """Pending and running jobs of every type, zeros included, so no series goes missing."""
+        async with self._sessions() as session:
+            rows = await JobExecutionRepository(session).count_active()
+        found = {(job_type, status): (jobs, age) for job_type, status, jobs, age in rows}
+        return [
+            QueueDepth(job_type, status, *found.get((job_type, status), (0, None)))
+            for job_type in JOB_TYPES
+            for status in ACTIVE_STATUSES
+        ]
 
     async def requeue_unqueued(self, older_than: datetime, limit: int = 100) -> int:
         """Defer the queue job of rows whose process died between the insert and the deferral."""

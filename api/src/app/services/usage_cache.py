@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from app.core.cache import Cache
 from app.core.logging import get_logger
+from app.core.metrics import CACHE_ERRORS, CACHE_HITS, CACHE_MISSES
 
 log = get_logger(__name__)
 
@@ -21,9 +22,10 @@ _last_warning = -_WARN_EVERY_S
 _CACHE_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
-def _warn_unavailable(error: BaseException) -> None:
+def _warn_unavailable(error: BaseException, operation: str) -> None:
     # One line a minute: an outage must not flood the log with one warning per request.
     global _last_warning
+    CACHE_ERRORS.labels(operation).inc()
     now = time.monotonic()
     if now - _last_warning >= _WARN_EVERY_S:
         _last_warning = now
@@ -76,18 +78,20 @@ class UsageCache:
         try:
             raw_generation, entry = await self._cache.mget(generation_key, key)
         except _CACHE_ERRORS as error:
-            _warn_unavailable(error)
+            _warn_unavailable(error, "read")
             return await build()
         generation = int(raw_generation) if raw_generation is not None else 0
         if isinstance(entry, bytes):
             tag, _, body = entry.partition(b"\n")
             if tag == str(generation).encode():
+                CACHE_HITS.labels(kind).inc()
                 return body
+        CACHE_MISSES.labels(kind).inc()
         body = await build()
         try:
             await self._cache.set(key, str(generation).encode() + b"\n" + body, ex=ttl)
         except _CACHE_ERRORS as error:
-            _warn_unavailable(error)
+            _warn_unavailable(error, "write")
         return body
 
     async def bump(self, scopes: Iterable[str]) -> None:
@@ -103,4 +107,4 @@ class UsageCache:
                     pipe.incr(self.generation_key(scope))
                 await pipe.execute()
         except _CACHE_ERRORS as error:
-            _warn_unavailable(error)
+            _warn_unavailable(error, "bump")

@@ -1,0 +1,134 @@
+"""Metrics across processes: `wump serve --workers 2` sums both workers' series in every
+scrape, and `wump worker` serves its own on WORKER_METRICS_PORT."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.mmap_dict import MmapedDict
+
+from tests import conftest
+from tests.conftest import free_port
+from tests.metrics_support import value
+
+pytestmark = pytest.mark.e2e
+
+LIVE = {"route": "/health/live", "method": "GET", "status": "200"}
+
+
+@pytest.fixture
+def environment(servers: conftest.TestServers, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": servers.database_url,
+        "VALKEY_URL": servers.valkey_url,
+        "WUMP_DATA_DIR": str(tmp_path / "data"),
+        "LOG_FORMAT": "json",
+    }
+
+
+def _start(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            pytest.fail(f"the process exited with {process.returncode}: {stderr[-2000:]}")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    pytest.fail(f"{url} did not answer")
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+@pytest.fixture
+def two_workers(environment: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    # A file of an earlier run: counted (or unreadable) unless serve clears the directory.
+    (directory / "counter_1.db").write_bytes(b"left over from an earlier run")
+    port = free_port()
+    environment = {**environment, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    server = _start(environment, "serve", "--port", str(port), "--workers", "2")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/health/live", server)
+        yield url, directory
+    finally:
+        _stop(server)
+
+
+def _live_counts(directory: Path) -> dict[str, float]:
+    """Requests to /health/live per process, read from each worker's own file."""
+    counts = {}
+    for path in directory.glob("counter_*.db"):
+        entries = MmapedDict.read_all_values_from_file(str(path))  # type: ignore[no-untyped-call]
+        total = sum(
+            entry[1]
+            for entry in entries
+            if '"wump_http_requests_total"' in entry[0] and '"/health/live"' in entry[0]
+        )
+        counts[path.name] = total
+    return counts
+
+
+def test_two_workers_are_summed_in_every_scrape(two_workers: tuple[str, Path]) -> None:
+    url, directory = two_workers
+    sent = 1  # the readiness wait above
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        # Fresh connections until both workers have answered some (bounded).
+        for _ in range(20):
+            answers = list(pool.map(lambda _: httpx.get(f"{url}/health/live"), range(20)))
+            assert all(answer.status_code == 200 for answer in answers)
+            sent += len(answers)
+            if sum(1 for count in _live_counts(directory).values() if count) >= 2:
+                break
+    per_process = _live_counts(directory)
+    scrapes = [httpx.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
+
+    assert "counter_1.db" not in per_process
+    assert sum(1 for count in per_process.values() if count) == 2, per_process
+    assert sum(per_process.values()) == sent
+    assert [value(scrape, "wump_http_requests_total", **LIVE) for scrape in scrapes] == [sent] * 6
+
+
+def test_worker_serves_its_own_metrics(environment: dict[str, str]) -> None:
+    port = free_port()
+    worker = _start(
+        {**environment, "WORKER_METRICS_PORT": str(port)}, "worker", "--concurrency", "1"
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/metrics", worker)
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        code = _stop(worker)
+
+    assert "# TYPE wump_job_attempts_total counter" in body
+    assert "# TYPE wump_upstream_requests_total counter" in body
+    assert code == 0
