@@ -7,7 +7,8 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from tests.api._auth import assert_problem, client_for
+from tests.api._auth import assert_problem
+from tests.clients import app_client
 from tests.metrics_support import samples, value
 
 pytestmark = pytest.mark.usefixtures("cache")
@@ -67,7 +68,7 @@ async def test_a_hostile_path_never_becomes_a_label(client: AsyncClient) -> None
 
 async def test_metrics_are_not_rate_limited(settings: Settings, session: AsyncSession) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 2})
-    async with client_for(limited, session) as (_, client):
+    async with app_client(limited, session) as (_, client):
         answers = [await client.get("/metrics") for _ in range(5)]
 
     assert [answer.status_code for answer in answers] == [200] * 5
@@ -78,7 +79,7 @@ async def test_a_429_counts_under_the_callers_tier(
     settings: Settings, session: AsyncSession
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 1})
-    async with client_for(limited, session) as (_, client):
+    async with app_client(limited, session) as (_, client):
         before = await _scrape(client)
         await client.get("/api/v1/me")
         refused = await client.get("/api/v1/me")
@@ -91,7 +92,7 @@ async def test_a_429_counts_under_the_callers_tier(
 
 async def test_token_guards_the_metrics_when_set(settings: Settings, session: AsyncSession) -> None:
     guarded = settings.model_copy(update={"metrics_token": SecretStr("s3cret-scrape-token")})
-    async with client_for(guarded, session) as (_, client):
+    async with app_client(guarded, session) as (_, client):
         missing = await client.get("/metrics")
         wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
         right = await client.get(
