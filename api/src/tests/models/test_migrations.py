@@ -76,7 +76,7 @@ async def test_replicas_migrating_at_once_do_not_race(scratch_database_url: str)
         )
         for _ in range(3)
     ]
-    results = await asyncio.wait_for(asyncio.gather(*(r.communicate() for r in replicas)), 60)
+    results = await asyncio.wait_for(asyncio.gather(*(r.communicate() for r in replicas)), 180)
 
     assert [r.returncode for r in replicas] == [0, 0, 0], results
     assert await _tables(scratch_database_url) >= TABLES
