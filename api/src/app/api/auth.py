@@ -9,14 +9,10 @@ from fastapi.params import Depends as DependsParam
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep, SettingsDep
+from app.core.errors import AuthenticationRequired, MissingScope, RateLimitExceeded
 from app.core.metrics import RATE_LIMITED
 from app.core.rate_limit import RateLimiter, RateLimitPolicy
-from app.core.security import (
-    SCOPES,
-    AuthenticationRequired,
-    MissingScope,
-    RateLimitExceeded,
-)
+from app.core.security import SCOPES
 from app.services.api_key import ApiKeyService, Caller, KeyCache
 
 RATE_LIMIT_STATE = "rate_limit"

@@ -6,9 +6,9 @@ import hmac
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import JobServiceDep, SettingsDep
+from app.core.errors import AuthenticationRequired
 from app.core.logging import get_logger
 from app.core.metrics import CONTENT_TYPE, QueueDepth, exposition
-from app.core.security import AuthenticationRequired
 
 router = APIRouter(include_in_schema=False)
 log = get_logger(__name__)

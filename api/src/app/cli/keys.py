@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from app.cli.common import fail, settings_or_exit
 from app.cli.root import cli
-from app.core.security import ApiKeyNotFound
+from app.core.errors import ApiKeyNotFound
 from app.schemas.api_key import ApiKeyCreate
 
 if TYPE_CHECKING:

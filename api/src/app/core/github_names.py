@@ -3,6 +3,8 @@ stored or asked upstream."""
 
 import re
 
+LOGIN_MAX_LENGTH = 39
+REPOSITORY_NAME_MAX_LENGTH = 100
 # Letters, digits and single hyphens between them, at most 39 characters.
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _REPOSITORY_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")

@@ -8,10 +8,8 @@ import secrets
 import string
 import zlib
 from pathlib import Path
-from types import MappingProxyType
 
 from app.core.config import Settings
-from app.core.errors import NotFound, WumpError
 
 KEY_PREFIX = "wump_"
 SCOPES = ("read", "ingest", "admin")
@@ -22,8 +20,6 @@ _CHECKSUM_LENGTH = 6
 _DISPLAY_LENGTH = 8
 _KEY_PATTERN = re.compile(rf"{KEY_PREFIX}[0-9A-Za-z]{{{_BODY_LENGTH + _CHECKSUM_LENGTH}}}")
 SECRET_FILE = "api_key_secret"
-
-_CHALLENGE = 'Bearer realm="wump"'
 
 
 def _base62(number: int, width: int) -> str:
@@ -85,36 +81,3 @@ def _data_dir_secret(path: Path) -> bytes:
     finally:
         draft.unlink()
     return path.read_bytes().strip()
-
-
-class AuthenticationRequired(WumpError):
-    status = 401
-    code = "authentication_required"
-    title = "Authentication Required"
-    headers = MappingProxyType({"WWW-Authenticate": _CHALLENGE})
-
-
-class InvalidApiKey(WumpError):
-    """Unknown, malformed, expired or revoked: deliberately one answer for all four."""
-
-    status = 401
-    code = "invalid_api_key"
-    title = "Invalid API Key"
-    headers = MappingProxyType({"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
-
-
-class MissingScope(WumpError):
-    status = 403
-    code = "missing_scope"
-    title = "Missing Scope"
-
-
-class RateLimitExceeded(WumpError):
-    status = 429
-    code = "rate_limited"
-    title = "Too Many Requests"
-
-
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
-    title = "API Key Not Found"

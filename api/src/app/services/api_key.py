@@ -13,15 +13,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.errors import ApiKeyNotFound, InvalidApiKey
 from app.core.logging import get_logger
-from app.core.security import (
-    ApiKeyNotFound,
-    InvalidApiKey,
-    display_prefix,
-    generate_api_key,
-    hash_api_key,
-    is_well_formed,
-)
+from app.core.security import display_prefix, generate_api_key, hash_api_key, is_well_formed
 from app.models.api_key import ApiKey
 from app.repositories.api_key import ApiKeyRepository
 from app.schemas.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, CallerRead

@@ -15,7 +15,7 @@ from procrastinate.exceptions import ProcrastinateException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.ecosystems import Ecosystem, normalize_name
-from app.core.errors import NotFound, ServiceUnavailable, WumpError
+from app.core.errors import InvalidJobSubject, JobNotFound, QueueUnavailable, UnknownEcosystem
 from app.core.github_names import is_login, is_repository_name
 from app.core.logging import get_logger
 from app.core.metrics import QueueDepth
@@ -23,7 +23,6 @@ from app.models.job_execution import ACTIVE_STATUSES, JobExecution
 from app.repositories.job_execution import JobExecutionRepository
 from app.schemas.job import JobRead
 from app.schemas.pagination import Page
-from app.services.errors import UnknownEcosystem
 from app.services.paging import Keyset, paginate
 
 log = get_logger(__name__)
@@ -35,22 +34,6 @@ ENRICH_ORGANIZATION = "enrich_organization"
 JOB_TYPES = (INGEST_ORGANIZATION, INGEST_REPOSITORY, DISCOVER_PACKAGE_USERS, ENRICH_ORGANIZATION)
 # Newest first: uuidv7 ids are in creation order, so the id alone orders the list.
 _JOBS = Keyset("jobs", None, "none")
-
-
-class JobNotFound(NotFound):
-    code = "job_not_found"
-    title = "Job Not Found"
-
-
-class InvalidJobSubject(WumpError):
-    status = 422
-    code = "invalid_job_subject"
-    title = "Invalid Job Subject"
-
-
-class QueueUnavailable(ServiceUnavailable):
-    code = "queue_unavailable"
-    title = "Job Queue Unavailable"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, to_purl
+from app.core.errors import OrganizationNotFound
 from app.models import Organization, Repository
 from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
@@ -18,7 +19,6 @@ from app.schemas.organization import (
 )
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
-from app.services.errors import OrganizationNotFound
 from app.services.funding import sponsorship_read
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, organization_scope

@@ -8,6 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, InvalidPurl, from_purl, normalize_name, to_purl
+from app.core.errors import (
+    AmbiguousPackage,
+    InvalidPackageUrl,
+    OrganizationNotFound,
+    PackageNotFound,
+)
 from app.models import Package
 from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
@@ -25,12 +31,6 @@ from app.schemas.package import (
     UserRepositoryRead,
 )
 from app.schemas.pagination import Page
-from app.services.errors import (
-    AmbiguousPackage,
-    InvalidPackageUrl,
-    OrganizationNotFound,
-    PackageNotFound,
-)
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, package_scope
 

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, normalize_name
+from app.core.errors import PackageNotFound
 from app.repositories.package import PackageRepository
 from app.repositories.package_chart import (
     NEVER_LABEL,
@@ -12,7 +13,6 @@ from app.repositories.package_chart import (
     PackageChartRepository,
 )
 from app.schemas.package_chart import LanguageCount, PackageChartsRead, PushAgeCount
-from app.services.errors import PackageNotFound
 from app.services.usage_cache import UsageCache, package_scope
 
 # Languages drawn; the rest are counted in `other_languages`.

@@ -13,9 +13,9 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from app.core.config import Settings
+from app.core.errors import InvalidCursor, PageLimitExceeded
 from app.core.text import is_storable
 from app.schemas.pagination import ListQuery, Page
-from app.services.errors import InvalidCursor, PageLimitExceeded
 from app.services.usage_cache import UsageCache
 
 T = TypeVar("T", bound=BaseModel)

@@ -3,9 +3,9 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.ecosystems import Ecosystem, to_purl
+from app.core.errors import RepositoryNotFound
 from app.repositories.repository import RepositoryRepository
 from app.schemas.repository import RepositoryDependencyRead, RepositoryRead, RepositorySummary
-from app.services.errors import RepositoryNotFound
 
 
 class RepositoryService:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, normalize_name, to_purl
+from app.core.errors import OrganizationNotFound, PackageNotFound
 from app.models import UsageEvent
 from app.models.package_usage import kinds_from_mask
 from app.repositories.organization import OrganizationRepository
@@ -17,7 +18,6 @@ from app.repositories.usage_event import AnyRow, EventFilter, NewEvent, UsageEve
 from app.repositories.usage_refresh import DependentChange, Pair, RollupChanges
 from app.schemas.pagination import Page
 from app.schemas.usage_event import EventRepository, UsageEventRead, UsageEventsQuery
-from app.services.errors import OrganizationNotFound, PackageNotFound
 from app.services.paging import Keyset, Listing, paginate
 
 # Newest first by the time-ordered id alone.

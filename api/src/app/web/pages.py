@@ -1,11 +1,13 @@
 """The pages: home and search, a package's users, an organization, what it uses, jobs."""
 
-from typing import Annotated, Any, get_args
+from typing import Any, get_args
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.api.params import Login, PackageName
 from app.core.ecosystems import Ecosystem
+from app.core.errors import UnknownEcosystem
 from app.schemas.organization import (
     OrganizationPackageRead,
     OrganizationPackagesQuery,
@@ -24,7 +26,6 @@ from app.schemas.package import (
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
 from app.schemas.stats import StatsRead
-from app.services.errors import UnknownEcosystem
 from app.web.charts import bar_chart
 from app.web.columns import (
     PACKAGE_COLUMNS,
@@ -37,8 +38,6 @@ from app.web.templating import path_part, query, templates
 
 router = APIRouter(include_in_schema=False)
 
-Name = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]+$")]
-Login = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$")]
 
 # Parameters that are not filters: they never go into shared links.
 _NOT_FILTERS = frozenset({"cursor", "format"})
@@ -107,7 +106,9 @@ async def search(request: Request, services: ServicesDep) -> Response:
 
 
 @router.get("/packages/{ecosystem}/{name:path}")
-async def package(request: Request, services: ServicesDep, ecosystem: str, name: Name) -> Response:
+async def package(
+    request: Request, services: ServicesDep, ecosystem: str, name: PackageName
+) -> Response:
     eco = _ecosystem(ecosystem)
     users_query = parse_query(PackageUsersQuery, request, drop=_DROP)
     read = await services.packages.get(eco, name)
@@ -192,7 +193,7 @@ async def organization(request: Request, services: ServicesDep, login: Login) ->
 
 @router.get("/organizations/{login}/uses/{ecosystem}/{name:path}")
 async def organization_uses(
-    request: Request, services: ServicesDep, login: Login, ecosystem: str, name: Name
+    request: Request, services: ServicesDep, login: Login, ecosystem: str, name: PackageName
 ) -> Response:
     """The organization's repositories that use the package, under the users list's filters."""
     eco = _ecosystem(ecosystem)

@@ -11,7 +11,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.config import Settings
-from app.core.security import ApiKeyNotFound, InvalidApiKey, generate_api_key
+from app.core.errors import ApiKeyNotFound, InvalidApiKey
+from app.core.security import generate_api_key
 from app.schemas.api_key import ApiKeyCreate
 from app.services.api_key import ApiKeyService, KeyCache
 

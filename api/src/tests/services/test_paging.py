@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.services.errors import InvalidCursor
+from app.core.errors import InvalidCursor
 from app.services.paging import Keyset, decode_cursor, encode_cursor, paginate
 
 ROW = uuid.UUID(int=42)

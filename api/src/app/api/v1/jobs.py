@@ -6,10 +6,11 @@ the same subject is already pending or running, it answers 200 with that job ins
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.api.auth import CurrentCaller, RequireIngest
 from app.api.deps import JobServiceDep, SettingsDep
+from app.api.params import EcosystemName, Login, PackageName, RepositoryName, RepositoryOwner
 from app.schemas.common import problem_response
 from app.schemas.job import JobRead, JobStatus, JobType
 from app.schemas.pagination import Page
@@ -30,14 +31,6 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {
     422: problem_response("Invalid login, repository or package"),
     503: problem_response("The job queue is unavailable"),
 }
-
-Login = Annotated[
-    str, Path(min_length=1, max_length=39, description="GitHub login", examples=["octo-org"])
-]
-Segment = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$")]
-PackageName = Annotated[
-    str, Path(min_length=1, max_length=500, examples=["fastapi"], pattern=r"^[^\x00]+$")
-]
 
 
 async def _request(
@@ -70,7 +63,11 @@ async def ingest_organization(
     responses=_ACCEPTED,
 )
 async def ingest_repository(
-    owner: Segment, name: Segment, service: JobServiceDep, caller: CurrentCaller, response: Response
+    owner: RepositoryOwner,
+    name: RepositoryName,
+    service: JobServiceDep,
+    caller: CurrentCaller,
+    response: Response,
 ) -> JobRead:
     return await _request(service, caller, repository_job(f"{owner}/{name}"), response)
 
@@ -83,7 +80,7 @@ async def ingest_repository(
     responses=_ACCEPTED,
 )
 async def ingest_package(
-    ecosystem: Annotated[str, Path(examples=["pypi"])],
+    ecosystem: EcosystemName,
     name: PackageName,
     service: JobServiceDep,
     caller: CurrentCaller,

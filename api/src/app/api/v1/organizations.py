@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
 from app.api.deps import OrganizationServiceDep, UsageEventServiceDep
+from app.api.params import Login
 from app.api.responses import item_responses, json_response, list_response, list_responses
 from app.schemas.organization import (
     OrganizationPackageRead,
@@ -21,10 +22,6 @@ from app.schemas.repository import RepositorySummary
 from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
 
 router = APIRouter(prefix="/organizations", tags=["organizations"], dependencies=[RequireRead])
-
-Login = Annotated[
-    str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$", examples=["acme"])
-]
 
 
 @router.get(

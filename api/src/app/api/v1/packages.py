@@ -7,17 +7,18 @@ means the qualified form, so `/packages/npm/users` is the npm package named `use
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
 from app.api.deps import PackageServiceDep, UsageEventServiceDep
+from app.api.params import Login, PackageName, PackageUrl
 from app.api.responses import item_responses, list_response, list_responses, model_response
 from app.core.ecosystems import Ecosystem
+from app.core.errors import UnknownEcosystem
 from app.schemas.package import (
-    NAME_MAX_LENGTH,
     PackageRead,
     PackageSearchQuery,
     PackageUserRead,
@@ -27,7 +28,6 @@ from app.schemas.package import (
 )
 from app.schemas.pagination import Page
 from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
-from app.services.errors import UnknownEcosystem
 
 
 class EcosystemConvertor(Convertor[str]):
@@ -43,21 +43,6 @@ class EcosystemConvertor(Convertor[str]):
 register_url_convertor("ecosystem", EcosystemConvertor())
 
 router = APIRouter(prefix="/packages", tags=["packages"], dependencies=[RequireRead])
-
-PackageName = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=NAME_MAX_LENGTH,
-        pattern=r"^[^\x00]+$",
-        description="Package name as the ecosystem writes it; slashes allowed "
-        "(`@types/node`, `org.slf4j:slf4j-api`, `github.com/gin-gonic/gin`).",
-        examples=["fastapi"],
-    ),
-]
-Login = Annotated[
-    str, Path(min_length=1, max_length=100, pattern=r"^[^\x00/]+$", examples=["acme"])
-]
 
 
 @router.get(
@@ -82,9 +67,7 @@ async def search_packages(
 async def get_package_by_purl(
     request: Request,
     service: PackageServiceDep,
-    purl: Annotated[
-        str, Path(max_length=1000, pattern=r"^[^\x00]+$", examples=["pkg:npm/%40types/node"])
-    ],
+    purl: PackageUrl,
 ) -> Response:
     """A purl such as `pkg:pypi/django` or `pkg:maven/org.slf4j/slf4j-api`; the version, if
     any, is ignored."""

@@ -6,12 +6,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import ProviderBadResponse, ProviderForbidden, ProviderUnavailable
+from app.core.errors import (
+    OrganizationNotFound,
+    ProviderBadResponse,
+    ProviderForbidden,
+    ProviderUnavailable,
+    RepositoryNotFound,
+)
 from app.core.logging import get_logger
 from app.manifests import ManifestParseError, detect
 from app.providers.base import ProviderRegistry, RepositoryInfo
 from app.repositories.ingestion import IngestionRepository
-from app.services.errors import OrganizationNotFound, RepositoryNotFound
 from app.services.funding import gather_signals
 from app.services.ingestion.enrichment import enrich_organization, signal_failures, store_owner
 from app.services.ingestion.report import IngestReport, Progress, RepositoryFailure, Throttle

@@ -4,10 +4,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import OrganizationNotFound
 from app.providers.base import OrganizationProfile, ProviderRegistry
 from app.repositories.funding import FundingRepository
 from app.repositories.ingestion import IngestionRepository
-from app.services.errors import OrganizationNotFound
 from app.services.funding import OwnerSignals, gather_signals, store_signals
 from app.services.ingestion.report import IngestReport, RepositoryFailure
 from app.services.ingestion.rows import organization_fields

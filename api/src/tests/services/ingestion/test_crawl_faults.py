@@ -5,8 +5,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import ProviderRateLimited, ProviderUnavailable
-from app.services.errors import OrganizationNotFound, RepositoryNotFound
+from app.core.errors import (
+    OrganizationNotFound,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    RepositoryNotFound,
+)
 from tests.services.ingestion.conftest import (
     UpstreamFactory,
     dependency_rows,

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.ecosystems import Ecosystem
+from app.core.errors import OrganizationNotFound
 from app.models import PackageDependent
-from app.services.errors import OrganizationNotFound
 from tests.services.ingestion.conftest import (
     UpstreamFactory,
     dependency_rows,
