@@ -37,7 +37,7 @@ def seed(
     """Load a deterministic synthetic dataset with COPY and build the read side."""
     from app.core import migrate as migrations
     from app.core.db import resolve_database_url
-    from app.core.embedded import EmbeddedError, EmbeddedPostgres, ensure_database
+    from app.core.embedded import EmbeddedError, EmbeddedPostgres, ensure_database, tune_memory
     from app.core.logging import configure_logging
     from app.services.seed import SCALES
 
@@ -50,8 +50,9 @@ def seed(
     try:
         if url is None:
             embedded = EmbeddedPostgres(settings.wump_data_dir)
-            url = embedded.start()
-            asyncio.run(ensure_database(url))
+            started = embedded.start()
+            asyncio.run(ensure_database(started))
+            url = asyncio.run(tune_memory(embedded, started))
         migrations.upgrade(url)
         report = asyncio.run(_seed(url, cast("Scale", scale), seed, reset))
     except EmbeddedError as error:

@@ -43,12 +43,30 @@ def _metrics_directory(workers: int) -> Path | None:
     return path
 
 
+def worker_processes(requested: int | None, environment: str, *, reload: bool) -> int:
+    """What `--workers` asked for; by default one process per core in production (Python runs
+    one request handler per process at a time) and one in development and tests, where one process
+    is easier to follow and reload needs it."""
+    if requested is not None:
+        return requested
+    if reload or environment in ("development", "test"):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind.")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes [default: one per core in production, else 1].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the API. Without DATABASE_URL / VALKEY_URL, start embedded servers and migrate."""
     import uvicorn
@@ -59,6 +77,7 @@ def serve(
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
+    workers = worker_processes(workers, settings.environment, reload=reload)
     own_metrics_dir = _metrics_directory(workers)
     embedded = None
     if settings.is_embedded_database or settings.is_embedded_cache:
@@ -66,6 +85,7 @@ def serve(
             settings.wump_data_dir,
             database=settings.is_embedded_database,
             cache=settings.is_embedded_cache,
+            tune=True,
         )
         try:
             urls = asyncio.run(embedded.start())

@@ -117,6 +117,20 @@ class EmbeddedPostgres:
             self._server = None
 
 
+async def tune_memory(postgres: "EmbeddedPostgres", database_url: str) -> str:
+    """Size the server's memory from this machine (`pg_tuning.memory_settings`), restarting it
+    once when a setting needs a restart; the URL of the running server."""
+    from app.core.pg_tuning import apply_settings, memory_settings
+
+    wanted = memory_settings(psutil.virtual_memory().total)
+    if not await apply_settings(database_url, wanted):
+        return database_url
+    postgres.stop()
+    database_url = postgres.start()
+    log.info("embedded.postgres.tuned", **wanted)
+    return database_url
+
+
 async def ensure_database(database_url: str) -> None:
     """Create the application database on a fresh embedded server."""
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -172,8 +186,9 @@ class EmbeddedServers:
     directory gets DataDirInUse instead of sharing (and corrupting) it.
     """
 
-    def __init__(self, data_dir: Path, *, database: bool, cache: bool) -> None:
+    def __init__(self, data_dir: Path, *, database: bool, cache: bool, tune: bool = False) -> None:
         self.data_dir = data_dir.expanduser().resolve()
+        self._tune = tune
         self._want_database = database
         self._want_cache = cache
         self._lock = filelock.FileLock(str(self.data_dir / "wump.lock"), timeout=0)
@@ -201,6 +216,8 @@ class EmbeddedServers:
             self.postgres = EmbeddedPostgres(self.data_dir)
             database_url = self.postgres.start()
             await ensure_database(database_url)
+            if self._tune:
+                database_url = await tune_memory(self.postgres, database_url)
             log.info("embedded.postgres.started", pgdata=str(self.postgres.pgdata))
         if self._want_cache and valkey_available():
             self.valkey = EmbeddedValkey(self.data_dir)
