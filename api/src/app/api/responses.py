@@ -70,13 +70,32 @@ def csv_cell(value: Any) -> str:
     return text
 
 
+def csv_columns(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """The model's fields as CSV columns; a nested object's fields become `object.field`."""
+    columns: list[str] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            columns += csv_columns(annotation, f"{prefix}{name}.")
+        else:
+            columns.append(prefix + name)
+    return columns
+
+
+def _value(row: dict[str, Any], column: str) -> Any:
+    value: Any = row
+    for part in column.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 async def _csv_lines(items: AsyncIterator[BaseModel], columns: list[str]) -> AsyncIterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     async for item in items:
         row = item.model_dump(mode="json")
-        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        writer.writerow([csv_cell(_value(row, column)) for column in columns])
         if buffer.tell() > 16_384:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -87,9 +106,10 @@ async def _csv_lines(items: AsyncIterator[BaseModel], columns: list[str]) -> Asy
 def csv_response(
     items: AsyncIterator[BaseModel], model: type[BaseModel], filename: str
 ) -> StreamingResponse:
-    """Every item as one CSV row, streamed; list cells are joined with '; '."""
+    """Every item as one CSV row, streamed; list cells are joined with '; ' and nested objects
+    spread over `object.field` columns."""
     return StreamingResponse(
-        _csv_lines(items, list(model.model_fields)),
+        _csv_lines(items, csv_columns(model)),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )

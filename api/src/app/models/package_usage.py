@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     text,
 )
@@ -116,6 +117,12 @@ class PackageUsage(Base):
         ),
         Index("ix_package_usage_name", "package_id", "login_key", "organization_id"),
         Index(
+            "ix_package_usage_readiness",
+            "package_id",
+            text("readiness DESC"),
+            text("organization_id DESC"),
+        ),
+        Index(
             "ix_package_usage_organization",
             "organization_id",
             text("repository_count DESC"),
@@ -133,6 +140,10 @@ class PackageUsage(Base):
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
     kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The sponsorship readiness score (app.core.readiness) and the bit mask of the rules met,
+    # as of the row's last write or its owner's last enrichment.
+    readiness: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    readiness_rules: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
 
 
 class EcosystemStats(Base):

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Integer,
     Row,
@@ -28,7 +27,7 @@ from sqlalchemy.types import DateTime
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
 from app.models.package_usage import NON_USAGE_KINDS
 
-UsersSort = Literal["repositories", "stars", "recent", "name"]
+UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
 # (sort value, tie-breaking id) of the last row of a page.
 After = tuple[Any, uuid.UUID]
 AnyRow = Row[*tuple[Any, ...]]
@@ -62,7 +61,7 @@ class DependentFilter:
     owner_type: str | None = None
 
 
-def _conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
+def dependent_conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if not f.include_forks:
         conditions.append(_pd.c.is_fork.is_(False))
@@ -81,7 +80,7 @@ def _conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _sort_key(sort: UsersSort, columns: Any) -> ColumnElement[Any]:
+def sort_key(sort: UsersSort, columns: Any) -> ColumnElement[Any]:
     match sort:
         case "repositories":
             key: ColumnElement[Any] = columns.repository_count
@@ -91,16 +90,18 @@ def _sort_key(sort: UsersSort, columns: Any) -> ColumnElement[Any]:
             key = func.coalesce(columns.latest_push, _NEVER)
         case "name":
             key = columns.login_key
+        case "readiness":
+            key = columns.readiness
     return key
 
 
-def _after_value(sort: UsersSort, value: Any) -> ColumnElement[Any]:
+def after_value(sort: UsersSort, value: Any) -> ColumnElement[Any]:
     if sort == "recent":
         return func.coalesce(literal(value, DateTime(timezone=True)), _NEVER)
     return literal(value)
 
 
-def _page(
+def keyset_page(
     stmt: Select[Any],
     sort: UsersSort,
     key: ColumnElement[Any],
@@ -111,7 +112,7 @@ def _page(
     """Keyset order: descending on (key, id) except `name`, ascending; one index range each."""
     ascending = sort == "name"
     if after is not None:
-        bound = tuple_(_after_value(sort, after[0]), literal(after[1], UUID(as_uuid=True)))
+        bound = tuple_(after_value(sort, after[0]), literal(after[1], UUID(as_uuid=True)))
         row = tuple_(key, tiebreak)
         stmt = stmt.where(row > bound if ascending else row < bound)
     if ascending:
@@ -122,114 +123,6 @@ def _page(
 class PackageUsageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def list_users_rollup(
-        self,
-        package_id: uuid.UUID,
-        *,
-        owner_type: str | None,
-        sort: UsersSort,
-        after: After | None,
-        limit: int,
-    ) -> list[AnyRow]:
-        """One page of the default view (no forks, no archived) from the rollup."""
-        stmt = (
-            select(
-                _pu.c.organization_id,
-                _pu.c.repository_count,
-                _pu.c.total_stars,
-                _pu.c.latest_push,
-                _pu.c.languages,
-                _pu.c.kinds,
-                _pu.c.login_key,
-                _org.c.login,
-                _org.c.name,
-                _org.c.owner_type,
-                _org.c.github_url,
-                _org.c.website_url,
-            )
-            .join(_org, _org.c.id == _pu.c.organization_id)
-            .where(_pu.c.package_id == package_id)
-        )
-        if owner_type is not None:
-            stmt = stmt.where(_pu.c.owner_type == owner_type)
-        key = _sort_key(sort, _pu.c)
-        result = await self._session.execute(
-            _page(stmt, sort, key, _pu.c.organization_id, after, limit)
-        )
-        return list(result.all())
-
-    async def count_users_rollup(self, package_id: uuid.UUID, owner_type: str) -> int:
-        result = await self._session.execute(
-            select(func.count())
-            .select_from(_pu)
-            .where(_pu.c.package_id == package_id, _pu.c.owner_type == owner_type)
-        )
-        return int(result.scalar_one())
-
-    async def list_users_filtered(
-        self,
-        package_id: uuid.UUID,
-        f: DependentFilter,
-        *,
-        sort: UsersSort,
-        after: After | None,
-        limit: int,
-    ) -> tuple[list[AnyRow], int]:
-        """One page of an exact aggregate over the package's dependents, and the exact total."""
-        matched = (
-            select(
-                _pd.c.organization_id,
-                _pd.c.primary_language,
-                func.count().label("n"),
-                func.sum(_pd.c.stars).label("s"),
-                func.max(_pd.c.pushed_at).label("p"),
-                func.bit_or(_pd.c.kinds).label("k"),
-            )
-            .where(_pd.c.package_id == package_id, *_conditions(f))
-            .group_by(_pd.c.organization_id, _pd.c.primary_language)
-            .cte("matched")
-        )
-        per_org = (
-            select(
-                matched.c.organization_id,
-                cast(func.sum(matched.c.n), Integer).label("repository_count"),
-                cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
-                func.max(matched.c.p).label("latest_push"),
-                func.bit_or(matched.c.k).label("kinds"),
-                literal_column(LANGUAGES_SQL).label("languages"),
-            )
-            .group_by(matched.c.organization_id)
-            .cte("per_org")
-        )
-        login_key = func.lower(_org.c.login).collate("C").label("login_key")
-        total = select(func.count()).select_from(per_org).scalar_subquery().label("total")
-        stmt = select(
-            per_org.c.organization_id,
-            per_org.c.repository_count,
-            per_org.c.total_stars,
-            per_org.c.latest_push,
-            per_org.c.languages,
-            per_org.c.kinds,
-            login_key,
-            _org.c.login,
-            _org.c.name,
-            _org.c.owner_type,
-            _org.c.github_url,
-            _org.c.website_url,
-            total,
-        ).join(_org, _org.c.id == per_org.c.organization_id)
-        key = login_key.element if sort == "name" else _sort_key(sort, per_org.c)
-        result = await self._session.execute(
-            _page(stmt, sort, key, per_org.c.organization_id, after, limit)
-        )
-        rows = list(result.all())
-        if rows:
-            return rows, int(rows[0].total)
-        if after is None:
-            return rows, 0
-        count = await self._session.execute(select(func.count()).select_from(per_org))
-        return rows, int(count.scalar_one())
 
     async def list_samples(
         self,
@@ -249,7 +142,7 @@ class PackageUsageRepository:
             .where(
                 _pd.c.organization_id == owners.c.owner_id,
                 _pd.c.package_id == package_id,
-                *_conditions(f),
+                *dependent_conditions(f),
             )
             .order_by(_pd.c.stars.desc(), _pd.c.repository_id)
             .limit(per_organization)
@@ -289,11 +182,11 @@ class PackageUsageRepository:
             .where(
                 _pd.c.package_id == package_id,
                 _pd.c.organization_id == organization_id,
-                *_conditions(f),
+                *dependent_conditions(f),
             )
         )
         result = await self._session.execute(
-            _page(stmt, "stars", _pd.c.stars, _pd.c.repository_id, after, limit)
+            keyset_page(stmt, "stars", _pd.c.stars, _pd.c.repository_id, after, limit)
         )
         return list(result.all())
 
@@ -306,7 +199,7 @@ class PackageUsageRepository:
             .where(
                 _pd.c.package_id == package_id,
                 _pd.c.organization_id == organization_id,
-                *_conditions(f),
+                *dependent_conditions(f),
             )
         )
         return int(result.scalar_one())
@@ -358,7 +251,7 @@ class PackageUsageRepository:
                 )
                 .where(
                     _pd.c.organization_id == organization_id,
-                    *_conditions(DependentFilter(kinds_mask=kinds_mask)),
+                    *dependent_conditions(DependentFilter(kinds_mask=kinds_mask)),
                 )
                 .group_by(_pd.c.package_id)
                 .subquery("used")
@@ -373,7 +266,7 @@ class PackageUsageRepository:
         if ecosystem is not None:
             stmt = stmt.where(_pkg.c.ecosystem == ecosystem)
         result = await self._session.execute(
-            _page(
+            keyset_page(
                 stmt,
                 "repositories",
                 source.c.repository_count,

@@ -10,9 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import NON_USAGE_KINDS
 from app.repositories.package_usage import LANGUAGES_SQL
+from app.repositories.readiness import readiness_rules_sql
 
 # Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
 PackageRange = tuple[uuid.UUID, uuid.UUID | None]
@@ -244,21 +246,30 @@ class UsageRefreshRepository:
         )
 
 
+_ROLLUP_RULES = readiness_rules_sql("o", "sum(m.n)", "max(m.p)")
+
+
 def _insert_usage(scope: str, returning: str = "") -> TextClause:
-    """INSERT of the rollup rows of the default view, for the dependents matching `scope`."""
+    """INSERT of the rollup rows of the default view, for the dependents matching `scope`,
+    scored for readiness from their owner's signals."""
     return text(
         "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
-        " repository_count, total_stars, latest_push, languages, kinds)"
+        " repository_count, total_stars, latest_push, languages, kinds, readiness_rules,"
+        " readiness)"
         " WITH matched AS ("
         "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
         "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
         "  FROM package_dependents"
         f"  WHERE NOT is_fork AND NOT is_archived {scope}"
-        "  GROUP BY package_id, organization_id, primary_language)"
-        " SELECT m.package_id, m.organization_id, lower(o.login), o.owner_type,"
-        f"  sum(m.n), sum(m.s), max(m.p), {LANGUAGES_SQL}, bit_or(m.k)"
-        " FROM matched m JOIN organizations o ON o.id = m.organization_id"
-        " GROUP BY m.package_id, m.organization_id, o.id" + returning
+        "  GROUP BY package_id, organization_id, primary_language),"
+        " grouped AS ("
+        "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key, o.owner_type,"
+        f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {LANGUAGES_SQL} AS languages,"
+        f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules"
+        "  FROM matched m JOIN organizations o ON o.id = m.organization_id"
+        "  GROUP BY m.package_id, m.organization_id, o.id)"
+        " SELECT package_id, organization_id, login_key, owner_type, n, s, p, languages, k,"
+        f" rules, {score_sql('rules')} FROM grouped" + returning
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ecosystems import Ecosystem
 from app.schemas.pagination import ListQuery
+from app.schemas.sponsorship import Readiness, Sponsorship
 
 # The kinds a repository can use a package as; the declarations that are not uses
 # (excluded, managed, suggested) never reach the read side.
@@ -14,7 +15,7 @@ DependencyKind = Literal[
     "runtime", "development", "optional", "peer", "build", "provided", "import", "override", "other"
 ]
 OwnerType = Literal["organization", "user"]
-UsersSort = Literal["repositories", "stars", "recent", "name"]
+UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
 
 NAME_MAX_LENGTH = 500
 
@@ -101,11 +102,24 @@ class UsageFilters(BaseModel):
         )
 
 
-class PackageUsersQuery(UsageFilters, ListQuery):
+class OutreachFilters(BaseModel):
+    """Which organizations a maintainer wants to hear about."""
+
+    sponsors_others: bool | None = Field(
+        default=None,
+        description="`true`: only organizations that already sponsor others on GitHub Sponsors; "
+        "`false`: only those that do not (as far as GitHub said).",
+    )
+    min_readiness: int | None = Field(
+        default=None, ge=0, le=100, description="Only organizations with at least this readiness."
+    )
+
+
+class PackageUsersQuery(UsageFilters, OutreachFilters, ListQuery):
     sort: UsersSort = Field(
         default="repositories",
-        description="`repositories` and `stars` (descending), `recent` (latest push first) "
-        "or `name` (login, A to Z).",
+        description="`repositories` and `stars` (descending), `recent` (latest push first), "
+        "`readiness` (most ready to sponsor first) or `name` (login, A to Z).",
     )
 
 
@@ -143,6 +157,40 @@ class PackageUserRead(BaseModel):
                             "github_url": "https://github.com/acme/api",
                         }
                     ],
+                    "readiness": {
+                        "score": 90,
+                        "reasons": [
+                            {
+                                "text": "already sponsors 12 on GitHub Sponsors",
+                                "rule": "sponsors_others",
+                                "points": 40,
+                            },
+                            {
+                                "text": "12 repositories use it",
+                                "rule": "many_repositories",
+                                "points": 20,
+                            },
+                            {"text": "pushed 3 days ago", "rule": "pushed_recently", "points": 15},
+                            {"text": "verified organization", "rule": "verified", "points": 10},
+                            {"text": "reachable by website", "rule": "reachable", "points": 5},
+                        ],
+                    },
+                    "sponsorship": {
+                        "sponsors_others": 12,
+                        "can_be_sponsored": False,
+                        "has_sponsors_listing": False,
+                        "sponsorship_url": None,
+                        "is_verified": True,
+                        "member_count": 40,
+                        "funding_links": [],
+                        "contact": {
+                            "website_url": "https://acme.example",
+                            "email": None,
+                            "twitter_username": None,
+                        },
+                        "checked_at": "2026-11-28T10:00:00Z",
+                        "funding_error": None,
+                    },
                 }
             ]
         }
@@ -161,6 +209,8 @@ class PackageUserRead(BaseModel):
     sample_repositories: list[SampleRepository] = Field(
         description="Up to 3 of the repositories, most starred first."
     )
+    readiness: Readiness
+    sponsorship: Sponsorship
 
 
 class Declaration(BaseModel):

@@ -9,13 +9,13 @@ FundingSource = Literal["funding_yml", "ecosystems"]
 
 
 class FundingLinkRead(BaseModel):
+    url: str = Field(examples=["https://opencollective.com/acme"])
     platform: str = Field(
         description="The FUNDING.yml key: github, patreon, open_collective, ko_fi, tidelift, "
         "community_bridge, liberapay, issuehunt, otechie, lfx_crowdfunding, polar, "
         "buy_me_a_coffee, thanks_dev or custom.",
         examples=["open_collective"],
     )
-    url: str = Field(examples=["https://opencollective.com/acme"])
     source: FundingSource = Field(
         description="`funding_yml`: the owner's FUNDING.yml read by wump; `ecosystems`: the "
         "FUNDING.yml of one of its repositories as ecosyste.ms reported it."
@@ -61,3 +61,20 @@ class Sponsorship(BaseModel):
     funding_error: str | None = Field(
         default=None, description="Why its FUNDING.yml could not be read at the last check."
     )
+
+
+class ReadinessReason(BaseModel):
+    text: str = Field(examples=["already sponsors 12 on GitHub Sponsors"])
+    rule: str = Field(examples=["sponsors_others"])
+    points: int = Field(examples=[40])
+
+
+class Readiness(BaseModel):
+    """How ready the organization looks to sponsor the package, 0-100: the sum of the points
+    of the rules it meets (see `reasons`). Rules and points: already sponsors others on GitHub
+    (40); has a Sponsors listing or funding links (10); 10 or more of its repositories use the
+    package (20), else 3 or more (10); latest push within 30 days (15), else within 180 days
+    (8); verified organization (10); a website, e-mail or Twitter account to write to (5)."""
+
+    score: int = Field(ge=0, le=100, examples=[75])
+    reasons: list[ReadinessReason]

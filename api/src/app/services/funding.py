@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProviderBadResponse, ProviderForbidden, ProviderUnavailable
 from app.core.logging import get_logger
+from app.core.readiness import Rule, met, score
 from app.providers.base import (
     DependentRepository,
     FundingFile,
@@ -18,7 +19,13 @@ from app.providers.base import (
     SponsorshipSignals,
 )
 from app.repositories.funding import FundingRepository, SponsorshipColumns
-from app.schemas.sponsorship import Contact, FundingLinkRead, Sponsorship
+from app.schemas.sponsorship import (
+    Contact,
+    FundingLinkRead,
+    Readiness,
+    ReadinessReason,
+    Sponsorship,
+)
 
 log = get_logger(__name__)
 
@@ -175,4 +182,48 @@ def sponsorship_read(owner: Any) -> Sponsorship:
         ),
         checked_at=owner.sponsorship_checked_at,
         funding_error=owner.funding_error,
+    )
+
+
+def _reason(rule: Rule, row: Any, now: datetime) -> str:
+    """The reason a rule was met, worded with the row's current values."""
+    match rule.name:
+        case "sponsors_others":
+            counts = (row.sponsoring_count or 0, row.sponsorships_as_sponsor or 0)
+            return f"already sponsors {max(counts)} on GitHub Sponsors"
+        case "can_be_sponsored":
+            if row.has_sponsors_listing:
+                return "has a GitHub Sponsors listing"
+            return "publishes funding links"
+        case "many_repositories" | "several_repositories":
+            return f"{row.repository_count} repositories use it"
+        case "pushed_recently" | "pushed_this_half_year":
+            if row.latest_push is None:
+                return "pushed recently"
+            days = max(0, (now - row.latest_push).days)
+            return "pushed today" if days == 0 else f"pushed {days} days ago"
+        case "verified":
+            return "verified organization"
+        case _:
+            ways = [
+                label
+                for label, value in (
+                    ("website", row.website_url),
+                    ("e-mail", row.email),
+                    ("Twitter", row.twitter_username),
+                )
+                if value
+            ]
+            return "reachable by " + ", ".join(ways) if ways else "reachable"
+
+
+def readiness_read(row: Any, now: datetime) -> Readiness:
+    """The score and reasons of a users-list row (`readiness_rules` and the owner's signals)."""
+    rules = int(row.readiness_rules)
+    return Readiness(
+        score=score(rules),
+        reasons=[
+            ReadinessReason(text=_reason(rule, row, now), rule=rule.name, points=rule.points)
+            for rule in met(rules)
+        ],
     )

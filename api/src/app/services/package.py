@@ -19,6 +19,7 @@ from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
+from app.repositories.package_users import PackageUsersRepository, UserFilter
 from app.schemas.package import (
     Declaration,
     PackageRead,
@@ -31,6 +32,7 @@ from app.schemas.package import (
     UserRepositoryRead,
 )
 from app.schemas.pagination import Page
+from app.services.funding import readiness_read, sponsorship_read
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, package_scope
 
@@ -40,6 +42,7 @@ _USERS = {
     "stars": Keyset("stars", "total_stars", "int", "organization_id"),
     "recent": Keyset("recent", "latest_push", "datetime", "organization_id"),
     "name": Keyset("name", "login_key", "str", "organization_id"),
+    "readiness": Keyset("readiness", "readiness", "int", "organization_id"),
 }
 _USER_REPOSITORIES = Keyset("stars", "stars", "int", "repository_id")
 
@@ -80,6 +83,7 @@ class PackageService:
     def __init__(self, session: AsyncSession, cache: UsageCache, settings: Settings) -> None:
         self._packages = PackageRepository(session)
         self._usage = PackageUsageRepository(session)
+        self._users = PackageUsersRepository(session)
         self._organizations = OrganizationRepository(session)
         self._cache = cache
         self._settings = settings
@@ -166,24 +170,28 @@ class PackageService:
         keyset = _USERS[query.sort]
         after = keyset.after(query.cursor)
         f = dependent_filter(query)
+        uf = UserFilter(sponsors_others=query.sponsors_others, min_readiness=query.min_readiness)
         if query.is_default:
-            rows = await self._usage.list_users_rollup(
+            rows = await self._users.list_users_rollup(
                 package.id,
                 owner_type=query.owner_type,
+                uf=uf,
                 sort=query.sort,
                 after=after,
                 limit=limit + 1,
             )
-            if query.owner_type is None:
-                total = package.organization_count
+            if query.owner_type is None and not uf.narrows:
+                excluded = await self._users.count_present(package.id, uf.exclude)
+                total = package.organization_count - excluded
             else:
-                total = await self._usage.count_users_rollup(package.id, query.owner_type)
+                total = await self._users.count_users_rollup(package.id, query.owner_type, uf)
         else:
-            rows, total = await self._usage.list_users_filtered(
-                package.id, f, sort=query.sort, after=after, limit=limit + 1
+            rows, total = await self._users.list_users_filtered(
+                package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
             )
         rows, next_cursor = paginate(rows, limit, keyset)
         samples = await self._samples(package.id, rows, f)
+        now = datetime.now(UTC)
         items = [
             PackageUserRead(
                 login=row.login,
@@ -197,6 +205,8 @@ class PackageService:
                 latest_push=row.latest_push,
                 kinds=kinds_from_mask(row.kinds),
                 sample_repositories=samples.get(row.organization_id, []),
+                readiness=readiness_read(row, now),
+                sponsorship=sponsorship_read(row),
             )
             for row in rows
         ]

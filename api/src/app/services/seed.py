@@ -212,6 +212,10 @@ _ORGANIZATION_COLUMNS = (
     "website_url",
     "total_repositories",
     "total_stars",
+    "is_verified",
+    "has_sponsors_listing",
+    "sponsoring_count",
+    "sponsorships_as_sponsor",
 )
 _REPOSITORY_COLUMNS = (
     "id",
@@ -290,6 +294,12 @@ class _Generator:
                     f"https://{login}.example" if i % 2 == 0 else None,
                     self.repository_counts[i],
                     self.star_totals[i],
+                    # Funding signals from the index alone, so the other draws stay the same:
+                    # about one owner in five sponsors others, one in four can be sponsored.
+                    i % 3 == 0 and not login.startswith("user-"),
+                    i % 4 == 0,
+                    (i * 7) % 13 if i % 5 == 0 else 0,
+                    (i * 3) % 7 if i % 5 == 0 else 0,
                 )
             )
         return rows

@@ -107,7 +107,17 @@ async def list_package_users(
     query: Annotated[PackageUsersQuery, Query()],
 ) -> Response:
     """One item per organization: how many of its repositories use the package under the
-    filters, their stars, languages, latest push, dependency kinds and a few examples.
+    filters, their stars, languages, latest push, dependency kinds and a few examples, its
+    `sponsorship` signals (already sponsors others, can be sponsored, funding links with
+    evidence, contact) and its `readiness` to sponsor, 0-100 with the reasons that made it.
+
+    Readiness is the sum of the points of the rules met: already sponsors others on GitHub
+    Sponsors 40; has a Sponsors listing or funding links 10; 10 or more of its repositories use
+    the package 20, else 3 or more 10; latest push within 30 days 15, else within 180 days 8;
+    verified organization 10; a website, e-mail or Twitter account to write to 5. Under the
+    default filters it is stored with the list (as of the organization's last enrichment or
+    use change); under other filters it is scored over the repositories they keep.
+
     Forks and archived repositories are left out unless asked for. `total` is exact."""
     return await list_response(request, service.users(ecosystem, name, query))
 

@@ -8,11 +8,12 @@ from app.core.errors import OrganizationNotFound
 from app.providers.base import OrganizationProfile, ProviderRegistry
 from app.repositories.funding import FundingRepository
 from app.repositories.ingestion import IngestionRepository
+from app.repositories.readiness import ReadinessRepository
 from app.services.funding import OwnerSignals, gather_signals, store_signals
 from app.services.ingestion.report import IngestReport, RepositoryFailure
 from app.services.ingestion.rows import organization_fields
 from app.services.ingestion.writes import Writer, now
-from app.services.usage_cache import organization_scope
+from app.services.usage_cache import organization_scope, package_scope
 from app.services.usage_refresh import Refreshed, UsageRefreshService
 
 
@@ -28,6 +29,9 @@ async def store_owner(
     await store_signals(session, organization_id, signals, at)
     await FundingRepository(session).mark_enriched(organization_id, at)
     refreshed = Refreshed({organization_scope(profile.login)})
+    # The readiness of the rollup rows follows the owner's signals.
+    rescored = await ReadinessRepository(session).rescore_organization(organization_id)
+    refreshed.scopes.update(package_scope(ecosystem, name) for ecosystem, name in rescored)
     if previous_type is not None and previous_type != fields.owner_type:
         ids = await repository.list_repository_ids(organization_id)
         refreshed.scopes |= (await UsageRefreshService(session).refresh_repositories(ids)).scopes

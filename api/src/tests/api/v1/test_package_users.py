@@ -28,6 +28,9 @@ async def test_default_view_aggregates_each_organization(
     body = response.json()
     assert body["total"] == 4
     acme = body["items"][0]
+    # Readiness and sponsorship have tests of their own (test_outreach.py).
+    assert set(acme.pop("readiness")) == {"score", "reasons"}
+    assert acme.pop("sponsorship")["sponsors_others"] is None
     assert acme == {
         "login": "acme",
         "name": "Acme Corp",

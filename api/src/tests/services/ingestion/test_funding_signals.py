@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.ecosystems import Ecosystem
+from app.core.readiness import SPONSORS_OTHERS_BIT, score
+from app.models import Organization, PackageUsage
 from tests.services.ingestion.conftest import (
     UpstreamFactory,
     organization,
@@ -151,3 +154,33 @@ async def test_discovery_keeps_the_funding_links_ecosystems_reports_per_owner(
         (link["platform"], link["url"], link["source"], link["evidence"])
         for link in octo.funding_links
     ] == [("polar", "https://polar.sh/octo", "ecosystems", "https://github.com/octo-org/web")]
+
+
+async def test_enrichment_rescores_the_owners_rows_in_the_users_list(
+    upstream: UpstreamFactory, session: AsyncSession
+) -> None:
+    dependents = [{"repository": "octo-org/web", "filepath": "package.json"}]
+    fake = upstream(
+        scenario(SPONSOR, packages=[{"ecosystem": "npm", "name": "vue", "dependents": dependents}])
+    )
+    await fake.service.discover_package_users(Ecosystem.NPM, "vue")
+    before = await readiness_rules(session, "octo-org")
+
+    await fake.service.enrich_organization("octo-org")
+
+    after = await readiness_rules(session, "octo-org")
+    assert before & SPONSORS_OTHERS_BIT == 0
+    assert after & SPONSORS_OTHERS_BIT
+    # Listing, verified, reachable join in; the push (2025-01-01) is too old to count.
+    assert score(after) == 40 + 10 + 10 + 5
+
+
+async def readiness_rules(session: AsyncSession, login: str) -> int:
+    result = await session.execute(
+        select(PackageUsage.readiness_rules, PackageUsage.readiness)
+        .join(Organization, Organization.id == PackageUsage.organization_id)
+        .where(Organization.login == login)
+    )
+    rules, readiness = result.one()
+    assert readiness == score(rules)
+    return int(rules)
