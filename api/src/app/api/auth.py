@@ -119,18 +119,20 @@ async def authorize(
 CurrentCaller = Annotated[Caller, Depends(authorize)]
 
 
-def require_scope(scope: str) -> DependsParam:
-    """A dependency for `dependencies=[...]`: 403 when the caller's key lacks `scope`.
+def require_scope(scope: str, *or_scopes: str) -> DependsParam:
+    """A dependency for `dependencies=[...]`: 403 when the caller's key lacks `scope` (and
+    every scope of `or_scopes`, which would do as well).
 
     Anonymous callers hold only `read` (when ANONYMOUS_ACCESS allows them); for anything else
     they get 401, since a key would help.
     """
 
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}; expected one of {SCOPES}")
+    for name in (scope, *or_scopes):
+        if name not in SCOPES:
+            raise ValueError(f"unknown scope {name!r}; expected one of {SCOPES}")
 
     async def check_scope(caller: CurrentCaller) -> None:
-        if scope in caller.scopes:
+        if any(name in caller.scopes for name in (scope, *or_scopes)):
             return
         if caller.is_anonymous:
             raise AuthenticationRequired(f"This endpoint needs a key with the {scope!r} scope.")
@@ -144,3 +146,4 @@ def require_scope(scope: str) -> DependsParam:
 RequireRead = require_scope("read")
 RequireIngest = require_scope("ingest")
 RequireAdmin = require_scope("admin")
+RequireWebhooks = require_scope("webhooks", "admin")

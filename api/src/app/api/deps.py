@@ -17,6 +17,7 @@ from app.services.repository import RepositoryService
 from app.services.stats import StatsService
 from app.services.usage_cache import UsageCache
 from app.services.usage_event import UsageEventService
+from app.services.webhook import WebhookService
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -95,6 +96,13 @@ UsageEventServiceDep = Annotated[UsageEventService, Depends(get_usage_event_serv
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
 RepositoryServiceDep = Annotated[RepositoryService, Depends(get_repository_service)]
 StatsServiceDep = Annotated[StatsService, Depends(get_stats_service)]
+
+
+async def get_webhook_service(session: SessionDep, settings: SettingsDep) -> WebhookService:
+    return WebhookService(session, settings)
+
+
+WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]
 
 
 async def get_job_service(request: Request) -> JobService:

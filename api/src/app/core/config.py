@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # Usage events (started / stopped / changed) written by every ingest, kept this long.
     usage_events_enabled: bool = True
     usage_events_retention_days: int = Field(default=365, ge=1, le=36_500)
+    # Webhook deliveries: never to loopback, link-local or private addresses unless allowed.
+    webhook_allow_private_addresses: bool = False
+    webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    webhook_disable_after_failures: int = Field(default=5, ge=1, le=1000)
 
     worker_concurrency: int = Field(default=4, ge=1, le=256)
     worker_in_process: bool | None = None

@@ -209,3 +209,14 @@ class ProviderForbidden(ProviderError):
 class ProviderBadResponse(ProviderError):
     code = "provider_bad_response"
     title = "Upstream Provider Sent An Unreadable Response"
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    title = "Webhook Not Found"
+
+
+class InvalidWebhook(WumpError):
+    status = 422
+    code = "invalid_webhook"
+    title = "Invalid Webhook"

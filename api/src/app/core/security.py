@@ -12,7 +12,7 @@ from pathlib import Path
 from app.core.config import Settings
 
 KEY_PREFIX = "wump_"
-SCOPES = ("read", "ingest", "admin")
+SCOPES = ("read", "ingest", "admin", "webhooks")
 _ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 # 36 base62 characters carry 214 random bits; the 8 shown for display leave 166 secret.
 _BODY_LENGTH = 36

@@ -13,9 +13,11 @@ from app.core.config import Settings
 from app.core.db import create_engine, create_session_factory
 from app.providers import build_providers
 from app.providers.http import create_http_client
+from app.providers.webhook import WebhookSender
 from app.services.ingestion import IngestionService
 from app.services.jobs import JobService
 from app.services.usage_cache import UsageCache
+from app.services.webhook import WebhookDeliverer
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class JobRuntime:
     queue: procrastinate.App
     ingestion: IngestionService
     jobs: JobService
+    webhooks: WebhookDeliverer
 
 
 @asynccontextmanager
@@ -58,6 +61,20 @@ async def open_runtime(
             manifest_max_bytes=settings.manifest_max_bytes,
             record_events=settings.usage_events_enabled,
         )
+        # Deliveries go to whatever endpoints subscribers gave: no proxies from the
+        # environment, no redirects, and the address checks of WebhookSender.
+        webhook_http = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        stack.push_async_callback(webhook_http.aclose)
+        sender = WebhookSender(
+            webhook_http,
+            allow_private=settings.webhook_allow_private_addresses,
+            timeout=settings.webhook_timeout,
+        )
         yield JobRuntime(
-            settings, session_factory, queue, ingestion, JobService(session_factory, queue)
+            settings,
+            session_factory,
+            queue,
+            ingestion,
+            JobService(session_factory, queue),
+            WebhookDeliverer(session_factory, sender, settings),
         )

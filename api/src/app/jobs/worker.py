@@ -10,6 +10,7 @@ from procrastinate.jobs import DeleteJobCondition
 from app.core.logging import get_logger
 from app.jobs.runtime import JobRuntime
 from app.jobs.tasks import RUNTIME_KEY, register
+from app.jobs.webhooks import register_webhooks
 from app.services.jobs import INGEST_ORGANIZATION
 
 log = get_logger(__name__)
@@ -32,6 +33,7 @@ async def run_worker(runtime: JobRuntime, stop: asyncio.Event) -> None:
     queue = runtime.queue
     if INGEST_ORGANIZATION not in queue.tasks:  # procrastinate's built-in tasks are there
         register(queue, settings.job_stalled_after)
+        register_webhooks(queue)
     delay = 1.0
     while not stop.is_set():
         worker = asyncio.create_task(

@@ -9,6 +9,7 @@ from app.models.package import Package
 from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
 from app.models.repository import Repository
 from app.models.usage_event import UsageEvent
+from app.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WebhookPackage
 
 __all__ = [
     "ApiKey",
@@ -22,4 +23,8 @@ __all__ = [
     "PackageUsage",
     "Repository",
     "UsageEvent",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookPackage",
 ]

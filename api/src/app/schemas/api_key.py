@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Tier = Literal["free", "pro", "enterprise"]
-Scope = Literal["read", "ingest", "admin"]
+Scope = Literal["read", "ingest", "admin", "webhooks"]
 
 # What the api_keys columns can hold: rate_limit is an integer column, and an expiry must stay
 # a date both Python and PostgreSQL can represent.

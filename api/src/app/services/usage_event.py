@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, normalize_name, to_purl
@@ -140,3 +140,16 @@ class UsageEventService:
         """Delete up to `batch` events older than the retention setting; returns how many went."""
         cutoff = now - timedelta(days=self._settings.usage_events_retention_days)
         return await self._events.prune(cutoff, batch)
+
+
+async def prune_usage_events(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> int:
+    """Delete every event older than the retention setting, PRUNE_BATCH per transaction."""
+    pruned = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            deleted = await UsageEventService(session, settings).prune(now)
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            return pruned

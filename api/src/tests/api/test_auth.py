@@ -190,7 +190,7 @@ async def test_every_v1_route_is_authorized_and_declares_a_scope(
     async with app_client(closed, session) as (app, client):
         single_scope_keys = {
             scope: (await issue_key(app, session, scopes=[scope])).key
-            for scope in ("read", "ingest", "admin")
+            for scope in ("read", "ingest", "admin", "webhooks")
         }
         operations = [
             (method.upper(), re.sub(r"\{[^}]+\}", _PLACEHOLDER, path))

@@ -27,6 +27,7 @@ from app.schemas.job import JobRead
 from tests.clients import app_client
 from tests.conftest import with_database, worker_number
 from tests.providers.conftest import provider_settings
+from tests.services.webhooks.conftest import receiver
 
 _numbers = itertools.count()
 
@@ -165,3 +166,6 @@ async def harness(
             await resource.close_async()
         else:
             await resource.__aexit__(None, None, None)
+
+
+__all__ = ["receiver"]

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.api.auth import authorize
-from app.api.v1 import admin, jobs, me, organizations, packages, repositories, stats
+from app.api.v1 import admin, jobs, me, organizations, packages, repositories, stats, webhooks
 from app.schemas.common import problem_response
 
 # Include every v1 router here. Each must also declare the scope it needs (RequireRead,
@@ -24,3 +24,4 @@ api_router.include_router(organizations.router)
 api_router.include_router(repositories.router)
 api_router.include_router(stats.router)
 api_router.include_router(jobs.router)
+api_router.include_router(webhooks.router)

@@ -21,6 +21,7 @@ from app.repositories.ingestion import (
 from app.services.ingestion.rows import ScannedRepository, dependency_columns
 from app.services.usage_cache import UsageCache, organization_scope
 from app.services.usage_refresh import Refreshed, UsageRefreshService
+from app.services.webhook import queue_event_deliveries
 
 log = get_logger(__name__)
 
@@ -104,6 +105,8 @@ class Writer:
             try:
                 async with self.session_factory() as session, session.begin():
                     value, refreshed = await work(session)
+                    # In the same transaction: the events and their deliveries commit together.
+                    await queue_event_deliveries(session, refreshed.events)
             except WriteConflict:
                 if attempt == _WRITE_ATTEMPTS:
                     raise

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from tests.api.v1.dataset import Dataset, load_dataset
 from tests.clients import app_client
+from tests.services.webhooks.conftest import deliverer, hook_settings, receiver, session_factory
 
 
 @pytest.fixture
@@ -30,3 +31,6 @@ async def api(
 @pytest.fixture
 async def dataset(session: AsyncSession) -> Dataset:
     return await load_dataset(session)
+
+
+__all__ = ["deliverer", "hook_settings", "receiver", "session_factory"]

@@ -1,0 +1,88 @@
+"""Webhook routes: subscribe an endpoint to packages, read it, its deliveries, ping it."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.auth import CurrentCaller, RequireWebhooks
+from app.api.deps import WebhookServiceDep
+from app.schemas.common import problem_response
+from app.schemas.pagination import Page
+from app.schemas.webhook import (
+    DeliveriesQuery,
+    DeliveryRead,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[RequireWebhooks])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_response("No such webhook")}
+
+
+@router.post(
+    "",
+    response_model=WebhookCreated,
+    status_code=201,
+    summary="Subscribe an endpoint to the usage events of packages",
+    responses={422: problem_response("Invalid URL, package URL or secret")},
+)
+async def create_webhook(
+    body: WebhookCreate, service: WebhookServiceDep, caller: CurrentCaller, response: Response
+) -> WebhookCreated:
+    """Each usage event of a followed package (of the chosen types; first imports only when
+    `include_initial`) is POSTed to `url` as JSON, signed per the Standard Webhooks
+    specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`: `v1,` + base64
+    HMAC-SHA256 of `id.timestamp.body` under the secret). A failed attempt is retried with
+    backoff for about a day; an endpoint whose deliveries keep failing is disabled and says
+    why. The secret is in this answer only."""
+    created = await service.create(body, created_by=caller.key_prefix)
+    response.headers["Location"] = f"/api/v1/webhooks/{created.id}"
+    return created
+
+
+@router.get("/{webhook_id}", response_model=WebhookRead, summary="A webhook", responses=_NOT_FOUND)
+async def get_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> WebhookRead:
+    return await service.get(webhook_id)
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    summary="Remove a webhook and its delivery log",
+    responses=_NOT_FOUND,
+)
+async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> Response:
+    await service.delete(webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=Page[DeliveryRead],
+    summary="A webhook's deliveries, newest first, with every attempt",
+    responses={**_NOT_FOUND, 400: problem_response("The cursor is malformed")},
+)
+async def list_deliveries(
+    webhook_id: uuid.UUID,
+    service: WebhookServiceDep,
+    query: Annotated[DeliveriesQuery, Query()],
+) -> Page[DeliveryRead]:
+    """Each attempt with its time, the receiver's status code (null when none came), the
+    latency and the error."""
+    return await service.deliveries(webhook_id, query)
+
+
+@router.post(
+    "/{webhook_id}/ping",
+    response_model=DeliveryRead,
+    status_code=202,
+    summary="Queue a signed `webhook.ping` delivery",
+    responses=_NOT_FOUND,
+)
+async def ping_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> DeliveryRead:
+    """Sent like any delivery, also to a disabled endpoint, which a delivered ping enables
+    again."""
+    return await service.ping(webhook_id)
