@@ -24,6 +24,7 @@ from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.core.queue import create_queue
 from app.core.rate_limit import RateLimiter
 from app.core.security import resolve_api_key_secret
+from app.core.telemetry import configure_from_environment, current_provider
 from app.jobs.runtime import open_runtime
 from app.jobs.worker import run_worker
 from app.services.api_key import KeyCache
@@ -98,6 +99,7 @@ async def _stop_worker(stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
+    tracer_provider = configure_from_environment("wump-api") or current_provider()
     app = FastAPI(
         title="wump API",
         summary="Who's using my package? The organizations that depend on an open-source package.",
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Served from vendored assets by app.web.docs, so they work with no network.
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own request spans; without a provider they cost nothing.
+        telemetry={"tracer_provider": tracer_provider} if tracer_provider else None,
     )
     app.state.settings = settings
     install_error_handlers(app)

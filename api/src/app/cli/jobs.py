@@ -52,6 +52,7 @@ def worker(
     from app.core.logging import get_logger
     from app.core.metrics import start_metrics_server
     from app.core.queue import create_queue
+    from app.core.telemetry import configure_from_environment
     from app.jobs.runtime import open_runtime
     from app.jobs.worker import run_worker
 
@@ -59,6 +60,7 @@ def worker(
     settings = _settings_with_database()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    configure_from_environment("wump-worker")
     metrics_server = None
     if settings.worker_metrics_port:
         host, port = settings.worker_metrics_host, settings.worker_metrics_port

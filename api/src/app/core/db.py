@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
 from app.core.config import Settings
 from app.core.embedded import read_runtime_urls
 from app.core.metrics import InstrumentedPool
+from app.core.telemetry import trace_engine
 
 # Without a URL the process talks to nothing; this placeholder makes that fail fast and clearly.
 UNCONFIGURED_URL = "postgresql+asyncpg://wump@127.0.0.1:1/wump"
@@ -28,7 +29,7 @@ def resolve_database_url(settings: Settings) -> str | None:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the pooled engine; it connects lazily, so a down database never stops start-up."""
-    return create_async_engine(
+    engine = create_async_engine(
         resolve_database_url(settings) or UNCONFIGURED_URL,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
@@ -38,6 +39,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # Bounds how long a request waits for a connection to a database that does not answer.
         connect_args={"timeout": settings.health_check_timeout},
     )
+    trace_engine(engine)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,6 +6,7 @@ import sys
 import structlog
 
 from app.core.config import LogFormat, LogLevel
+from app.core.telemetry import tracing_requested
 
 
 def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
@@ -20,6 +21,10 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
         # stack took seconds, and every other log line of the process waited for it.
         structlog.processors.format_exc_info,
     ]
+    if tracing_requested():
+        from app.core.telemetry import add_trace_context
+
+        shared.append(add_trace_context)
     renderer: structlog.typing.Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()

@@ -9,6 +9,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import get_logger
+from app.core.telemetry import annotate_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -38,6 +39,7 @@ class RequestContextMiddleware:
             return
         request_id = incoming_request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        annotate_request(request_id)
         started = time.perf_counter()
         status = 500
 

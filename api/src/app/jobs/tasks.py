@@ -18,6 +18,7 @@ from app.core.ecosystems import Ecosystem
 from app.core.errors import ProviderRateLimited
 from app.core.logging import get_logger
 from app.core.metrics import JOB_ATTEMPTS, JOB_DURATION, JOB_FAILURES
+from app.core.telemetry import job_span
 from app.jobs.retry import decide, is_temporary
 from app.jobs.runtime import JobRuntime
 from app.schemas.job import JobRead
@@ -89,29 +90,30 @@ async def run_execution(
     JOB_ATTEMPTS.labels(job_type).inc()
     started = time.perf_counter()
     outcome = "failed"
-    try:
-        report = await work(progress)
-        result = report.as_metadata()
-        final = {**metadata, "report": result}
-        if follow_ups:
-            final["follow_ups"] = follow_ups
-        await runtime.jobs.complete(key, report.records_processed, final)
-        outcome = "completed"
-    except Exception as error:
-        JOB_FAILURES.labels(job_type, failure_reason(error)).inc()
+    with job_span(job_type, execution_id):
         try:
-            await _record_failure(runtime, job, metadata, error)
-        except RetryLater:
-            outcome = "retrying"
+            report = await work(progress)
+            result = report.as_metadata()
+            final = {**metadata, "report": result}
+            if follow_ups:
+                final["follow_ups"] = follow_ups
+            await runtime.jobs.complete(key, report.records_processed, final)
+            outcome = "completed"
+        except Exception as error:
+            JOB_FAILURES.labels(job_type, failure_reason(error)).inc()
+            try:
+                await _record_failure(runtime, job, metadata, error)
+            except RetryLater:
+                outcome = "retrying"
+                raise
             raise
-        raise
-    except asyncio.CancelledError:
-        outcome = "interrupted"
-        await asyncio.shield(_record_interruption(runtime, key, metadata))
-        raise
-    finally:
-        JOB_DURATION.labels(job_type, outcome).observe(time.perf_counter() - started)
-    log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
+        except asyncio.CancelledError:
+            outcome = "interrupted"
+            await asyncio.shield(_record_interruption(runtime, key, metadata))
+            raise
+        finally:
+            JOB_DURATION.labels(job_type, outcome).observe(time.perf_counter() - started)
+        log.info("jobs.completed", job_id=execution_id, records=report.records_processed)
     return result
 
 
