@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from app.cli.common import fail
-from app.cli.root import cli
+from app.cli.root import PLAIN_HELP, cli
 
-dev = typer.Typer(no_args_is_help=True, help="Development helpers.")
+dev = typer.Typer(no_args_is_help=True, rich_markup_mode=PLAIN_HELP, help="Development helpers.")
 cli.add_typer(dev, name="dev")
 
 

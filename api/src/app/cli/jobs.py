@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from app.cli.common import fail, settings_or_exit
-from app.cli.root import cli
+from app.cli.root import PLAIN_HELP, cli
 from app.core.errors import WumpError
 
 if TYPE_CHECKING:
@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ingest = typer.Typer(no_args_is_help=True, help="Queue ingestion jobs (run by wump worker).")
+ingest = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=PLAIN_HELP,
+    help="Queue ingestion jobs (run by wump worker).",
+)
 cli.add_typer(ingest, name="ingest")
 
 # Seconds between two looks at a job's row while --wait follows it.

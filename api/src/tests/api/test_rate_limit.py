@@ -172,3 +172,27 @@ async def test_valkey_stopped_mid_test_still_serves_and_limits_per_process(
     assert [r.status_code for r in during] == [200, 200, 200, 429]
     assert [r.headers["x-ratelimit-remaining"] for r in during] == ["2", "1", "0", "0"]
     assert during[3].headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("environment", "limit"), [("development", "600"), ("staging", "30"), ("production", "30")]
+)
+async def test_the_anonymous_limit_is_generous_in_development_and_strict_elsewhere(
+    settings: Settings, session: AsyncSession, environment: str, limit: str
+) -> None:
+    unset = settings.model_copy(update={"environment": environment, "rate_limit_anonymous": None})
+    async with app_client(unset, session) as (_, client):
+        response = await client.get("/api/v1/me")
+
+    assert response.status_code == 200
+    assert response.headers["x-ratelimit-limit"] == limit
+
+
+async def test_a_set_anonymous_limit_holds_in_development(
+    settings: Settings, session: AsyncSession
+) -> None:
+    chosen = settings.model_copy(update={"environment": "development", "rate_limit_anonymous": 45})
+    async with app_client(chosen, session) as (_, client):
+        response = await client.get("/api/v1/me")
+
+    assert response.headers["x-ratelimit-limit"] == "45"

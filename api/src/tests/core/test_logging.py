@@ -1,8 +1,14 @@
 """Logging set-up: what reaches the log and what never does."""
 
 import logging
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
 
-from app.core.logging import configure_logging
+import pytest
+
+from app.core.logging import configure_logging, get_logger
 
 
 def test_http_client_request_lines_stay_out_of_info_logs() -> None:
@@ -11,3 +17,38 @@ def test_http_client_request_lines_stay_out_of_info_logs() -> None:
     for name in ("httpx", "httpcore"):
         assert not logging.getLogger(name).isEnabledFor(logging.INFO)
         assert logging.getLogger(name).isEnabledFor(logging.WARNING)
+
+
+def _log_one_line(stream: TextIO, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging("INFO", "console")
+    get_logger("tests.logging").warning("logging.probe", answer=42)
+    stream.flush()
+    # Later tests log to the real stderr again, not to a stream this test closes.
+    monkeypatch.undo()
+    configure_logging("INFO", "json")
+
+
+def test_console_logs_written_to_a_file_carry_no_colour_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wump.log"
+    with path.open("w") as stream:
+        _log_one_line(stream, monkeypatch)
+
+    written = path.read_text()
+    assert "logging.probe" in written
+    assert "\x1b[" not in written
+
+
+def test_console_logs_on_a_terminal_are_coloured(monkeypatch: pytest.MonkeyPatch) -> None:
+    main, secondary = os.openpty()
+    try:
+        with os.fdopen(secondary, "w") as terminal:
+            _log_one_line(terminal, monkeypatch)
+        written = os.read(main, 65536).decode()
+    finally:
+        os.close(main)
+
+    assert "logging.probe" in written
+    assert "\x1b[" in written

@@ -47,7 +47,7 @@ async def test_dev_seed_loads_the_small_dataset_and_refuses_to_overwrite(
     assert code == 0, output
     assert "seeded 150 organizations, 1000 repositories" in output
     assert again == 2
-    assert "reset" in refusal
+    assert "pass --reset to replace it" in refusal
     engine = create_async_engine(seed_database_url)
     async with engine.connect() as connection:
         used = await connection.scalar(text("SELECT max(organization_count) FROM packages"))

@@ -61,5 +61,5 @@ async def test_seeding_again_without_reset_is_refused(session: AsyncSession) -> 
     service = SeedService(session)
     await service.seed("small", seed=1)
 
-    with pytest.raises(ValueError, match="reset"):
+    with pytest.raises(ValueError, match="pass --reset to replace it"):
         await service.seed("small", seed=1)
