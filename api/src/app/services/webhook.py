@@ -143,23 +143,25 @@ class WebhookService:
         if not parts.hostname or parts.username is not None or parts.password is not None:
             raise InvalidWebhook("the URL needs a host and no credentials")
 
-    async def _require(self, webhook_id: uuid.UUID) -> Webhook:
+    async def _require(self, webhook_id: uuid.UUID, owner: str | None = None) -> Webhook:
+        """The webhook; raises WebhookNotFound, also when `owner` is given and is not the one
+        that created it (a key sees only its own webhooks; None sees all)."""
         webhook = await self._webhooks.get(webhook_id)
-        if webhook is None:
+        if webhook is None or (owner is not None and webhook.created_by != owner):
             raise WebhookNotFound(f"no webhook {webhook_id}")
         return webhook
 
-    async def get(self, webhook_id: uuid.UUID) -> WebhookRead:
-        webhook = await self._require(webhook_id)
+    async def get(self, webhook_id: uuid.UUID, owner: str | None = None) -> WebhookRead:
+        webhook = await self._require(webhook_id, owner)
         return webhook_read(webhook, await self._webhooks.list_packages(webhook.id))
 
-    async def delete(self, webhook_id: uuid.UUID) -> None:
-        if not await self._webhooks.delete(webhook_id):
-            raise WebhookNotFound(f"no webhook {webhook_id}")
+    async def delete(self, webhook_id: uuid.UUID, owner: str | None = None) -> None:
+        webhook = await self._require(webhook_id, owner)
+        await self._webhooks.delete(webhook.id)
 
-    async def ping(self, webhook_id: uuid.UUID) -> DeliveryRead:
+    async def ping(self, webhook_id: uuid.UUID, owner: str | None = None) -> DeliveryRead:
         """Queue a `webhook.ping` delivery (signed and retried like any other)."""
-        webhook = await self._require(webhook_id)
+        webhook = await self._require(webhook_id, owner)
         (delivery_id,) = await self._webhooks.add_deliveries(
             [
                 {
@@ -172,8 +174,10 @@ class WebhookService:
         (delivery,) = await self._webhooks.list_deliveries_by_id([delivery_id])
         return _delivery_read(delivery, [])
 
-    async def deliveries(self, webhook_id: uuid.UUID, query: DeliveriesQuery) -> Page[DeliveryRead]:
-        webhook = await self._require(webhook_id)
+    async def deliveries(
+        self, webhook_id: uuid.UUID, query: DeliveriesQuery, owner: str | None = None
+    ) -> Page[DeliveryRead]:
+        webhook = await self._require(webhook_id, owner)
         limit = page_limit(self._settings, query.limit)
         after = _NEWEST.after(query.cursor)
         rows = await self._webhooks.list_deliveries(

@@ -16,8 +16,15 @@ from app.schemas.webhook import (
     WebhookCreated,
     WebhookRead,
 )
+from app.services.api_key import Caller
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[RequireWebhooks])
+
+
+def _owner(caller: Caller) -> str | None:
+    """Whose webhooks the caller may see: an admin key all, any other key its own."""
+    return None if "admin" in caller.scopes else str(caller.key_id)
+
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_response("No such webhook")}
 
@@ -38,14 +45,17 @@ async def create_webhook(
     HMAC-SHA256 of `id.timestamp.body` under the secret). A failed attempt is retried with
     backoff for about a day; an endpoint whose deliveries keep failing is disabled and says
     why. The secret is in this answer only."""
-    created = await service.create(body, created_by=caller.key_prefix)
+    created = await service.create(body, created_by=str(caller.key_id))
     response.headers["Location"] = f"/api/v1/webhooks/{created.id}"
     return created
 
 
 @router.get("/{webhook_id}", response_model=WebhookRead, summary="A webhook", responses=_NOT_FOUND)
-async def get_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> WebhookRead:
-    return await service.get(webhook_id)
+async def get_webhook(
+    webhook_id: uuid.UUID, service: WebhookServiceDep, caller: CurrentCaller
+) -> WebhookRead:
+    """A key sees the webhooks it created; an admin key sees every one."""
+    return await service.get(webhook_id, _owner(caller))
 
 
 @router.delete(
@@ -54,8 +64,10 @@ async def get_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> Webh
     summary="Remove a webhook and its delivery log",
     responses=_NOT_FOUND,
 )
-async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> Response:
-    await service.delete(webhook_id)
+async def delete_webhook(
+    webhook_id: uuid.UUID, service: WebhookServiceDep, caller: CurrentCaller
+) -> Response:
+    await service.delete(webhook_id, _owner(caller))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -68,11 +80,12 @@ async def delete_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> R
 async def list_deliveries(
     webhook_id: uuid.UUID,
     service: WebhookServiceDep,
+    caller: CurrentCaller,
     query: Annotated[DeliveriesQuery, Query()],
 ) -> Page[DeliveryRead]:
     """Each attempt with its time, the receiver's status code (null when none came), the
     latency and the error."""
-    return await service.deliveries(webhook_id, query)
+    return await service.deliveries(webhook_id, query, _owner(caller))
 
 
 @router.post(
@@ -82,7 +95,9 @@ async def list_deliveries(
     summary="Queue a signed `webhook.ping` delivery",
     responses=_NOT_FOUND,
 )
-async def ping_webhook(webhook_id: uuid.UUID, service: WebhookServiceDep) -> DeliveryRead:
+async def ping_webhook(
+    webhook_id: uuid.UUID, service: WebhookServiceDep, caller: CurrentCaller
+) -> DeliveryRead:
     """Sent like any delivery, also to a disabled endpoint, which a delivered ping enables
     again."""
-    return await service.ping(webhook_id)
+    return await service.ping(webhook_id, _owner(caller))

@@ -124,3 +124,22 @@ async def test_the_delivery_log_shows_each_attempt_and_a_ping_is_queued(
     assert all(a["latency_ms"] >= 0 for a in first["attempts"])
     assert deleted.status_code == 204
     assert_problem(gone, 404, "webhook_not_found")
+
+
+async def test_a_key_sees_only_its_own_webhooks_and_an_admin_key_all(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        owner = await issue_key(app, session, scopes=["webhooks"])
+        other = await issue_key(app, session, scopes=["webhooks"])
+        admin = await issue_key(app, session, scopes=["admin"])
+        created = await client.post("/api/v1/webhooks", json=HOOK, headers={"X-API-Key": owner.key})
+        url = created.headers["location"]
+        hidden = await client.get(url, headers={"X-API-Key": other.key})
+        not_deleted = await client.delete(url, headers={"X-API-Key": other.key})
+        seen = await client.get(url, headers={"X-API-Key": admin.key})
+        still = await client.get(url, headers={"X-API-Key": owner.key})
+
+    assert_problem(hidden, 404, "webhook_not_found")
+    assert_problem(not_deleted, 404, "webhook_not_found")
+    assert (seen.status_code, still.status_code) == (200, 200)
