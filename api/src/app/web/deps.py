@@ -15,6 +15,7 @@ from app.services.package import PackageService
 from app.services.package_chart import PackageChartService
 from app.services.stats import StatsService
 from app.services.usage_cache import UsageCache
+from app.services.usage_event import UsageEventService
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +39,7 @@ class Services:
         self.organizations = OrganizationService(session, cache, settings)
         self.charts = PackageChartService(session, cache, settings)
         self.stats = StatsService(session, cache, settings)
+        self.events = UsageEventService(session, settings)
 
 
 ServicesDep = Annotated[Services, Depends(Services)]

@@ -26,6 +26,7 @@ from app.schemas.package import (
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
 from app.schemas.stats import StatsRead
+from app.schemas.usage_event import UsageEventsQuery
 from app.web.charts import bar_chart
 from app.web.columns import (
     PACKAGE_COLUMNS,
@@ -35,6 +36,9 @@ from app.web.columns import (
 )
 from app.web.deps import ServicesDep, parse_query
 from app.web.templating import path_part, query, templates
+
+# Usage events shown on a package page; the feed has the rest.
+RECENT_EVENTS = 10
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,6 +134,9 @@ async def package(
     if request.query_params.get("fragment") == "users":
         return _render(request, "fragments/users.html", context)
     charts = await services.charts.charts(eco, name)
+    # First imports are left out: the section shows news, not how wump learned the past.
+    recent = UsageEventsQuery(limit=RECENT_EVENTS, initial=False)
+    events = await services.events.package_events(eco, name, recent).page()
     languages = [(c.language or "Unknown", c.organizations) for c in charts.languages]
     ages = [(a.label, a.repositories) for a in charts.push_ages]
     context.update(
@@ -140,6 +147,8 @@ async def package(
         other_languages=charts.other_languages,
         kinds=get_args(DependencyKind),
         sorts=SORT_LABELS,
+        events=events.items,
+        events_feed=f"/api/v1{base}/events.atom",
         csv_url=f"/api/v1{base}/users?{query(filters, format='csv')}",
         api_url=f"/api/v1{base}/users?{query(filters)}",
     )
