@@ -15,14 +15,15 @@ from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
 from app.api.openapi import install_openapi
 from app.api.v1 import api_router
-from app.core.cache import create_cache, resolve_valkey_url
+from app.core.breaker import CircuitBreaker
+from app.core.cache import GuardedCache, create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import MetricsMiddleware, mark_process_dead
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.core.queue import create_queue
-from app.core.rate_limit import RateLimiter
+from app.core.rate_limit import FailureLimiter, RateLimiter
 from app.core.security import resolve_api_key_secret
 from app.core.telemetry import configure_from_environment, current_provider
 from app.jobs.runtime import open_runtime
@@ -49,21 +50,26 @@ RATE_LIMIT_HEADERS = [
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(settings)
-    cache = create_cache(settings)
+    # One breaker for everything that talks to Valkey here: cache, key cache and rate limits.
+    breaker = CircuitBreaker("valkey", settings.valkey_breaker_cooldown)
+    cache = create_cache(settings, breaker)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.cache = cache
+    app.state.valkey_breaker = breaker
     valkey_url = resolve_valkey_url(settings)
     app.state.rate_limiter = RateLimiter(
         valkey_url,
         socket_timeout=settings.valkey_socket_timeout,
-        max_connections=settings.valkey_max_connections,
+        breaker=breaker,
+        connection_pool=cache.connection_pool if isinstance(cache, GuardedCache) else None,
     )
     # Without a real Valkey no other process could clear a revoked key's cached lookup.
     app.state.key_cache = KeyCache(
         cache if valkey_url is not None else None, settings.api_key_last_used_interval
     )
     app.state.api_key_secret = resolve_api_key_secret(settings)
+    app.state.auth_failures = FailureLimiter(settings.auth_failure_limit)
     in_process = settings.runs_worker_in_process
     queue = create_queue(
         settings, max_connections=4 + (settings.worker_concurrency if in_process else 0)
@@ -73,8 +79,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         async with contextlib.AsyncExitStack() as stack:
             if in_process:
+                # The worker's own engine: jobs get their statement timeout and never take
+                # the connections API requests wait for.
                 runtime = await stack.enter_async_context(
-                    open_runtime(settings, queue, engine=engine, cache=cache)
+                    open_runtime(settings, queue, cache=cache)
                 )
                 stop = asyncio.Event()
                 worker = asyncio.create_task(run_worker(runtime, stop), name="wump-worker")

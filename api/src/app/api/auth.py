@@ -9,9 +9,15 @@ from fastapi.params import Depends as DependsParam
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep, SettingsDep
-from app.core.errors import AuthenticationRequired, MissingScope, RateLimitExceeded
+from app.core.errors import (
+    AuthenticationRequired,
+    InvalidApiKey,
+    MissingScope,
+    RateLimitExceeded,
+    TooManyFailedAuthentications,
+)
 from app.core.metrics import RATE_LIMITED
-from app.core.rate_limit import RateLimiter, RateLimitPolicy
+from app.core.rate_limit import FailureLimiter, RateLimiter, RateLimitPolicy
 from app.core.security import SCOPES
 from app.services.api_key import ApiKeyService, Caller, KeyCache
 
@@ -93,14 +99,14 @@ async def authorize(
 ) -> Caller:
     """Authenticate (or admit anonymously), then count the request against the caller's limit."""
     key = presented_key(api_key, bearer, request.headers.get("authorization"))
+    peer = request.client.host if request.client else None
+    address = client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
     if key is not None:
-        caller = await service.authenticate(key)
+        caller = await _authenticate(request, service, key, address)
         identity = f"key:{caller.key_id}"
     elif settings.anonymous_access:
         caller = service.anonymous()
-        peer = request.client.host if request.client else None
-        forwarded = request.headers.get("x-forwarded-for")
-        identity = f"ip:{client_address(peer, forwarded, settings.trusted_proxies)}"
+        identity = f"ip:{address}"
     else:
         raise AuthenticationRequired("This API needs a key: send it as X-API-Key.")
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -114,6 +120,23 @@ async def authorize(
             f"retry in {result.reset_after} s."
         )
     return caller
+
+
+async def _authenticate(request: Request, service: ApiKeyService, key: str, address: str) -> Caller:
+    failures: FailureLimiter = request.app.state.auth_failures
+    refusal = await failures.refusal(address)
+    if refusal is not None:
+        # The security middleware turns this into RateLimit and Retry-After headers.
+        setattr(request.state, RATE_LIMIT_STATE, refusal)
+        raise TooManyFailedAuthentications(
+            f"More than {refusal.policy.limit} unusable keys from this address in "
+            f"{refusal.policy.window} s; retry in {refusal.reset_after} s."
+        )
+    try:
+        return await service.authenticate(key)
+    except InvalidApiKey:
+        await failures.failed(address)
+        raise
 
 
 CurrentCaller = Annotated[Caller, Depends(authorize)]

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.core.errors import WumpError
+from app.core.db import DATABASE_ERRORS, is_database_unavailable
+from app.core.errors import DatabaseUnavailable, WumpError
 from app.core.logging import get_logger
 from app.schemas.common import PROBLEM_MEDIA_TYPE
 
@@ -94,6 +95,15 @@ def _allowed_methods(request: Request) -> list[str]:
     ]
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    if not is_database_unavailable(error):
+        return await _unexpected_error(request, error)
+    log.warning("http.database_unavailable", path=request.url.path, error=repr(error))
+    return await _wump_error(
+        request, DatabaseUnavailable("The database is not answering; retry shortly.")
+    )
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     # Formatting a traceback is slow next to serving a request: never on the event loop.
     await asyncio.to_thread(
@@ -106,4 +116,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WumpError, _wump_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -55,10 +55,19 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=20, ge=1, le=1000)
     database_max_overflow: int = Field(default=10, ge=0, le=1000)
     database_pool_recycle: int = Field(default=3600, ge=-1)
+    # Longest wait for a pooled connection before a request answers 503.
+    database_pool_timeout: float = Field(default=5.0, gt=0, le=600)
+    # Longest statement of an API request (0: none); jobs get JOB_STATEMENT_TIMEOUT.
+    database_statement_timeout: float = Field(default=5.0, ge=0, le=86_400)
+    job_statement_timeout: float = Field(default=600.0, ge=0, le=86_400)
 
     valkey_url: str | None = None
-    valkey_max_connections: int = Field(default=20, ge=1, le=10_000)
-    valkey_socket_timeout: float = Field(default=5.0, gt=0, le=300)
+    # Unset: the database pool plus the worker's concurrency, plus a few (see core.cache).
+    valkey_max_connections: int | None = Field(default=None, ge=1, le=10_000)
+    # Bounds every Valkey command (connect, pool wait, reply); a stalled cache costs this long.
+    valkey_socket_timeout: float = Field(default=0.5, gt=0, le=300)
+    # After a failure, Valkey is skipped (cache misses, in-process rate limits) this long.
+    valkey_breaker_cooldown: float = Field(default=5.0, gt=0, le=3600)
     valkey_health_check_interval: int = Field(default=30, ge=0, le=3600)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -70,6 +79,8 @@ class Settings(BaseSettings):
     anonymous_access: bool = True
     # Unset: generous in development, where one person follows the quickstart; strict elsewhere.
     rate_limit_anonymous: int | None = Field(default=None, ge=1)
+    # Unusable keys one client address may present per minute before it gets 429 unchecked.
+    auth_failure_limit: int = Field(default=20, ge=1, le=1_000_000)
     rate_limit_free: int = Field(default=60, ge=1)
     rate_limit_pro: int = Field(default=600, ge=1)
     rate_limit_enterprise: int = Field(default=6000, ge=1)

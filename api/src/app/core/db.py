@@ -1,8 +1,11 @@
 """The async SQLAlchemy engine, the session factory and the per-request unit of work."""
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,20 +30,59 @@ def resolve_database_url(settings: Settings) -> str | None:
     return running.database_url if running is not None else None
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the pooled engine; it connects lazily, so a down database never stops start-up."""
+def create_engine(settings: Settings, *, statement_timeout: float | None = None) -> AsyncEngine:
+    """Build the pooled engine; it connects lazily, so a down database never stops start-up.
+
+    Every statement is bounded twice: by the server's statement_timeout, and by the client a
+    second later, for a server that does not answer at all (stopped, or its host gone).
+    """
+    timeout = (
+        settings.database_statement_timeout if statement_timeout is None else statement_timeout
+    )
+    connect_args: dict[str, Any] = {
+        # Bounds how long a request waits for a connection to a database that does not answer.
+        "timeout": settings.health_check_timeout,
+    }
+    if timeout > 0:
+        connect_args["server_settings"] = {"statement_timeout": str(round(timeout * 1000))}
+        connect_args["command_timeout"] = timeout + 1
     engine = create_async_engine(
         resolve_database_url(settings) or UNCONFIGURED_URL,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=settings.database_pool_recycle,
+        pool_timeout=settings.database_pool_timeout,
         pool_pre_ping=True,
         poolclass=InstrumentedPool,
-        # Bounds how long a request waits for a connection to a database that does not answer.
-        connect_args={"timeout": settings.health_check_timeout},
+        connect_args=connect_args,
     )
     trace_engine(engine)
     return engine
+
+
+# What a database that cannot serve raises; is_database_unavailable() tells them from bugs.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout, TimeoutError, OSError)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for failures that say the database cannot serve now (unreachable, stalled, shutting
+    down, a statement over its timeout), as opposed to a bug: callers answer 503 for these."""
+    if isinstance(error, PoolTimeout | TimeoutError | ConnectionError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = getattr(error, "orig", None)
+        cause = getattr(original, "__cause__", None) or original
+        if isinstance(cause, TimeoutError | OSError):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(original, "sqlstate", None)
+        # 57014 query_canceled (statement_timeout), 57P0x shutdown / cannot connect now,
+        # 08xxx connection exceptions, 53300 too many connections.
+        return isinstance(sqlstate, str) and (
+            sqlstate in ("57014", "53300") or sqlstate.startswith(("57P", "08"))
+        )
+    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -38,6 +38,14 @@ class ServiceUnavailable(WumpError):
     title = "Service Unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database did not answer in time or refused the connection; retrying later helps."""
+
+    code = "database_unavailable"
+    title = "Database Unavailable"
+    headers = MappingProxyType({"Retry-After": "5"})
+
+
 class DatabaseNotReady(ServiceUnavailable):
     code = "database_not_ready"
     title = "Database Not Ready"
@@ -160,6 +168,13 @@ class RateLimitExceeded(WumpError):
     status = 429
     code = "rate_limited"
     title = "Too Many Requests"
+
+
+class TooManyFailedAuthentications(RateLimitExceeded):
+    """This address presented too many unusable keys lately; refused before any lookup."""
+
+    code = "too_many_failed_authentications"
+    title = "Too Many Failed Authentications"
 
 
 class ApiKeyNotFound(NotFound):

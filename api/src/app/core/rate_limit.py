@@ -1,5 +1,6 @@
 """Sliding-window rate limits shared by all replicas via Valkey; per process while it is down."""
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -10,9 +11,10 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
+from redis.asyncio import BlockingConnectionPool, ConnectionPool
 from redis.exceptions import RedisError
 
+from app.core.breaker import CircuitBreaker
 from app.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -57,32 +59,41 @@ def _item(limit: int, window: int) -> RateLimitItem:
 
 
 class RateLimiter:
-    """Counts hits in Valkey; on a storage failure counts in this process until Valkey answers.
+    """Counts hits in Valkey; while Valkey fails counts in this process.
 
-    After a failure the shared storage is tried again once every `retry_interval` seconds, by
-    one request, so an outage costs one failed round trip per interval rather than per request.
+    Every shared count is bounded by `socket_timeout` and passes the circuit breaker (the one
+    the cache uses, when given): after a failure Valkey is skipped for the cool-down, then one
+    request probes it, so an outage costs one bounded wait per cool-down, not one per request.
     """
 
     def __init__(
         self,
         valkey_url: str | None,
         *,
-        socket_timeout: float = 5.0,
+        socket_timeout: float = 0.5,
         max_connections: int = 20,
         retry_interval: float = 5.0,
+        breaker: CircuitBreaker | None = None,
+        connection_pool: ConnectionPool | None = None,
     ) -> None:
         self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._shared: SlidingWindowCounterRateLimiter | None = None
-        self._pool: ConnectionPool | None = None
+        self._owned_pool: ConnectionPool | None = None
+        self._timeout = socket_timeout
+        self._breaker = breaker or CircuitBreaker("valkey", retry_interval)
+        self._degraded = False
         if valkey_url is not None:
-            # Its own pool without redis-py's retries: a dead Valkey must fail fast, not back off.
-            self._pool = ConnectionPool.from_url(
-                valkey_url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                max_connections=max_connections,
-            )
-            options: dict[str, Any] = {"connection_pool": self._pool}
+            pool = connection_pool
+            if pool is None:
+                # No redis-py retries: a dead Valkey must fail fast, not back off.
+                pool = self._owned_pool = BlockingConnectionPool.from_url(
+                    valkey_url,
+                    timeout=socket_timeout,
+                    socket_timeout=socket_timeout,
+                    socket_connect_timeout=socket_timeout,
+                    max_connections=max_connections,
+                )
+            options: dict[str, Any] = {"connection_pool": pool}
             storage = RedisStorage(
                 f"async+{valkey_url}",
                 implementation="redispy",
@@ -91,53 +102,46 @@ class RateLimiter:
                 **options,
             )
             self._shared = SlidingWindowCounterRateLimiter(storage)
-        self._retry_interval = retry_interval
-        self._shared_down_until: float | None = None
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
+        if self._owned_pool is not None:
+            await self._owned_pool.aclose()
 
     @property
     def is_shared(self) -> bool:
-        return self._shared is not None and self._shared_down_until is None
+        return self._shared is not None and not self._degraded
 
     async def hit(self, policy: RateLimitPolicy, identity: str) -> RateLimitResult:
         """Count one request by `identity` against `policy` and say whether it may proceed."""
         item = _item(policy.limit, policy.window)
-        shared = self._pick_shared()
-        if shared is not None:
-            try:
-                result = await self._hit(shared, item, policy, identity)
-            except (StorageError, RedisError, OSError) as error:
-                self._mark_down(error)
+        if self._shared is not None:
+            if self._breaker.allow():
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        result = await self._hit(self._shared, item, policy, identity)
+                except (StorageError, RedisError, OSError, TimeoutError) as error:
+                    self._breaker.failed(error)
+                    self._mark_down(error)
+                else:
+                    self._breaker.succeeded()
+                    self._mark_up()
+                    return result
             else:
-                self._mark_up()
-                return result
+                self._mark_down(None)
         return await self._hit(self._local, item, policy, identity)
 
-    def _pick_shared(self) -> SlidingWindowCounterRateLimiter | None:
-        if self._shared is None or self._shared_down_until is None:
-            return self._shared
-        now = time.monotonic()
-        if now < self._shared_down_until:
-            return None
-        # This request probes; others keep counting locally until it has an answer.
-        self._shared_down_until = now + self._retry_interval
-        return self._shared
-
-    def _mark_down(self, error: Exception) -> None:
-        if self._shared_down_until is None:
+    def _mark_down(self, error: BaseException | None) -> None:
+        if not self._degraded:
+            self._degraded = True
             log.warning(
                 "rate_limit.storage.unavailable",
-                error=str(error) or type(error).__name__,
+                error=(str(error) or type(error).__name__) if error else "circuit open",
                 fallback="in-process limits until Valkey answers again",
             )
-        self._shared_down_until = time.monotonic() + self._retry_interval
 
     def _mark_up(self) -> None:
-        if self._shared_down_until is not None:
-            self._shared_down_until = None
+        if self._degraded:
+            self._degraded = False
             log.info("rate_limit.storage.recovered")
 
     @staticmethod
@@ -162,3 +166,25 @@ class RateLimiter:
             reset_after=reset_after,
             reset_at=math.ceil(now) + reset_after,
         )
+
+
+class FailureLimiter:
+    """Counts failures (such as unusable API keys) per identity in this process: a check costs
+    no network round trip, so a flood of bad keys is refused before any database query."""
+
+    def __init__(self, limit: int, window: int = WINDOW_SECONDS) -> None:
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._policy = RateLimitPolicy("failed_authentications", limit, window)
+        self._item = _item(limit, window)
+
+    async def refusal(self, identity: str) -> RateLimitResult | None:
+        """The limit `identity` has reached, or None while it may still try."""
+        if await self._limiter.test(self._item, identity):
+            return None
+        stats = await self._limiter.get_window_stats(self._item, identity)
+        now = time.time()
+        reset_after = max(1, math.ceil(stats.reset_time - now))
+        return RateLimitResult(self._policy, False, 0, reset_after, math.ceil(now) + reset_after)
+
+    async def failed(self, identity: str) -> None:
+        await self._limiter.hit(self._item, identity)

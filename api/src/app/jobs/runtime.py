@@ -42,7 +42,7 @@ async def open_runtime(
     """Reuses the engine and cache it is given (the API process's); opens and closes the rest."""
     async with AsyncExitStack() as stack:
         if engine is None:
-            engine = create_engine(settings)
+            engine = create_engine(settings, statement_timeout=settings.job_statement_timeout)
             stack.push_async_callback(engine.dispose)
         if cache is None:
             cache = create_cache(settings)

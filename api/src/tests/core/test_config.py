@@ -18,8 +18,11 @@ def test_defaults_match_the_documented_values(monkeypatch: pytest.MonkeyPatch) -
     assert settings.database_pool_size == 20
     assert settings.database_max_overflow == 10
     assert settings.database_pool_recycle == 3600
-    assert settings.valkey_max_connections == 20
-    assert settings.valkey_socket_timeout == 5.0
+    assert settings.valkey_max_connections is None
+    assert settings.valkey_socket_timeout == 0.5
+    assert settings.valkey_breaker_cooldown == 5.0
+    assert settings.database_statement_timeout == 5.0
+    assert settings.database_pool_timeout == 5.0
     assert settings.valkey_health_check_interval == 30
     assert settings.health_check_timeout == 5.0
     assert settings.is_embedded_database
