@@ -27,6 +27,7 @@ async def _ingest(settings: Settings, login: str, repository: str, directory: Pa
             ProviderRegistry(),
             UsageCache(cache) if cache is not None else None,
             manifest_max_bytes=settings.manifest_max_bytes,
+            manifest_via_limit=settings.manifest_via_limit,
             record_events=settings.usage_events_enabled,
         )
         return await service.ingest_checkout(login, repository, directory)

@@ -23,6 +23,7 @@ _DEPENDENCY_FIELDS = (
     "direct",
     "path",
     "line",
+    "via",
 )
 
 
@@ -127,7 +128,10 @@ def _scan_error(message: str) -> NoReturn:
 
 
 def _service() -> ManifestService:
-    return ManifestService(max_bytes=settings_or_exit().manifest_max_bytes)
+    settings = settings_or_exit()
+    return ManifestService(
+        max_bytes=settings.manifest_max_bytes, via_limit=settings.manifest_via_limit
+    )
 
 
 def _result_json(result: ManifestResult) -> dict[str, Any]:
@@ -162,6 +166,7 @@ def _print_table(result: ManifestResult) -> None:
             dep.version or "-",
             dep.type or "-",
             {True: "direct", False: "transitive", None: "-"}[dep.direct],
+            f"via {', '.join(dep.via)}" if dep.via else "",
         )
         for dep in result.dependencies
     ]

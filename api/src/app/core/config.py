@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     http_max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=16 * 1024 * 1024)
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Direct dependencies named as the `via` of each transitive lockfile package, nearest first.
+    manifest_via_limit: int = Field(default=5, ge=1, le=100)
 
     page_default_limit: int = Field(default=20, ge=1, le=1000)
     page_max_limit: int = Field(default=100, ge=1, le=1000)

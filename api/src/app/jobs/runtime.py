@@ -59,6 +59,7 @@ async def open_runtime(
             UsageCache(cache),
             concurrency=settings.ingest_concurrency,
             manifest_max_bytes=settings.manifest_max_bytes,
+            manifest_via_limit=settings.manifest_via_limit,
             record_events=settings.usage_events_enabled,
         )
         # Deliveries go to whatever endpoints subscribers gave: no proxies from the

@@ -1,5 +1,6 @@
 """Pure manifest and lockfile parsers: bytes and a file name in, dependencies out."""
 
+from app.manifests.graph import DEFAULT_VIA_LIMIT
 from app.manifests.model import (
     Dependency,
     DependencyType,
@@ -12,6 +13,7 @@ from app.manifests.registry import DEFAULT_MAX_BYTES, PARSERS, Parser, detect, p
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_VIA_LIMIT",
     "PARSERS",
     "Dependency",
     "DependencyType",

@@ -156,6 +156,7 @@ class Collector:
         type: DependencyType | None = None,
         direct: bool | None = None,
         line: int | None = None,
+        via: tuple[str, ...] = (),
     ) -> None:
         name = normalize_name(self.ecosystem, name)
         if not name:
@@ -170,6 +171,7 @@ class Collector:
                 direct=direct,
                 path=self.path,
                 line=line,
+                via=via,
             )
         )
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from app.core.ecosystems import Ecosystem
 from app.manifests._base import Collector, load_toml, mapping, text_or_none
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, walk
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 _TABLES = (
@@ -44,38 +45,59 @@ def parse_cargo_toml(data: bytes, path: str) -> ManifestResult:
     return deps.result("Cargo.toml", root)
 
 
-def parse_cargo_lock(data: bytes, path: str) -> ManifestResult:
+def parse_cargo_lock(data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT) -> ManifestResult:
     """Registry and git crates, plus the local crates other local crates depend on.
 
     Entries without a `source` are the repository's own crates: workspace members and path
     dependencies. A local crate that another local crate depends on is reported as a direct
     dependency (its Cargo.toml is declared beside the project's); the local crates nothing
-    depends on are the project itself, and a single one is its root.
+    depends on are the project itself, and a single one is its root. What the local crates list
+    is direct; `via` starts from there.
     """
     document = load_toml(data, path)
     packages = document.get("package", [])
     if not isinstance(packages, list) or ("package" not in document and "version" not in document):
         raise ManifestParseError(path, "not a Cargo.lock: no [[package]] tables")
-    entries = [mapping(entry) for entry in packages]
-    local = [entry for entry in entries if "source" not in entry and entry.get("name")]
-    # Entries read "name", or "name version" when several versions of the crate are locked.
-    direct_refs = {
-        tuple(str(dep).split(" ")[:2]) for entry in local for dep in entry.get("dependencies", [])
+    entries = [mapping(entry) for entry in packages if text_or_none(mapping(entry).get("name"))]
+    versions: dict[str, list[str]] = {}
+    for entry in entries:
+        versions.setdefault(str(entry["name"]), []).append(str(entry.get("version", "")))
+    edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for entry in entries:
+        node = (str(entry["name"]), str(entry.get("version", "")))
+        edges[node] = [
+            target
+            for reference in entry.get("dependencies", []) or []
+            if (target := _locked(str(reference), versions)) is not None
+        ]
+    local = {
+        (str(entry["name"]), str(entry.get("version", "")))
+        for entry in entries
+        if "source" not in entry
     }
-    used_local = {str(entry["name"]) for entry in local if (str(entry["name"]),) in direct_refs}
+    roots = {target: Root(target[0]) for node in local for target in edges[node]}
+    walked = walk(edges, roots, via_limit)
     deps = Collector(path, Ecosystem.CARGO)
     for entry in entries:
-        name = text_or_none(entry.get("name"))
-        if not name:
+        node = (str(entry["name"]), str(entry.get("version", "")))
+        if node in local and node not in roots:
             continue
-        is_local = "source" not in entry
-        if is_local and name not in used_local:
-            continue
-        version = text_or_none(entry.get("version"))
-        direct = ((name,) in direct_refs or (name, version) in direct_refs) if local else None
-        deps.add(name, version=version, direct=direct)
-    top = [entry for entry in local if str(entry["name"]) not in used_local]
-    root = None
-    if len(top) == 1:
-        root = deps.root(str(top[0]["name"]), text_or_none(top[0].get("version")))
+        deps.add(
+            node[0],
+            version=node[1],
+            direct=node in roots if local else None,
+            via=() if node in roots else walked.via(node),
+        )
+    top = sorted(local - set(roots))
+    root = deps.root(top[0][0], top[0][1] or None) if len(top) == 1 else None
     return deps.result("Cargo.lock", root)
+
+
+def _locked(reference: str, versions: dict[str, list[str]]) -> tuple[str, str] | None:
+    """The locked crate a dependency entry names: "name", "name version" or with its source."""
+    name, _, rest = reference.partition(" ")
+    candidates = versions.get(name, [])
+    version = rest.split(" ", 1)[0] if rest else None
+    if version is not None:
+        return (name, version) if version in candidates else None
+    return (name, candidates[0]) if candidates else None

@@ -25,7 +25,9 @@ class Dependency:
 
     `ecosystem` is an `Ecosystem` value, or for SBOM components outside wump's ecosystems the
     purl type (`generic`, `deb`, ...) or None. `type` and `direct` are None when the file does not
-    say.
+    say. `via` names, for a transitive package of a lockfile that records the graph, the direct
+    dependencies that pull it in, nearest first; it is empty for direct packages and where the
+    file does not tell (go.mod's `// indirect`, go.sum, Pipfile.lock).
     """
 
     ecosystem: str | None
@@ -36,6 +38,7 @@ class Dependency:
     direct: bool | None
     path: str
     line: int | None = None
+    via: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from app.core.ecosystems import Ecosystem
 from app.manifests._base import (
@@ -14,6 +15,7 @@ from app.manifests._base import (
     mapping,
     text_or_none,
 )
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, walk, walk_packages
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 _MANIFEST_GROUPS = (
@@ -75,12 +77,14 @@ def _resolution_target(selector: str) -> str:
     return split_spec(name)[0] if name.startswith("@") or "@" in name else name
 
 
-def parse_package_lock(data: bytes, path: str) -> ManifestResult:
+def parse_package_lock(
+    data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT
+) -> ManifestResult:
     document = load_json_object(data, path)
     deps = Collector(path, Ecosystem.NPM)
     packages = document.get("packages")
     if isinstance(packages, dict):
-        _lock_packages(packages, deps)
+        _lock_packages(packages, deps, via_limit)
     elif isinstance(document.get("dependencies"), dict):
         _lock_v1_tree(document["dependencies"], deps)
     elif "lockfileVersion" not in document:
@@ -99,16 +103,67 @@ def _lock_type(entry: dict[str, Any]) -> DependencyType:
     return DependencyType.RUNTIME
 
 
-def _lock_packages(packages: dict[str, Any], deps: Collector) -> None:
+_EDGE_FIELDS = ("dependencies", "optionalDependencies", "peerDependencies")
+
+
+def _installed(packages: dict[str, Any], location: str, name: str) -> str | None:
+    """Where node resolves `name` required from `location`: the nearest node_modules upwards."""
+    while True:
+        candidate = f"{location}/node_modules/{name}" if location else f"node_modules/{name}"
+        if candidate in packages:
+            return candidate
+        if not location:
+            return None
+        cut = location.rfind("/node_modules/")
+        location = location[:cut] if cut != -1 else ""
+
+
+def _hoisted(packages: dict[str, Any], location: str, name: str) -> str | None:
+    """`_installed` with the two commonest answers first: nested in the package, or at the top."""
+    nested = f"{location}/node_modules/{name}"
+    if nested in packages:
+        return nested
+    if location.count("/node_modules/") == 0:
+        top = f"node_modules/{name}"
+        return top if top in packages else None
+    return _installed(packages, location, name)
+
+
+def _lock_packages(packages: dict[str, Any], deps: Collector, via_limit: int) -> None:
     # Each non-node_modules entry ("" and workspace folders) is a project whose declared
     # dependencies are the direct ones; npm hoists workspace dependencies to the root.
     declared: dict[str, set[str]] = {}
-    for location, entry in packages.items():
-        if "node_modules/" not in f"/{location}":
-            names: set[str] = set()
-            for field, _ in _MANIFEST_GROUPS:
-                names.update(mapping(mapping(entry).get(field)))
-            declared[location] = names
+    roots: dict[str, Root] = {}
+    edges: dict[str, list[str]] = {}
+    for location, raw in packages.items():
+        entry = mapping(raw)
+        if entry.get("link"):
+            target = text_or_none(entry.get("resolved"))
+            if target is not None:
+                edges[location] = [target]
+            continue
+        project = "node_modules/" not in f"/{location}"
+        targets: list[str] = []
+        for field in _EDGE_FIELDS if not project else (*_EDGE_FIELDS, "devDependencies"):
+            required = entry.get(field)
+            if not isinstance(required, dict):
+                continue
+            for name in required:
+                target = _hoisted(packages, location, name)
+                if target is None:
+                    continue
+                targets.append(target)
+                if project:
+                    development = field == "devDependencies"
+                    known = roots.get(target)
+                    if known is None or (known.development and not development):
+                        roots[target] = Root(name, development)
+        edges[location] = targets
+        if project:
+            declared[location] = {
+                name for field, _ in _MANIFEST_GROUPS for name in mapping(entry.get(field))
+            }
+    walked = walk(edges, roots, via_limit)
     any_workspace = set().union(*declared.values()) if declared else set()
     for location, raw in packages.items():
         entry = mapping(raw)
@@ -123,8 +178,18 @@ def _lock_packages(packages: dict[str, Any], deps: Collector) -> None:
             )
         else:
             direct = False
+        dep_type = _lock_type(entry)
+        # npm flags dev packages itself; the path decides where a lockfile left the flag out.
+        if dep_type is DependencyType.RUNTIME and walked.development_only(location):
+            dep_type = DependencyType.DEVELOPMENT
         version = text_or_none(entry.get("version"))
-        deps.add(name, version=version, type=_lock_type(entry), direct=direct)
+        deps.add(
+            name,
+            version=version,
+            type=dep_type,
+            direct=direct,
+            via=() if direct else walked.via(location),
+        )
 
 
 def _lock_v1_tree(tree: dict[str, Any], deps: Collector) -> None:
@@ -142,30 +207,78 @@ def _lock_v1_tree(tree: dict[str, Any], deps: Collector) -> None:
                 pending.append(nested)
 
 
-def parse_yarn_lock(data: bytes, path: str) -> ManifestResult:
+def parse_yarn_lock(data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT) -> ManifestResult:
     text = decode(data, path)
     if re.search(r"^__metadata:", text, re.MULTILINE):
-        return _parse_yarn_berry(data, path)
+        return _parse_yarn_berry(data, path, via_limit)
     return _parse_yarn_classic(text, path)
 
 
-def _parse_yarn_berry(data: bytes, path: str) -> ManifestResult:
+_PROJECT_PROTOCOLS = ("workspace", "link", "portal")
+
+
+def _berry_edges(
+    document: dict[str, Any],
+) -> tuple[dict[str, list[str]], dict[str, Root]]:
+    """Entries as nodes: each descriptor a dependency map names resolves to the entry listing it."""
+    entry_of: dict[str, str] = {}
+    for key in document:
+        for descriptor in str(key).split(","):
+            entry_of[descriptor.strip().strip('"')] = str(key)
+    edges: dict[str, list[str]] = {}
+    roots: dict[str, Root] = {}
+    for key, raw in document.items():
+        entry = mapping(raw)
+        resolution = text_or_none(entry.get("resolution")) or str(key).split(",")[0].strip()
+        reference = split_spec(resolution)[1]
+        protocol = reference.partition(":")[0]
+        targets: list[str] = []
+        if protocol == "patch":
+            # A patched package stands for the package it patches.
+            base = unquote(reference.removeprefix("patch:").split("#", 1)[0])
+            if base in entry_of:
+                targets.append(entry_of[base])
+        for dependency, descriptor in mapping(entry.get("dependencies")).items():
+            range_ = str(descriptor)
+            target = entry_of.get(f"{dependency}@{range_}") or entry_of.get(
+                f"{dependency}@npm:{range_}"
+            )
+            if target is None:
+                continue
+            targets.append(target)
+            # A workspace's dependencies are the project's direct ones (the lockfile does not
+            # keep which were development dependencies).
+            if protocol in _PROJECT_PROTOCOLS:
+                roots[target] = Root(dependency)
+        edges[str(key)] = targets
+    return edges, roots
+
+
+def _parse_yarn_berry(data: bytes, path: str, via_limit: int) -> ManifestResult:
     document = mapping(load_yaml(data, path))
     if not document:
         raise ManifestParseError(path, "expected a YAML mapping at the top level")
+    document.pop("__metadata", None)
+    edges, roots = _berry_edges(document)
+    walked = walk(edges, roots, via_limit)
     deps = Collector(path, Ecosystem.NPM)
     for key, raw in document.items():
         entry = mapping(raw)
-        if key == "__metadata" or not entry:
+        if not entry:
             continue
         resolution = text_or_none(entry.get("resolution")) or str(key).split(",")[0].strip()
         name, reference = split_spec(resolution)
         protocol = reference.partition(":")[0]
         # Workspaces, links and portals are the project's own folders; a patch entry repeats
         # the package it patches, which has its own entry.
-        if protocol in ("workspace", "link", "portal", "patch"):
+        if protocol in (*_PROJECT_PROTOCOLS, "patch"):
             continue
-        deps.add(name, version=text_or_none(entry.get("version")))
+        deps.add(
+            name,
+            version=text_or_none(entry.get("version")),
+            direct=(str(key) in roots) if roots else None,
+            via=() if str(key) in roots else walked.via(str(key)),
+        )
     return deps.result("yarn.lock")
 
 
@@ -255,20 +368,7 @@ def _edges(entry: dict[str, Any]) -> Iterable[tuple[str, str]]:
                 yield str(name), version
 
 
-def _reachable(
-    roots: Iterable[tuple[str, str]], graph: dict[tuple[str, str], list[tuple[str, str]]]
-) -> set[tuple[str, str]]:
-    seen: set[tuple[str, str]] = set()
-    pending = list(roots)
-    while pending:
-        node = pending.pop()
-        if node not in seen:
-            seen.add(node)
-            pending.extend(graph.get(node, ()))
-    return seen
-
-
-def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
+def parse_pnpm_lock(data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT) -> ManifestResult:
     document = load_yaml(data, path)
     if not isinstance(document, dict) or "lockfileVersion" not in document:
         raise ManifestParseError(path, "not a pnpm lockfile: no lockfileVersion")
@@ -278,11 +378,12 @@ def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
         raise ManifestParseError(path, "unreadable lockfileVersion") from None
     # Lockfiles before workspaces support keep the single project's lists at the top level.
     importers = mapping(document.get("importers")) or {".": document}
-    production_roots: set[tuple[str, str]] = set()
-    dev_roots: set[tuple[str, str]] = set()
+    roots: dict[tuple[str, str], Root] = {}
     for importer in importers.values():
         for name, version, production in _importer_dependencies(mapping(importer)):
-            (production_roots if production else dev_roots).add(pnpm.ref_node(name, version))
+            node = pnpm.ref_node(name, version)
+            if production or node not in roots:
+                roots[node] = Root(pnpm.package(node)[0], not production)
 
     packages = mapping(document.get("packages"))
     # Version 9 moved the dependency graph and the optional flag from packages to snapshots.
@@ -297,9 +398,8 @@ def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
         package = pnpm.package(node)
         optional = bool(entry.get("optional"))
         variant_optional[package] = variant_optional.get(package, True) and optional
-    in_production = {pnpm.package(n) for n in _reachable(production_roots, graph)}
-    in_development = {pnpm.package(n) for n in _reachable(dev_roots, graph)}
-    direct = {pnpm.package(n) for n in production_roots | dev_roots}
+    walked = walk_packages(graph, roots, via_limit, pnpm.package)
+    direct = {pnpm.package(node) for node in roots}
 
     deps = Collector(path, Ecosystem.NPM)
     listed: set[tuple[str, str]] = set()
@@ -317,9 +417,15 @@ def parse_pnpm_lock(data: bytes, path: str) -> ManifestResult:
             dep_type = DependencyType.OPTIONAL
         elif "dev" in entry:
             dep_type = DependencyType.DEVELOPMENT if entry["dev"] else DependencyType.RUNTIME
-        elif package in in_development and package not in in_production:
+        elif walked.development_only(package):
             dep_type = DependencyType.DEVELOPMENT
         else:
             dep_type = DependencyType.RUNTIME
-        deps.add(name, version=version, type=dep_type, direct=package in direct)
+        deps.add(
+            name,
+            version=version,
+            type=dep_type,
+            direct=package in direct,
+            via=() if package in direct else walked.via(package),
+        )
     return deps.result("pnpm-lock.yaml")

@@ -1,6 +1,7 @@
 """NuGet: MSBuild project files, packages.config, packages.lock.json and .nuspec."""
 
 import re
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from app.core.ecosystems import Ecosystem
@@ -15,6 +16,7 @@ from app.manifests._base import (
     mapping,
     text_or_none,
 )
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, walk_packages
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 _MSBUILD_PROPERTY = re.compile(r"\$\(([A-Za-z_][\w.-]*)\)")
@@ -98,28 +100,46 @@ def parse_packages_config(data: bytes, path: str) -> ManifestResult:
     return deps.result("packages.config")
 
 
-def parse_packages_lock(data: bytes, path: str) -> ManifestResult:
+def parse_packages_lock(
+    data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT
+) -> ManifestResult:
+    """Packages of every target framework, once each; a framework's graph is its own."""
     document = load_json_object(data, path)
     if "dependencies" not in document:
         raise ManifestParseError(path, "not a packages.lock.json: no dependencies")
+    edges: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    roots: dict[tuple[str, str], Root] = {}
+    listed: list[tuple[str, dict[str, Any]]] = []
+    for framework_name, framework in mapping(document.get("dependencies")).items():
+        entries = mapping(framework)
+        for name, raw in entries.items():
+            entry = mapping(raw)
+            node = (str(framework_name), name.lower())
+            edges[node] = [
+                (str(framework_name), str(required).lower())
+                for required in mapping(entry.get("dependencies"))
+            ]
+            kind = str(entry.get("type", "")).lower()
+            if kind == "direct":
+                roots[node] = Root(name)
+            if kind != "project":  # another project of the same solution
+                listed.append((name, entry))
+    walked = walk_packages(edges, roots, via_limit, lambda node: node[1])
     deps = Collector(path, Ecosystem.NUGET)
     seen: set[tuple[str, str | None]] = set()
-    for framework in mapping(document.get("dependencies")).values():
-        for name, raw in mapping(framework).items():
-            entry = mapping(raw)
-            kind = str(entry.get("type", "")).lower()
-            if kind == "project":
-                continue  # another project of the same solution
-            version = text_or_none(entry.get("resolved"))
-            if (name.lower(), version) in seen:
-                continue
-            seen.add((name.lower(), version))
-            deps.add(
-                name,
-                requirement=text_or_none(entry.get("requested")),
-                version=version,
-                direct=kind == "direct",
-            )
+    for name, entry in listed:
+        version = text_or_none(entry.get("resolved"))
+        if (name.lower(), version) in seen:
+            continue
+        seen.add((name.lower(), version))
+        is_direct = str(entry.get("type", "")).lower() == "direct"
+        deps.add(
+            name,
+            requirement=text_or_none(entry.get("requested")),
+            version=version,
+            direct=is_direct,
+            via=() if is_direct else walked.via(name.lower()),
+        )
     return deps.result("packages.lock.json")
 
 

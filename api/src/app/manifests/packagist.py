@@ -2,6 +2,7 @@
 
 from app.core.ecosystems import Ecosystem
 from app.manifests._base import Collector, load_json_object, mapping, text_or_none
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, sources, walk
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 _LINKS = (
@@ -26,21 +27,47 @@ def parse_composer_json(data: bytes, path: str) -> ManifestResult:
     return deps.result("composer.json", root)
 
 
-def parse_composer_lock(data: bytes, path: str) -> ManifestResult:
+def parse_composer_lock(
+    data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT
+) -> ManifestResult:
+    """Locked packages; `packages-dev` holds the ones only development needs.
+
+    The project's own requirements live in composer.json: the packages no other locked package
+    requires are certainly direct ones, and `via` starts from them; others stay unknown.
+    """
     document = load_json_object(data, path)
     if "packages" not in document and "packages-dev" not in document:
         raise ManifestParseError(path, "not a composer.lock: no packages")
-    deps = Collector(path, Ecosystem.PACKAGIST)
+    entries: list[tuple[str, str | None, DependencyType]] = []
+    edges: dict[str, list[str]] = {}
     for field, dep_type in (
         ("packages", DependencyType.RUNTIME),
         ("packages-dev", DependencyType.DEVELOPMENT),
     ):
-        entries = document.get(field)
-        if not isinstance(entries, list):
-            continue
-        for raw in entries:
+        listed = document.get(field)
+        for raw in listed if isinstance(listed, list) else []:
             entry = mapping(raw)
             name = text_or_none(entry.get("name"))
-            if name:
-                deps.add(name, version=text_or_none(entry.get("version")), type=dep_type)
+            if not name:
+                continue
+            node = name.lower()
+            entries.append((node, text_or_none(entry.get("version")), dep_type))
+            # Platform requirements (php, ext-*) are not packages and have no entry.
+            edges.setdefault(node, []).extend(
+                str(required).lower() for required in mapping(entry.get("require"))
+            )
+    types = {node: dep_type for node, _, dep_type in entries}
+    present = edges.keys()
+    edges = {node: [t for t in targets if t in present] for node, targets in edges.items()}
+    roots = {node: Root(node, types[node] is DependencyType.DEVELOPMENT) for node in sources(edges)}
+    walked = walk(edges, roots, via_limit)
+    deps = Collector(path, Ecosystem.PACKAGIST)
+    for node, version, dep_type in entries:
+        deps.add(
+            node,
+            version=version,
+            type=dep_type,
+            direct=True if node in roots else None,
+            via=() if node in roots else walked.via(node),
+        )
     return deps.result("composer.lock")

@@ -12,6 +12,7 @@ from app.manifests._base import (
     mapping,
     text_or_none,
 )
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, reachable, sources, walk
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 
@@ -22,11 +23,17 @@ def _packages(document: dict[str, Any], path: str) -> list[dict[str, Any]]:
     return [mapping(entry) for entry in packages]
 
 
-def parse_poetry_lock(data: bytes, path: str) -> ManifestResult:
+def parse_poetry_lock(data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT) -> ManifestResult:
+    """Packages with the groups Poetry resolved them for (already derived from the project's graph).
+
+    The project's own requirements live in pyproject.toml: the packages no other locked package
+    requires are certainly direct ones, and `via` starts from them; others stay unknown.
+    """
     document = load_toml(data, path)
     if "package" not in document and "metadata" not in document:
         raise ManifestParseError(path, "not a poetry.lock: no [[package]] or [metadata]")
-    deps = Collector(path, Ecosystem.PYPI)
+    entries: list[tuple[str, dict[str, Any], DependencyType]] = []
+    edges: dict[str, list[str]] = {}
     for entry in _packages(document, path):
         name = text_or_none(entry.get("name"))
         if not name:
@@ -44,7 +51,24 @@ def parse_poetry_lock(data: bytes, path: str) -> ManifestResult:
             dep_type = DependencyType.RUNTIME
         else:
             dep_type = DependencyType.DEVELOPMENT
-        deps.add(name, version=text_or_none(entry.get("version")), type=dep_type)
+        node = normalize_name(Ecosystem.PYPI, name)
+        entries.append((node, entry, dep_type))
+        edges.setdefault(node, []).extend(
+            normalize_name(Ecosystem.PYPI, str(required))
+            for required in mapping(entry.get("dependencies"))
+        )
+    types = {node: dep_type for node, _, dep_type in entries}
+    roots = {node: Root(node, types[node] is DependencyType.DEVELOPMENT) for node in sources(edges)}
+    walked = walk(edges, roots, via_limit)
+    deps = Collector(path, Ecosystem.PYPI)
+    for node, entry, dep_type in entries:
+        deps.add(
+            node,
+            version=text_or_none(entry.get("version")),
+            type=dep_type,
+            direct=True if node in roots else None,
+            via=() if node in roots else walked.via(node),
+        )
     return deps.result("poetry.lock")
 
 
@@ -73,18 +97,7 @@ def _names(entries: Any) -> Iterable[str]:
                 yield normalize_name(Ecosystem.PYPI, name)
 
 
-def _reachable(roots: Iterable[str], graph: dict[str, list[str]]) -> set[str]:
-    seen: set[str] = set()
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        if name not in seen:
-            seen.add(name)
-            pending.extend(graph.get(name, ()))
-    return seen
-
-
-def parse_uv_lock(data: bytes, path: str) -> ManifestResult:
+def parse_uv_lock(data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT) -> ManifestResult:
     document = load_toml(data, path)
     if "package" not in document and "version" not in document:
         raise ManifestParseError(path, "not a uv.lock: no [[package]] or version")
@@ -116,10 +129,10 @@ def parse_uv_lock(data: bytes, path: str) -> ManifestResult:
         for group in mapping(m.get("dev-dependencies")).values()
         for n in _names(group)
     ]
-    runtime = _reachable(runtime_roots, graph)
-    optional = _reachable(optional_roots, graph)
-    development = _reachable(dev_roots, graph)
-    direct = set(runtime_roots) | set(optional_roots) | set(dev_roots)
+    roots = {name: Root(name, True) for name in dev_roots}
+    roots.update({name: Root(name, False) for name in (*optional_roots, *runtime_roots)})
+    walked = walk(graph, roots, via_limit)
+    runtime = reachable(runtime_roots, graph)
 
     deps = Collector(path, Ecosystem.PYPI)
     root = None
@@ -131,11 +144,17 @@ def parse_uv_lock(data: bytes, path: str) -> ManifestResult:
             continue
         if name in runtime:
             dep_type: DependencyType | None = DependencyType.RUNTIME
-        elif name in optional:
-            dep_type = DependencyType.OPTIONAL
-        elif name in development:
+        elif name not in walked.arrivals:
+            dep_type = None
+        elif walked.development_only(name):
             dep_type = DependencyType.DEVELOPMENT
         else:
-            dep_type = None
-        deps.add(name, version=version, type=dep_type, direct=name in direct if members else None)
+            dep_type = DependencyType.OPTIONAL
+        deps.add(
+            name,
+            version=version,
+            type=dep_type,
+            direct=name in roots if members else None,
+            via=() if name in roots else walked.via(name),
+        )
     return deps.result("uv.lock", root)

@@ -18,6 +18,7 @@ from app.manifests import (
     rubygems,
     sbom,
 )
+from app.manifests.graph import DEFAULT_VIA_LIMIT
 from app.manifests.model import ManifestParseError, ManifestResult
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -25,9 +26,12 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Parser:
+    """`walks_graph` parsers take the via limit as a third argument (lockfiles with a graph)."""
+
     format: str
     patterns: tuple[str, ...]
-    parse: Callable[[bytes, str], ManifestResult]
+    parse: Callable[..., ManifestResult]
+    walks_graph: bool = False
 
 
 PARSERS: tuple[Parser, ...] = (
@@ -36,9 +40,12 @@ PARSERS: tuple[Parser, ...] = (
         "package-lock.json",
         ("package-lock.json", "npm-shrinkwrap.json", ".package-lock.json"),
         npm.parse_package_lock,
+        walks_graph=True,
     ),
-    Parser("yarn.lock", ("yarn.lock",), npm.parse_yarn_lock),
-    Parser("pnpm-lock.yaml", ("pnpm-lock.yaml", "pnpm-lock.yml"), npm.parse_pnpm_lock),
+    Parser("yarn.lock", ("yarn.lock",), npm.parse_yarn_lock, walks_graph=True),
+    Parser(
+        "pnpm-lock.yaml", ("pnpm-lock.yaml", "pnpm-lock.yml"), npm.parse_pnpm_lock, walks_graph=True
+    ),
     Parser(
         "requirements.txt",
         ("*requirements*.txt", "*requirements*.in", "constraints*.txt"),
@@ -48,17 +55,22 @@ PARSERS: tuple[Parser, ...] = (
     Parser("setup.cfg", ("setup.cfg",), pypi.parse_setup_cfg),
     Parser("Pipfile", ("Pipfile",), pypi.parse_pipfile),
     Parser("Pipfile.lock", ("Pipfile.lock",), pypi_lock.parse_pipfile_lock),
-    Parser("poetry.lock", ("poetry.lock",), pypi_lock.parse_poetry_lock),
-    Parser("uv.lock", ("uv.lock",), pypi_lock.parse_uv_lock),
+    Parser("poetry.lock", ("poetry.lock",), pypi_lock.parse_poetry_lock, walks_graph=True),
+    Parser("uv.lock", ("uv.lock",), pypi_lock.parse_uv_lock, walks_graph=True),
     Parser("go.mod", ("go.mod",), golang.parse_go_mod),
     Parser("go.sum", ("go.sum",), golang.parse_go_sum),
     Parser("Cargo.toml", ("Cargo.toml",), cargo.parse_cargo_toml),
-    Parser("Cargo.lock", ("Cargo.lock",), cargo.parse_cargo_lock),
+    Parser("Cargo.lock", ("Cargo.lock",), cargo.parse_cargo_lock, walks_graph=True),
     Parser("Gemfile", ("Gemfile", "gems.rb"), rubygems.parse_gemfile),
-    Parser("Gemfile.lock", ("Gemfile.lock", "gems.locked"), rubygems.parse_gemfile_lock),
+    Parser(
+        "Gemfile.lock",
+        ("Gemfile.lock", "gems.locked"),
+        rubygems.parse_gemfile_lock,
+        walks_graph=True,
+    ),
     Parser("gemspec", ("*.gemspec",), rubygems.parse_gemspec),
     Parser("composer.json", ("composer.json",), packagist.parse_composer_json),
-    Parser("composer.lock", ("composer.lock",), packagist.parse_composer_lock),
+    Parser("composer.lock", ("composer.lock",), packagist.parse_composer_lock, walks_graph=True),
     Parser("pom.xml", ("pom.xml", "*.pom"), maven.parse_pom),
     Parser("build.gradle", ("build.gradle", "build.gradle.kts"), gradle.parse_build_gradle),
     Parser("gradle.lockfile", ("*gradle.lockfile",), gradle.parse_gradle_lockfile),
@@ -74,7 +86,9 @@ PARSERS: tuple[Parser, ...] = (
         nuget.parse_msbuild,
     ),
     Parser("packages.config", ("packages.config",), nuget.parse_packages_config),
-    Parser("packages.lock.json", ("packages.lock.json",), nuget.parse_packages_lock),
+    Parser(
+        "packages.lock.json", ("packages.lock.json",), nuget.parse_packages_lock, walks_graph=True
+    ),
     Parser("nuspec", ("*.nuspec",), nuget.parse_nuspec),
     Parser(
         "sbom",
@@ -99,8 +113,11 @@ def parse(
     *,
     path: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    via_limit: int = DEFAULT_VIA_LIMIT,
 ) -> ManifestResult:
     """Parse `data` as the manifest named `filename`; `path` (default `filename`) is the evidence.
+
+    `via_limit` caps how many direct dependencies a transitive package names as its `via`.
 
     Raises ManifestParseError for anything that is not a readable manifest of that kind.
     """
@@ -111,6 +128,8 @@ def parse(
     if len(data) > max_bytes:
         raise ManifestParseError(evidence, f"file is {len(data)} bytes, over the {max_bytes} limit")
     try:
+        if parser.walks_graph:
+            return parser.parse(data, evidence, via_limit)
         return parser.parse(data, evidence)
     except ManifestParseError:
         raise

@@ -4,6 +4,7 @@ import re
 
 from app.core.ecosystems import Ecosystem
 from app.manifests._base import Collector, decode
+from app.manifests.graph import DEFAULT_VIA_LIMIT, Root, walk
 from app.manifests.model import DependencyType, ManifestParseError, ManifestResult
 
 _STRING = re.compile(r"""(['"])((?:\\.|(?!\1).)*)\1|%q([<{(\[])(.*?)[>})\]]""")
@@ -112,12 +113,17 @@ def parse_gemspec(data: bytes, path: str) -> ManifestResult:
     return deps.result("gemspec", deps.root(fields.get("name"), fields.get("version")))
 
 
-def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
+def parse_gemfile_lock(
+    data: bytes, path: str, via_limit: int = DEFAULT_VIA_LIMIT
+) -> ManifestResult:
+    """Locked gems; DEPENDENCIES and the project's own gemspec (`PATH` at `.`) are direct."""
     text = decode(data, path)
     sections: dict[str, list[tuple[str, str, int]]] = {}
     direct: dict[str, tuple[str | None, int]] = {}
+    edges: dict[str, list[str]] = {}
     section = ""
     remote = ""
+    spec: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -128,15 +134,25 @@ def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
         if section in ("GEM", "GIT", "PATH", "PLUGIN SOURCE"):
             if line.startswith("  remote:"):
                 remote = line.partition(":")[2].strip()
-            elif spec := _LOCK_SPEC.match(line):
+            elif locked := _LOCK_SPEC.match(line):
                 # Platform gems carry the platform after the version: 1.13.3-x86_64-linux.
-                version = spec.group(2).split("-", 1)[0]
+                version = locked.group(2).split("-", 1)[0]
                 key = "PATH ." if section == "PATH" and remote in (".", "./") else section
-                sections.setdefault(key, []).append((spec.group(1), version, number))
+                sections.setdefault(key, []).append((locked.group(1), version, number))
+                spec = locked.group(1)
+                edges.setdefault(spec, [])
+            elif spec is not None and line.startswith("      ") and line[6:7] != " ":
+                edges[spec].append(line.split()[0])
         elif section == "DEPENDENCIES" and (declared := _LOCK_DEPENDENCY.match(line.rstrip())):
             direct[declared.group(1)] = (declared.group(2), number)
     if not sections and not direct:
         raise ManifestParseError(path, "not a Gemfile.lock: no GEM, GIT, PATH or DEPENDENCIES")
+    own = sections.get("PATH .", [])
+    own_names = {name for name, _, _ in own}
+    # The project's gemspec requirements are declared by the project, like its Gemfile's.
+    roots = {name: Root(name) for name in direct if name not in own_names}
+    roots.update({name: Root(name) for gem in own_names for name in edges.get(gem, ())})
+    walked = walk(edges, roots, via_limit)
     deps = Collector(path, Ecosystem.RUBYGEMS)
     seen: set[tuple[str, str]] = set()
     for key in ("PATH", "GIT", "GEM", "PLUGIN SOURCE"):
@@ -144,14 +160,17 @@ def parse_gemfile_lock(data: bytes, path: str) -> ManifestResult:
             if (name, version) not in seen:
                 seen.add((name, version))
                 deps.add(
-                    name, version=version, direct=name in direct if direct else None, line=number
+                    name,
+                    version=version,
+                    direct=name in roots if direct else None,
+                    line=number,
+                    via=() if name in roots else walked.via(name),
                 )
-    locked = {name for specs in sections.values() for name, _, _ in specs}
+    locked_names = {name for specs in sections.values() for name, _, _ in specs}
     for name, (requirement, number) in direct.items():
         # Platform-specific gems (tzinfo-data on Windows) are declared but locked for no platform
         # of this lockfile: still a direct dependency, without a version.
-        if name not in locked:
+        if name not in locked_names:
             deps.add(name, requirement=requirement, direct=True, line=number)
-    own = sections.get("PATH .", [])
     root = deps.root(own[0][0], own[0][1]) if len(own) == 1 else None
     return deps.result("Gemfile.lock", root)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.manifests import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_VIA_LIMIT,
     Dependency,
     ManifestParseError,
     ManifestResult,
@@ -59,11 +60,14 @@ class ScanResult:
 
 
 class ManifestService:
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, max_bytes: int = DEFAULT_MAX_BYTES, via_limit: int = DEFAULT_VIA_LIMIT
+    ) -> None:
         self.max_bytes = max_bytes
+        self.via_limit = via_limit
 
     def parse_bytes(self, data: bytes, filename: str, *, path: str | None = None) -> ManifestResult:
-        return parse(data, filename, path=path, max_bytes=self.max_bytes)
+        return parse(data, filename, path=path, max_bytes=self.max_bytes, via_limit=self.via_limit)
 
     def parse_file(self, file: Path, filename: str | None = None) -> ManifestResult:
         """Parse one file; requirements includes are followed within the file's own folder.

@@ -101,3 +101,28 @@ def test_parse_honours_the_manifest_size_setting(
     result = runner.invoke(cli, ["parse", str(manifest)])
     assert result.exit_code == 2
     assert "over the 1024 limit" in result.stderr, result.stderr
+
+
+def test_parse_prints_via_capped_by_the_manifest_via_limit_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": {"web": "^1", "cli": "^1"}},
+            "node_modules/web": {"version": "1.0.0", "dependencies": {"core": "^1"}},
+            "node_modules/cli": {"version": "1.0.0", "dependencies": {"core": "^1"}},
+            "node_modules/core": {"version": "1.0.0"},
+        },
+    }
+    (tmp_path / "package-lock.json").write_text(json.dumps(lock))
+    command = ["parse", str(tmp_path / "package-lock.json"), "--format", "json"]
+
+    document = json.loads(runner.invoke(cli, command).stdout)
+    monkeypatch.setenv("MANIFEST_VIA_LIMIT", "1")
+    capped = json.loads(runner.invoke(cli, command).stdout)
+
+    assert document["dependencies"][2]["via"] == ["cli", "web"]
+    assert capped["dependencies"][2]["via"] == ["cli"]
+    table = runner.invoke(cli, command[:2])
+    assert "transitive  via cli" in table.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.ecosystems import Ecosystem
-from app.manifests import DEFAULT_MAX_BYTES
+from app.manifests import DEFAULT_MAX_BYTES, DEFAULT_VIA_LIMIT
 from app.providers.base import ProviderRegistry
 from app.repositories.funding import FundingRepository
 from app.repositories.ingestion import IngestionRepository
@@ -33,11 +33,12 @@ class IngestionService:
         *,
         concurrency: int = 8,
         manifest_max_bytes: int = DEFAULT_MAX_BYTES,
+        manifest_via_limit: int = DEFAULT_VIA_LIMIT,
         record_events: bool = True,
     ) -> None:
         self._providers = providers
         self._writer = Writer(session_factory, cache, record_events=record_events)
-        self._manifests = ManifestService(manifest_max_bytes)
+        self._manifests = ManifestService(manifest_max_bytes, manifest_via_limit)
         self._crawler = Crawler(providers, self._writer, self._manifests, concurrency)
 
     async def ingest_organization(
