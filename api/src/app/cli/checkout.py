@@ -1,15 +1,15 @@
-"""`wump scan --ingest`: store a local checkout's manifests in the database of DATABASE_URL or of
-a running `wump serve` (nothing embedded is started here)."""
+"""`wump scan --ingest`: store a local checkout's manifests in the database of DATABASE_URL, of a
+running `wump serve`, or of the embedded server started for the command."""
 
 import asyncio
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from app.cli.common import fail
+from app.cli.common import database_settings, fail
 from app.core.cache import create_cache, resolve_valkey_url
 from app.core.config import Settings
-from app.core.db import create_engine, create_session_factory, resolve_database_url
+from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging
 from app.providers.base import ProviderRegistry
 from app.services.ingestion import IngestionService, IngestReport
@@ -42,9 +42,8 @@ def run_checkout_ingest(
 ) -> IngestReport:
     # Logs go to stderr, so stdout carries only the summary line.
     configure_logging(settings.log_level, settings.effective_log_format)
-    if resolve_database_url(settings) is None:
-        fail("no database: set DATABASE_URL, or start `wump serve` on this data directory first")
-    try:
-        return asyncio.run(_ingest(settings, login, repository, directory))
-    except (OSError, DBAPIError) as error:
-        fail(f"cannot use the database: {str(error).splitlines()[0]}", code=1)
+    with database_settings(settings) as settings:
+        try:
+            return asyncio.run(_ingest(settings, login, repository, directory))
+        except (OSError, DBAPIError) as error:
+            fail(f"cannot use the database: {str(error).splitlines()[0]}", code=1)

@@ -1,5 +1,9 @@
-"""What every command shares: settings that fail as one readable line."""
+"""What every command shares: settings that fail as one readable line, and the database a
+command uses."""
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
@@ -17,3 +21,30 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except SettingsError as error:
         fail(str(error))
+
+
+@contextmanager
+def database_settings(settings: Settings) -> Iterator[Settings]:
+    """The settings with the database this command uses: DATABASE_URL, else the embedded
+    server of a `wump serve` running on this data directory, else the embedded server started
+    (and migrated) for this command alone and stopped when it ends."""
+    from app.core.db import resolve_database_url
+
+    url = resolve_database_url(settings)
+    if url is not None:
+        yield settings.model_copy(update={"database_url": url})
+        return
+    from app.core import migrate as migrations
+    from app.core.embedded import EmbeddedError, EmbeddedPostgres, ensure_database
+
+    embedded = EmbeddedPostgres(settings.wump_data_dir)
+    try:
+        try:
+            url = embedded.start()
+            asyncio.run(ensure_database(url))
+            migrations.upgrade(url)
+        except EmbeddedError as error:
+            fail(str(error))
+        yield settings.model_copy(update={"database_url": url})
+    finally:
+        embedded.stop()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from app.cli.common import fail, settings_or_exit
+from app.cli.common import database_settings, fail, settings_or_exit
 from app.cli.root import PLAIN_HELP, cli
 from app.core.errors import WumpError
 
@@ -35,14 +35,11 @@ POLL_INTERVAL_S = 1.0
 NO_WORKER_HINT_AFTER_S = 15.0
 
 
-def _settings_with_database() -> Settings:
-    from app.core.db import resolve_database_url
+def _settings() -> Settings:
     from app.core.logging import configure_logging
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
-    if resolve_database_url(settings) is None:
-        fail("no database: set DATABASE_URL, or start `wump serve` on this data directory first")
     return settings
 
 
@@ -61,7 +58,7 @@ def worker(
     from app.jobs.worker import run_worker
 
     log = get_logger(__name__)
-    settings = _settings_with_database()
+    settings = _settings()
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
     configure_from_environment("wump-worker")
@@ -86,7 +83,8 @@ def worker(
         log.info("worker.stopped")
 
     try:
-        asyncio.run(main())
+        with database_settings(settings) as settings:
+            asyncio.run(main())
     finally:
         if metrics_server is not None:
             metrics_server.shutdown()
@@ -110,11 +108,16 @@ def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | Non
     from procrastinate.exceptions import ProcrastinateException
     from sqlalchemy.exc import DBAPIError
 
-    settings = _settings_with_database()
+    from app.core.db import resolve_database_url
+
+    settings = _settings()
     try:
         job_request = request()
     except WumpError as error:
         fail(error.detail)
+    # Without a running `wump serve` the embedded database is started for this command only,
+    # and nothing runs the job until a server or a worker starts on it.
+    no_worker = resolve_database_url(settings) is None
 
     async def action(service: JobService) -> JobRead:
         job, created = await service.enqueue(job_request, requested_by="cli")
@@ -122,7 +125,12 @@ def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | Non
             f"job {job.id} {'queued' if created else 'already ' + job.status}: "
             f"{job.job_type} {job.subject}"
         )
-        if not wait:
+        if no_worker and created:
+            typer.echo(
+                "no `wump serve` runs on this data directory: the job runs when `wump serve`"
+                " or `wump worker` starts"
+            )
+        if not wait or no_worker:
             return job
         async with asyncio.timeout(timeout):
             job = await _follow(service, job)
@@ -130,14 +138,15 @@ def _request(request: Callable[[], JobRequest], wait: bool, timeout: float | Non
                 await _follow_ups(service, job)
         return job
 
-    try:
-        job = asyncio.run(_with_jobs(settings, action))
-    except WumpError as error:
-        fail(error.detail, code=1)
-    except TimeoutError:  # before OSError, its base class
-        fail(f"still not finished after {timeout:g} s; the job goes on", code=3)
-    except (OSError, DBAPIError, ProcrastinateException) as error:
-        fail(f"cannot use the database: {error}", code=1)
+    with database_settings(settings) as settings:
+        try:
+            job = asyncio.run(_with_jobs(settings, action))
+        except WumpError as error:
+            fail(error.detail, code=1)
+        except TimeoutError:  # before OSError, its base class
+            fail(f"still not finished after {timeout:g} s; the job goes on", code=3)
+        except (OSError, DBAPIError, ProcrastinateException) as error:
+            fail(f"cannot use the database: {error}", code=1)
     if wait and job.status == "failed":
         fail(f"job failed: {job.error_message}", code=1)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 
-from app.cli.common import fail, settings_or_exit
+from app.cli.common import database_settings, fail, settings_or_exit
 from app.cli.root import PLAIN_HELP, cli
 from app.core.errors import ApiKeyNotFound
 from app.schemas.api_key import ApiKeyCreate
@@ -69,18 +69,16 @@ async def _with_service(settings: Settings, action: Callable[[ApiKeyService], Aw
 def _run(action: Callable[[ApiKeyService], Awaitable[T]]) -> T:
     from sqlalchemy.exc import DBAPIError
 
-    from app.core.db import resolve_database_url
     from app.core.logging import configure_logging
 
     settings = settings_or_exit()
     # Logs go to stderr, so stdout carries only what the command prints (the key, for create).
     configure_logging(settings.log_level, settings.effective_log_format)
-    if resolve_database_url(settings) is None:
-        fail("no database: set DATABASE_URL, or start `wump serve` on this data directory first")
-    try:
-        return asyncio.run(_with_service(settings, action))
-    except (OSError, DBAPIError) as error:
-        fail(f"cannot use the database: {error}", code=1)
+    with database_settings(settings) as settings:
+        try:
+            return asyncio.run(_with_service(settings, action))
+        except (OSError, DBAPIError) as error:
+            fail(f"cannot use the database: {error}", code=1)
 
 
 @keys.command("create")

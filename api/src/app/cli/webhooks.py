@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, settings_or_exit
+from app.cli.common import database_settings, fail, settings_or_exit
 from app.cli.root import cli
 
 if TYPE_CHECKING:
@@ -51,7 +51,6 @@ def test(webhook_id: Annotated[str, typer.Argument(help="The webhook's id.")]) -
     when it arrives); a failed one is retried by the worker like any delivery."""
     from sqlalchemy.exc import DBAPIError
 
-    from app.core.db import resolve_database_url
     from app.core.errors import WebhookNotFound
     from app.core.logging import configure_logging
 
@@ -61,14 +60,13 @@ def test(webhook_id: Annotated[str, typer.Argument(help="The webhook's id.")]) -
         fail(f"not a webhook id: {webhook_id!r}")
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
-    if resolve_database_url(settings) is None:
-        fail("no database: set DATABASE_URL, or start `wump serve` on this data directory first")
-    try:
-        delivery_id, outcome = asyncio.run(_ping(settings, key))
-    except WebhookNotFound:
-        fail(f"no webhook {key}", code=1)
-    except (OSError, DBAPIError) as error:
-        fail(f"cannot use the database: {error}", code=1)
+    with database_settings(settings) as settings:
+        try:
+            delivery_id, outcome = asyncio.run(_ping(settings, key))
+        except WebhookNotFound:
+            fail(f"no webhook {key}", code=1)
+        except (OSError, DBAPIError) as error:
+            fail(f"cannot use the database: {error}", code=1)
     result = outcome.result
     if outcome.status == "delivered" and result is not None:
         typer.echo(

@@ -43,12 +43,3 @@ def test_invalid_create_arguments_stop_with_exit_2(args: list[str], message: str
 
     assert result.exit_code == 2
     assert message in result.stderr
-
-
-def test_without_a_database_the_command_says_how_to_get_one() -> None:
-    result = CliRunner().invoke(cli, ["keys", "list"])
-
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "wump: no database: set DATABASE_URL, or start `wump serve` on this data directory first"
-    )

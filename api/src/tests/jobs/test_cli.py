@@ -1,7 +1,5 @@
 """`wump ingest ...` from a shell: queue, join, wait, and one-line errors."""
 
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -53,13 +51,3 @@ def test_bad_subjects_are_one_line_errors(arguments: list[str], message: str) ->
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(message)
-
-
-def test_without_a_database_ingest_says_how_to_get_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("WUMP_DATA_DIR", str(tmp_path))
-    result = runner.invoke(cli, ["ingest", "org", "octo-org"])
-    assert result.exit_code == 2
-    assert "no database: set DATABASE_URL, or start `wump serve`" in result.stderr
