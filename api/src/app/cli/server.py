@@ -102,6 +102,8 @@ def serve(
     # servers below are stopped rather than left running.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_cleanly)
+    # Restarts an embedded server that exits (with backoff) while the API runs.
+    supervisor = embedded.supervise() if embedded is not None else None
     try:
         if embedded is not None and settings.is_embedded_database:
             migrations.upgrade(os.environ["DATABASE_URL"])
@@ -121,6 +123,8 @@ def serve(
             h11_max_incomplete_event_size=settings.http_max_header_bytes,
         )
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         if embedded is not None:
             embedded.stop()
         if own_metrics_dir is not None:

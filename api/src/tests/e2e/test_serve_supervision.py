@@ -1,0 +1,59 @@
+"""`wump serve` keeps its embedded servers running and stops them with itself."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import free_port
+from tests.e2e.test_serve import _environment, _start, _stop, _wait_for, data_dir
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["data_dir"]
+
+
+def _valkey_pid(data_dir: Path) -> int:
+    try:
+        return int((data_dir / "valkey" / "valkey.pid").read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def _cache_status(base: str) -> str:
+    try:
+        health = httpx.get(f"{base}/health", timeout=10).json()
+    except (httpx.TransportError, ValueError):
+        return "unreachable"
+    return str(health["checks"]["cache"]["status"])
+
+
+def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(data_dir: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir), VALKEY_BREAKER_COOLDOWN="1"))
+    try:
+        _wait_for(f"{base}/health/ready", 120, server)
+        first = _valkey_pid(data_dir)
+        assert first
+        os.kill(first, signal.SIGKILL)
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            second = _valkey_pid(data_dir)
+            if second not in (0, first) and _cache_status(base) == "healthy":
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the embedded Valkey was not restarted within 60 s")
+        ready = httpx.get(f"{base}/health/ready", timeout=10)
+    finally:
+        exit_code = _stop(server)
+
+    assert ready.status_code == 200
+    assert exit_code == 0
+    assert not psutil.pid_exists(second) or psutil.Process(second).status() == "zombie"
