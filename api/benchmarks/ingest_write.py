@@ -152,6 +152,13 @@ async def write_path(factory: async_sessionmaker[AsyncSession]) -> None:
             f" ({rows:,} written; {verdict} {TARGET_ROWS_PER_S:,})"
             f" | rollup refresh {refresh:6.2f} s"
         )
+        if label == "first ingest":
+            # Re-scans follow a completed crawl: their usage changes are news (not initial).
+            async with factory() as session, session.begin():
+                await session.execute(
+                    text("UPDATE organizations SET crawled_at = now() WHERE login = :login"),
+                    {"login": login},
+                )
     await events_cost(factory, login)
 
 
@@ -172,11 +179,14 @@ async def events_cost(factory: async_sessionmaker[AsyncSession], login: str) -> 
     async with factory() as session:
         after = await session.scalar(text("SELECT count(*) FROM usage_events"))
     off, on = statistics.median(timings[False]), statistics.median(timings[True])
-    verdict = "within" if on <= off * 1.15 else "OVER"
+    # Each round's pair ran back to back, so its ratio is less exposed to the machine's load.
+    ratio = statistics.median(b / a for a, b in zip(timings[False], timings[True], strict=True))
+    verdict = "within" if ratio <= 1.15 else "OVER"
     print(
-        f"   usage events, re-scan with 10% changes ({EVENT_ROUNDS} rounds, medians):"
-        f" off {off:5.2f} s, on {on:5.2f} s = {(on / off - 1) * 100:+.1f}%"
-        f" ({verdict} the 15% budget; {(after or 0) - (before or 0)} events written)"
+        f"   usage events, re-scan with 10% changes ({EVENT_ROUNDS} rounds):"
+        f" off {off:5.2f} s, on {on:5.2f} s (medians); median per-round cost"
+        f" {(ratio - 1) * 100:+.1f}% ({verdict} the 15% budget;"
+        f" {(after or 0) - (before or 0)} events written)"
     )
 
 

@@ -119,6 +119,15 @@ class UsageEventRepository:
         )
         return list(result.scalars())
 
+    async def list_uncrawled(self, organization_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The organizations that never completed a crawl (still in their first import)."""
+        result = await self._session.execute(
+            select(Organization.id).where(
+                Organization.id.in_(list(organization_ids)), Organization.crawled_at.is_(None)
+            )
+        )
+        return set(result.scalars())
+
     async def list_events(
         self, f: EventFilter, *, after: uuid.UUID | None, limit: int
     ) -> list[AnyRow]:

@@ -70,6 +70,15 @@ class UsageRefreshService:
         refreshed = Refreshed()
         if record_events:
             events = derive_events(rollup, changes)
+            if events:
+                # During an organization's first import, a count that moves between two
+                # batches of one crawl is no news: only its starts (and stops) are kept.
+                first = await self._events.list_uncrawled(
+                    sorted({e.organization_id for e in events})
+                )
+                events = [
+                    e for e in events if e.event_type != "changed" or e.organization_id not in first
+                ]
             refreshed.events = await self._events.insert_events(events, deleted or {})
         package_ids = sorted({pair[0] for pair in pairs})
         packages = await self._packages.list_by_ids(package_ids)

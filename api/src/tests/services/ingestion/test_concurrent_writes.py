@@ -106,6 +106,12 @@ async def test_concurrent_rescans_of_two_repositories_of_one_owner_write_one_sta
     service = IngestionService(factory, ProviderRegistry(), UsageCache(cache))
     await service.ingest_checkout(login, "a", manifest(tmp_path / "a1", login, ["p1"]))
     await service.ingest_checkout(login, "b", manifest(tmp_path / "b1", login, ["p1"]))
+    async with engine.begin() as connection:
+        # A crawled organization: its later changes are news, counts included.
+        await connection.execute(
+            text("UPDATE organizations SET crawled_at = now() WHERE login = :login"),
+            {"login": login},
+        )
     a = manifest(tmp_path / "a2", login, ["p1", "both"])
     b = manifest(tmp_path / "b2", login, ["both", "p1"])
 

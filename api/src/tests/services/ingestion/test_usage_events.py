@@ -1,5 +1,6 @@
 """Usage events: written by the ingest that causes them, one per changed (package, owner)."""
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -151,3 +152,16 @@ async def test_ingest_with_events_off_writes_none_and_keeps_the_read_side(
         await session.execute(select(Package).where(Package.name == "left-pad"))
     ).scalar_one()
     assert (package.organization_count, package.repository_count) == (1, 1)
+
+
+async def test_a_first_import_keeps_its_starts_but_not_counts_moving_between_batches(
+    upstream: UpstreamFactory, session: AsyncSession, tmp_path: Path
+) -> None:
+    fake = upstream(scenario())
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "package.json").write_text(package_json(**{"left-pad": "^1.3.0"}))
+        await fake.service.ingest_checkout("newcomer", name, folder)
+
+    assert await events(session) == [("started", "left-pad", "newcomer", True, 0, 1)]
