@@ -40,13 +40,23 @@ class OrganizationRepository:
         result = await self._session.execute(stmt)
         return list(result.scalars())
 
-    async def count_repositories(self, organization_id: uuid.UUID) -> int:
-        result = await self._session.execute(
+    async def count_repositories(
+        self,
+        organization_id: uuid.UUID,
+        *,
+        include_forks: bool = True,
+        include_archived: bool = True,
+    ) -> int:
+        stmt = (
             select(func.count())
             .select_from(Repository)
             .where(Repository.organization_id == organization_id)
         )
-        return int(result.scalar_one())
+        if not include_forks:
+            stmt = stmt.where(Repository.is_fork.is_(False))
+        if not include_archived:
+            stmt = stmt.where(Repository.is_archived.is_(False))
+        return int((await self._session.execute(stmt)).scalar_one())
 
     async def list_repositories(
         self,

@@ -277,8 +277,31 @@ class PackageUsageRepository:
         )
         return list(result.all())
 
-    async def count_organization_packages(self, organization_id: uuid.UUID) -> int:
-        result = await self._session.execute(
-            select(func.count()).select_from(_pu).where(_pu.c.organization_id == organization_id)
-        )
-        return int(result.scalar_one())
+    async def count_organization_packages(
+        self,
+        organization_id: uuid.UUID,
+        *,
+        ecosystem: str | None = None,
+        kinds_mask: int | None = None,
+    ) -> int:
+        """How many packages `list_organization_packages` lists across its pages."""
+        if kinds_mask is None:
+            stmt = (
+                select(func.count())
+                .select_from(_pu)
+                .where(_pu.c.organization_id == organization_id)
+            )
+            if ecosystem is not None:
+                stmt = stmt.join(_pkg, _pkg.c.id == _pu.c.package_id).where(
+                    _pkg.c.ecosystem == ecosystem
+                )
+        else:
+            stmt = select(func.count(func.distinct(_pd.c.package_id))).where(
+                _pd.c.organization_id == organization_id,
+                *dependent_conditions(DependentFilter(kinds_mask=kinds_mask)),
+            )
+            if ecosystem is not None:
+                stmt = stmt.join(_pkg, _pkg.c.id == _pd.c.package_id).where(
+                    _pkg.c.ecosystem == ecosystem
+                )
+        return int((await self._session.execute(stmt)).scalar_one())

@@ -121,6 +121,11 @@ class OrganizationService:
             after=_PACKAGES.after(query.cursor),
             limit=limit + 1,
         )
+        total = await self._usage.count_organization_packages(
+            organization.id,
+            ecosystem=query.ecosystem.value if query.ecosystem else None,
+            kinds_mask=kinds_mask(query.kind) if query.kind else None,
+        )
         rows, next_cursor = paginate(rows, limit, _PACKAGES)
         items = [
             OrganizationPackageRead(
@@ -132,7 +137,7 @@ class OrganizationService:
             )
             for row in rows
         ]
-        return Page(items=items, next_cursor=next_cursor)
+        return Page(items=items, next_cursor=next_cursor, total=total)
 
     def repositories(
         self, login: str, query: OrganizationRepositoriesQuery
@@ -158,5 +163,12 @@ class OrganizationService:
             after=_REPOSITORIES.after(query.cursor),
             limit=limit + 1,
         )
+        total = await self._organizations.count_repositories(
+            organization.id,
+            include_forks=query.include_forks,
+            include_archived=query.include_archived,
+        )
         rows, next_cursor = paginate(rows, limit, _REPOSITORIES)
-        return Page(items=[repository_summary(r) for r in rows], next_cursor=next_cursor)
+        return Page(
+            items=[repository_summary(r) for r in rows], next_cursor=next_cursor, total=total
+        )

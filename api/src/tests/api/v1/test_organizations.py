@@ -58,6 +58,9 @@ async def test_organization_packages_are_ranked_and_filtered(
         ("django", 2),
         ("@types/node", 1),
     ]
+    assert ranked["total"] == len(ranked["items"])
+    assert npm.json()["total"] == 2
+    assert development.json()["total"] == 2
 
 
 async def test_organization_repositories_exclude_forks_and_archived_by_default(
@@ -70,7 +73,9 @@ async def test_organization_repositories_exclude_forks_and_archived_by_default(
     )
 
     assert [r["full_name"] for r in default["items"]] == ["acme/web", "acme/api", "acme/tools"]
+    assert default["total"] == 3
     page = everything.json()
+    assert page["total"] == 5
     assert [r["full_name"] for r in page["items"]] == ["acme/old", "acme/web"]
     rest = await api.get(
         "/api/v1/organizations/acme/repositories",
