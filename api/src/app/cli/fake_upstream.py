@@ -45,6 +45,7 @@ def fake_upstream(
     typer.echo(f"GITHUB_API_URL={base}/github")
     typer.echo(f"GITHUB_GRAPHQL_URL={base}/github/graphql")
     typer.echo(f"ECOSYSTEMS_API_URL={base}/ecosystems/api/v1")
+    typer.echo(f"ECOSYSTEMS_PACKAGES_API_URL={base}/ecosystems-packages/api/v1")
     # GitHub's GraphQL API (sponsorship signals) is only asked with a token; the fake takes any.
     typer.echo("GITHUB_TOKEN=fake-upstream-token")
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

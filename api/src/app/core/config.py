@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = None
     github_tree_max_requests: int = Field(default=200, ge=1, le=10_000)
     ecosystems_api_url: str = "https://repos.ecosyste.ms/api/v1"
+    # ecosyste.ms' packages service: a package's metadata (source repository, description).
+    ecosystems_packages_api_url: str = "https://packages.ecosyste.ms/api/v1"
     http_user_agent_contact: str | None = None
     http_timeout: float = Field(default=30.0, gt=0, le=600)
     http_max_retries: int = Field(default=4, ge=0, le=20)

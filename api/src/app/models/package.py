@@ -17,6 +17,11 @@ class Package(UUIDPrimaryKey, Timestamps, Base):
             text("organization_count DESC"),
             text("id DESC"),
         ),
+        Index(
+            "ix_packages_source_owner",
+            "source_owner",
+            postgresql_where=text("source_owner IS NOT NULL"),
+        ),
         # Trigrams make prefix and substring search an index lookup.
         Index(
             "ix_packages_name_trgm",
@@ -30,6 +35,8 @@ class Package(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(500), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     repository_url: Mapped[str | None] = mapped_column(String(500))
+    # lower(login) of the GitHub owner of `repository_url`: whose portfolio the package is in.
+    source_owner: Mapped[str | None] = mapped_column(String(100))
     homepage_url: Mapped[str | None] = mapped_column(String(500))
     latest_version: Mapped[str | None] = mapped_column(String(100))
     # Maintained with the package_usage rollup (default filters), so the package page, search

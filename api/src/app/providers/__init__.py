@@ -64,6 +64,7 @@ def build_providers(
             clock=clock,
         ),
         api_url=settings.ecosystems_api_url,
+        packages_api_url=settings.ecosystems_packages_api_url,
     )
     registry = ProviderRegistry()
     registry.register("github", github)

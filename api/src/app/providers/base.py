@@ -133,6 +133,18 @@ class Dependent:
     requirement: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PackageMetadata:
+    """What a package's registry says about it, as ecosyste.ms' packages service reports."""
+
+    ecosystem: Ecosystem
+    name: str
+    repository_url: str | None
+    homepage: str | None
+    description: str | None
+    latest_version: str | None
+
+
 def parse_timestamp(value: object) -> datetime | None:
     """An upstream ISO 8601 timestamp (`Z` or offset) as an aware datetime."""
     if not isinstance(value, str) or not value:
@@ -172,6 +184,11 @@ class DependentsSource(Protocol):
     def list_dependents(self, ecosystem: Ecosystem, name: str) -> AsyncIterator[Dependent]: ...
 
 
+@runtime_checkable
+class PackageMetadataSource(Protocol):
+    async def get_package(self, ecosystem: Ecosystem, name: str) -> PackageMetadata | None: ...
+
+
 class ProviderRegistry:
     """Named providers, looked up by the capability a use case needs."""
 
@@ -202,6 +219,10 @@ class ProviderRegistry:
 
     def repositories(self, name: str | None = None) -> RepositorySource:
         found: RepositorySource = self._find(RepositorySource, name)
+        return found
+
+    def package_metadata(self, name: str | None = None) -> PackageMetadataSource:
+        found: PackageMetadataSource = self._find(PackageMetadataSource, name)
         return found
 
     def manifests(self, name: str | None = None) -> ManifestSource:

@@ -1,13 +1,20 @@
-"""ecosyste.ms repos service: which repositories' manifests name a package (its usage API)."""
+"""ecosyste.ms: which repositories' manifests name a package (the repos service's usage API) and
+what the package's registry says about it (the packages service)."""
 
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-from app.core.ecosystems import Ecosystem, normalize_name
+from app.core.ecosystems import Ecosystem, normalize_name, to_purl
 from app.core.errors import ProviderBadResponse, ProviderForbidden, ProviderUnauthorized
-from app.providers.base import Dependent, DependentRepository, FundingLink, parse_timestamp
+from app.providers.base import (
+    Dependent,
+    DependentRepository,
+    FundingLink,
+    PackageMetadata,
+    parse_timestamp,
+)
 from app.providers.funding import links_from_mapping
 from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
 
@@ -53,12 +60,31 @@ def _funding_links(metadata: object) -> tuple[FundingLink, ...]:
     return links_from_mapping(funding) if isinstance(funding, dict) else ()
 
 
-class EcosystemsProvider:
-    """Implements DependentsSource over `GET /usage/{ecosystem}/{name}/dependencies`."""
+def to_metadata(ecosystem: Ecosystem, name: str, body: dict[str, Any]) -> PackageMetadata:
+    def text(key: str) -> str | None:
+        value = body.get(key)
+        return value.strip()[:500] or None if isinstance(value, str) else None
 
-    def __init__(self, client: UpstreamClient, *, api_url: str) -> None:
+    return PackageMetadata(
+        ecosystem=ecosystem,
+        name=normalize_name(ecosystem, name),
+        repository_url=text("repository_url"),
+        homepage=text("homepage"),
+        description=text("description"),
+        latest_version=(text("latest_release_number") or "")[:100] or None,
+    )
+
+
+class EcosystemsProvider:
+    """Implements DependentsSource over `GET /usage/{ecosystem}/{name}/dependencies` and
+    PackageMetadataSource over the packages service's `GET /packages/lookup?purl=`."""
+
+    def __init__(
+        self, client: UpstreamClient, *, api_url: str, packages_api_url: str | None = None
+    ) -> None:
         self._client = client
         self._api_url = api_url.rstrip("/")
+        self._packages_api_url = (packages_api_url or api_url).rstrip("/")
 
     async def _get(self, url: str, params: dict[str, str | int] | None = None) -> UpstreamResponse:
         response = await self._client.request("GET", url, params=params)
@@ -91,3 +117,19 @@ class EcosystemsProvider:
             response = (
                 await self._get(pin_to_base(next_url, self._api_url)) if next_url and rows else None
             )
+
+    async def get_package(self, ecosystem: Ecosystem, name: str) -> PackageMetadata | None:
+        """The package's metadata, or None when no registry ecosyste.ms knows has it."""
+        purl = to_purl(ecosystem, normalize_name(ecosystem, name))
+        response = await self._get(f"{self._packages_api_url}/packages/lookup", {"purl": purl})
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise ProviderBadResponse(f"{response.url} answered an unexpected {response.status}")
+        found = response.json()
+        if not isinstance(found, list):
+            raise ProviderBadResponse(
+                f"{response.url} answered a {type(found).__name__}, expected a list"
+            )
+        first = next((item for item in found if isinstance(item, dict)), None)
+        return to_metadata(ecosystem, name, first) if first is not None else None

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Package
@@ -32,6 +32,37 @@ class PackageRepository:
             .order_by(Package.organization_count.desc(), Package.ecosystem)
         )
         return list(result.scalars())
+
+    async def update_metadata(
+        self,
+        package_id: uuid.UUID,
+        *,
+        repository_url: str | None,
+        source_owner: str | None,
+        homepage_url: str | None,
+        description: str | None,
+        latest_version: str | None,
+    ) -> None:
+        """Store what the registry says; a value the registry left out keeps the stored one."""
+        await self._session.execute(
+            text(
+                "UPDATE packages SET repository_url = coalesce(:repository_url, repository_url),"
+                " source_owner = CASE WHEN :repository_url IS NULL THEN source_owner"
+                "  ELSE CAST(:source_owner AS varchar) END,"
+                " homepage_url = coalesce(:homepage_url, homepage_url),"
+                " description = coalesce(:description, description),"
+                " latest_version = coalesce(:latest_version, latest_version),"
+                " updated_at = now() WHERE id = :id"
+            ),
+            {
+                "id": package_id,
+                "repository_url": repository_url,
+                "source_owner": source_owner,
+                "homepage_url": homepage_url,
+                "description": description,
+                "latest_version": latest_version,
+            },
+        )
 
     async def list_by_ids(self, ids: Sequence[uuid.UUID]) -> list[Package]:
         result = await self._session.execute(select(Package).where(Package.id.in_(list(ids))))

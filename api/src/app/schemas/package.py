@@ -113,6 +113,11 @@ class OutreachFilters(BaseModel):
     min_readiness: int | None = Field(
         default=None, ge=0, le=100, description="Only organizations with at least this readiness."
     )
+    include_owner: bool = Field(
+        default=False,
+        description="Also list the owner of the package's own source repository (the "
+        "maintainer's organization), left out by default: it is not a user to ask.",
+    )
 
 
 class PackageUsersQuery(UsageFilters, OutreachFilters, ListQuery):

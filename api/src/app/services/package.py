@@ -170,7 +170,11 @@ class PackageService:
         keyset = _USERS[query.sort]
         after = keyset.after(query.cursor)
         f = dependent_filter(query)
-        uf = UserFilter(sponsors_others=query.sponsors_others, min_readiness=query.min_readiness)
+        uf = UserFilter(
+            sponsors_others=query.sponsors_others,
+            min_readiness=query.min_readiness,
+            exclude=await self._own_organization(package, query.include_owner),
+        )
         if query.is_default:
             rows = await self._users.list_users_rollup(
                 package.id,
@@ -211,6 +215,15 @@ class PackageService:
             for row in rows
         ]
         return Page(items=items, next_cursor=next_cursor, total=total)
+
+    async def _own_organization(
+        self, package: Package, include_owner: bool
+    ) -> tuple[uuid.UUID, ...]:
+        """The organization owning the package's source repository, to leave out."""
+        if include_owner or package.source_owner is None:
+            return ()
+        owner = await self._organizations.get_by_login(package.source_owner)
+        return (owner.id,) if owner is not None else ()
 
     async def _samples(
         self, package_id: uuid.UUID, rows: list[AnyRow], f: DependentFilter

@@ -202,7 +202,15 @@ async def _aiter(rows: Any) -> AsyncIterator[tuple[Any, ...]]:
         yield row
 
 
-_PACKAGE_COLUMNS = ("id", "ecosystem", "name", "description", "latest_version")
+_PACKAGE_COLUMNS = (
+    "id",
+    "ecosystem",
+    "name",
+    "description",
+    "latest_version",
+    "repository_url",
+    "source_owner",
+)
 _ORGANIZATION_COLUMNS = (
     "id",
     "login",
@@ -276,10 +284,23 @@ class _Generator:
         ]
 
     def packages(self) -> list[tuple[Any, ...]]:
-        return [
-            (_id(3, i), ecosystem.value, name, f"Synthetic {ecosystem.value} package", "1.0.0")
-            for i, (ecosystem, name) in enumerate(self.package_names)
-        ]
+        rows = []
+        for i, (ecosystem, name) in enumerate(self.package_names):
+            # Half the packages have a source repository, spread over the owners (portfolios).
+            owner = self.logins[(i * 7) % len(self.logins)] if i % 2 == 0 else None
+            source = f"https://github.com/{owner}/{name.rsplit('/', 1)[-1]}" if owner else None
+            rows.append(
+                (
+                    _id(3, i),
+                    ecosystem.value,
+                    name,
+                    f"Synthetic {ecosystem.value} package",
+                    "1.0.0",
+                    source,
+                    owner,
+                )
+            )
+        return rows
 
     def organizations(self) -> list[tuple[Any, ...]]:
         rows = []

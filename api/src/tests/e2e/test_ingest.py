@@ -104,6 +104,7 @@ def _start_stack(scenario: Path | None, **settings: str) -> Iterator[Stack]:
             GITHUB_API_URL=f"{upstream}/github",
             GITHUB_GRAPHQL_URL=f"{upstream}/github/graphql",
             ECOSYSTEMS_API_URL=f"{upstream}/ecosystems/api/v1",
+            ECOSYSTEMS_PACKAGES_API_URL=f"{upstream}/ecosystems-packages/api/v1",
             GITHUB_TOKEN="e2e-token",
             **settings,
         )

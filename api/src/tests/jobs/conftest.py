@@ -49,6 +49,7 @@ def job_settings_for(settings: Settings, database: str, **overrides: Any) -> Set
             "github_api_url": fake.github_api_url,
             "github_graphql_url": fake.github_graphql_url,
             "ecosystems_api_url": fake.ecosystems_api_url,
+            "ecosystems_packages_api_url": fake.ecosystems_packages_api_url,
             "github_token": fake.github_token,
             "http_max_retries": fake.http_max_retries,
             **overrides,

@@ -57,6 +57,7 @@ def provider_settings(**overrides: Any) -> Settings:
         "github_api_url": f"{FAKE_BASE}/github",
         "github_graphql_url": f"{FAKE_BASE}/github/graphql",
         "ecosystems_api_url": f"{FAKE_BASE}/ecosystems/api/v1",
+        "ecosystems_packages_api_url": f"{FAKE_BASE}/ecosystems-packages/api/v1",
         "github_token": "test-token",
         "http_max_retries": 3,
         "http_user_agent_contact": "maintainers@wump.test",

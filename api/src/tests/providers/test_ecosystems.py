@@ -7,7 +7,7 @@ import pytest
 
 from app.core.ecosystems import Ecosystem
 from app.core.errors import ProviderRateLimited
-from app.providers.base import FundingLink
+from app.providers.base import FundingLink, PackageMetadata
 from tests.providers.conftest import HarnessFactory, octo_org, recorded
 
 USAGE = {
@@ -166,3 +166,34 @@ async def test_rate_limit_fault_of_the_fake_answers_429_for_ecosystems(
     assert len(dependents) == 3
     assert len(h.sleep.waits) == 1
     assert 9 <= h.sleep.waits[0] <= 12
+
+
+async def test_package_metadata_comes_from_the_packages_service_by_purl(
+    harness: HarnessFactory,
+) -> None:
+    usage = USAGE | {
+        "name": "@octo/kit",
+        "repository_url": "git+https://github.com/octo-org/kit.git",
+        "description": "A kit",
+        "latest_version": "2.0.0",
+    }
+    h = harness({"packages": [usage]})
+
+    found = await h.ecosystems.get_package(Ecosystem.NPM, "@octo/kit")
+
+    assert found == PackageMetadata(
+        ecosystem=Ecosystem.NPM,
+        name="@octo/kit",
+        repository_url="git+https://github.com/octo-org/kit.git",
+        homepage=None,
+        description="A kit",
+        latest_version="2.0.0",
+    )
+    [request] = h.requests("/packages/lookup")
+    assert request["query"] == "purl=pkg%3Anpm%2F%2540octo%2Fkit"
+
+
+async def test_a_package_no_registry_knows_has_no_metadata(harness: HarnessFactory) -> None:
+    h = harness({"packages": [USAGE]})
+
+    assert await h.ecosystems.get_package(Ecosystem.NPM, "left-pad") is None

@@ -155,6 +155,7 @@ async def test_wump_dev_fake_upstream_serves_providers_over_a_socket(tmp_path: P
                 github_api_url=f"{base}/github",
                 github_graphql_url=f"{base}/github/graphql",
                 ecosystems_api_url=f"{base}/ecosystems/api/v1",
+                ecosystems_packages_api_url=f"{base}/ecosystems-packages/api/v1",
             )
             registry = build_providers(settings, http, None)
             profile = await registry.organizations().get_organization("yaml-org")

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.core.ecosystems import InvalidPurl, from_purl, normalize_name
 from app.providers.fake_upstream.github import paginate
 from app.providers.fake_upstream.scenario import (
     DependentSpec,
@@ -114,7 +115,40 @@ async def usage_package(request: Request) -> Response:
     return answer(request, state, body, resource=RESOURCE)
 
 
+async def package_lookup(request: Request) -> Response:
+    """The packages service's lookup by purl: a list of the registries' packages."""
+    state: FakeState = request.app.state.fake
+    purl = request.query_params.get("purl", "")
+    try:
+        coordinate = from_purl(purl)
+    except InvalidPurl:
+        return answer(request, state, {"error": "invalid purl"}, resource=RESOURCE, status=400)
+    found = next(
+        (
+            p
+            for p in state.scenario.packages
+            if p.ecosystem == coordinate.ecosystem.value
+            and normalize_name(coordinate.ecosystem, p.name) == coordinate.name
+            and p.repository_url is not None
+        ),
+        None,
+    )
+    if found is None:
+        return answer(request, state, [], resource=RESOURCE)
+    body = {
+        "name": found.name,
+        "ecosystem": found.ecosystem,
+        "description": found.description,
+        "homepage": None,
+        "repository_url": found.repository_url,
+        "latest_release_number": found.latest_version,
+        "purl": purl,
+    }
+    return answer(request, state, [body], resource=RESOURCE)
+
+
 routes = [
     Route("/ecosystems/api/v1/usage/{ecosystem}/{name:path}/dependencies", usage_dependencies),
     Route("/ecosystems/api/v1/usage/{ecosystem}/{name:path}", usage_package),
+    Route("/ecosystems-packages/api/v1/packages/lookup", package_lookup),
 ]

@@ -71,6 +71,10 @@ class PackageUsageSpec(_Spec):
     ecosystem: str
     name: str
     dependents: list[DependentSpec] = Field(default_factory=list)
+    # What ecosyste.ms' packages service reports; no `repository_url`: unknown to it.
+    repository_url: str | None = None
+    description: str | None = None
+    latest_version: str | None = None
 
 
 class FaultSpec(_Spec):

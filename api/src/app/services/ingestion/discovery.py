@@ -5,11 +5,18 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.ecosystems import Ecosystem, normalize_name
-from app.core.errors import ProviderError
+from app.core.errors import (
+    ProviderBadResponse,
+    ProviderError,
+    ProviderForbidden,
+    ProviderUnavailable,
+)
+from app.core.source_urls import github_source
 from app.providers.base import Dependent, ProviderRegistry
 from app.repositories.ingestion import DependencyScope, IngestionRepository
+from app.repositories.package import PackageRepository
 from app.services.funding import listing_links, store_listing_links
-from app.services.ingestion.report import IngestReport, Progress, Throttle
+from app.services.ingestion.report import IngestReport, Progress, RepositoryFailure, Throttle
 from app.services.ingestion.rows import (
     ScannedRepository,
     dependency_columns,
@@ -17,8 +24,11 @@ from app.services.ingestion.rows import (
     facts_from_dependent,
 )
 from app.services.ingestion.writes import Writer, now, write_dependencies
+from app.services.usage_cache import package_scope
 from app.services.usage_refresh import Refreshed, UsageRefreshService
 
+# Failures of the metadata lookup that leave the package without it, the discovery going on.
+METADATA_ERRORS = (ProviderBadResponse, ProviderForbidden, ProviderUnavailable)
 # Dependents of a package are stored this many at a time while the listing pages on.
 DISCOVERY_BATCH = 1_000
 
@@ -32,6 +42,7 @@ async def discover_package_users(
 ) -> IngestReport:
     report = IngestReport()
     throttle = Throttle(progress, report)
+    await _store_metadata(providers, writer, ecosystem, name, report)
     owners: dict[str, str] = {}
     pending: list[Dependent] = []
     listing = providers.dependents("ecosystems").list_dependents(ecosystem, name)
@@ -54,6 +65,41 @@ async def discover_package_users(
     report.owners = list(owners.values())
     await throttle.done()
     return report
+
+
+async def _store_metadata(
+    providers: ProviderRegistry,
+    writer: Writer,
+    ecosystem: Ecosystem,
+    name: str,
+    report: IngestReport,
+) -> None:
+    """The package's source repository and description, from its registry's metadata. A
+    failure is reported and the discovery goes on without it."""
+    try:
+        metadata = await providers.package_metadata("ecosystems").get_package(ecosystem, name)
+    except METADATA_ERRORS as error:
+        report.failures.append(RepositoryFailure(f"{ecosystem.value}/{name}", error.detail))
+        return
+    if metadata is None:
+        return
+    source = github_source(metadata.repository_url, allow_shorthand=ecosystem is Ecosystem.NPM)
+    key = (ecosystem.value, normalize_name(ecosystem, name))
+
+    async def store(session: AsyncSession) -> tuple[None, Refreshed]:
+        packages = await IngestionRepository(session).upsert_packages([key])
+        await PackageRepository(session).update_metadata(
+            packages[key],
+            # A GitHub repository is stored in one spelling; other hosts as the registry wrote.
+            repository_url=source.url if source else metadata.repository_url,
+            source_owner=source.owner.lower() if source else None,
+            homepage_url=metadata.homepage,
+            description=metadata.description,
+            latest_version=metadata.latest_version,
+        )
+        return None, Refreshed({package_scope(*key)})
+
+    await writer.run(store)
 
 
 async def _store_dependents(
