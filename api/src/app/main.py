@@ -55,6 +55,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     cache = create_cache(settings, breaker)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    # Read-only endpoints read from the replica when there is one, else from the primary.
+    read_engine = (
+        create_engine(settings, settings.database_read_url) if settings.database_read_url else None
+    )
+    app.state.read_engine = read_engine
+    app.state.read_session_factory = (
+        create_session_factory(read_engine) if read_engine else app.state.session_factory
+    )
     app.state.cache = cache
     app.state.valkey_breaker = breaker
     valkey_url = resolve_valkey_url(settings)
@@ -94,6 +102,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.rate_limiter.aclose()
         await cache.aclose()
         await engine.dispose()
+        if read_engine is not None:
+            await read_engine.dispose()
         mark_process_dead()
         log.info("app.stopped")
 

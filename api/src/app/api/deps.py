@@ -25,6 +25,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on the read replica (DATABASE_READ_URL), or on the primary without one."""
+    async for session in unit_of_work(request.app.state.read_session_factory):
+        yield session
+
+
 async def get_settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -43,8 +49,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 
 
-def get_health_service(engine: EngineDep, cache: CacheDep, settings: SettingsDep) -> HealthService:
-    return HealthService(engine, cache, settings.health_check_timeout)
+def get_health_service(
+    request: Request, engine: EngineDep, cache: CacheDep, settings: SettingsDep
+) -> HealthService:
+    read_engine: AsyncEngine | None = request.app.state.read_engine
+    return HealthService(engine, cache, settings.health_check_timeout, read_engine=read_engine)
 
 
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
@@ -52,7 +61,7 @@ HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 
 # Read endpoints keep the request-scoped session: a streamed CSV answer still reads after the
 # handler returns, and a read has nothing to commit.
-ReadSessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 # The read dependencies are coroutines: a plain function would cost a threadpool hop each.

@@ -9,7 +9,13 @@ from app.schemas.health import HealthRead, LivenessRead, ReadinessRead
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("", response_model=HealthRead, summary="Status of the service and its dependencies")
+@router.get(
+    "",
+    response_model=HealthRead,
+    # `checks.database_read` only when a read replica is configured.
+    response_model_exclude_none=True,
+    summary="Status of the service and its dependencies",
+)
 async def health(service: HealthServiceDep) -> HealthRead:
     """Always 200: `status` is `degraded` when a dependency is unhealthy."""
     return await service.report()

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     log_format: LogFormat | None = None
 
     database_url: str | None = None
+    # A streaming replica for read-only endpoints; writes and jobs always use DATABASE_URL.
+    database_read_url: str | None = None
     database_pool_size: int = Field(default=20, ge=1, le=1000)
     database_max_overflow: int = Field(default=10, ge=0, le=1000)
     database_pool_recycle: int = Field(default=3600, ge=-1)
@@ -144,6 +146,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url",
+        "database_read_url",
         "valkey_url",
         "github_token",
         "http_user_agent_contact",
@@ -154,7 +157,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _asyncpg_driver(cls, value: str | None) -> str | None:
         return None if value is None else to_asyncpg_url(value.strip())

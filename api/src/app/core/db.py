@@ -30,8 +30,11 @@ def resolve_database_url(settings: Settings) -> str | None:
     return running.database_url if running is not None else None
 
 
-def create_engine(settings: Settings, *, statement_timeout: float | None = None) -> AsyncEngine:
-    """Build the pooled engine; it connects lazily, so a down database never stops start-up.
+def create_engine(
+    settings: Settings, url: str | None = None, *, statement_timeout: float | None = None
+) -> AsyncEngine:
+    """Build the pooled engine (on `url`, else the primary); it connects lazily, so a down
+    database never stops start-up.
 
     Every statement is bounded twice: by the server's statement_timeout, and by the client a
     second later, for a server that does not answer at all (stopped, or its host gone).
@@ -47,7 +50,7 @@ def create_engine(settings: Settings, *, statement_timeout: float | None = None)
         connect_args["server_settings"] = {"statement_timeout": str(round(timeout * 1000))}
         connect_args["command_timeout"] = timeout + 1
     engine = create_async_engine(
-        resolve_database_url(settings) or UNCONFIGURED_URL,
+        url or resolve_database_url(settings) or UNCONFIGURED_URL,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=settings.database_pool_recycle,

@@ -16,6 +16,8 @@ class HealthCheck(BaseModel):
 class HealthChecks(BaseModel):
     database: HealthCheck
     cache: HealthCheck
+    # Present when DATABASE_READ_URL names a read replica.
+    database_read: HealthCheck | None = None
 
 
 class HealthRead(BaseModel):

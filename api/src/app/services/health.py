@@ -30,10 +30,18 @@ def service_version() -> str:
 
 
 class HealthService:
-    def __init__(self, engine: AsyncEngine, cache: Redis, timeout: float) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        cache: Redis,
+        timeout: float,
+        *,
+        read_engine: AsyncEngine | None = None,
+    ) -> None:
         self._engine = engine
         self._cache = cache
         self._timeout = timeout
+        self._read_engine = read_engine
 
     async def _timed(self, name: str, probe: Callable[[], Awaitable[object]]) -> HealthCheck:
         started = time.perf_counter()
@@ -49,39 +57,63 @@ class HealthService:
         )
 
     async def _ping_database(self) -> None:
-        async with self._engine.connect() as connection:
+        await self._ping(self._engine)
+
+    async def _ping_read_replica(self) -> None:
+        assert self._read_engine is not None
+        await self._ping(self._read_engine)
+
+    @staticmethod
+    async def _ping(engine: AsyncEngine) -> None:
+        async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def _ping_cache(self) -> None:
         await self._cache.ping()
 
     async def report(self) -> HealthRead:
-        database, cache = await asyncio.gather(
+        probes = [
             self._timed("database", self._ping_database),
             self._timed("cache", self._ping_cache),
+        ]
+        if self._read_engine is not None:
+            probes.append(self._timed("database_read", self._ping_read_replica))
+        database, cache, *replica = await asyncio.gather(*probes)
+        checks = HealthChecks(
+            database=database, cache=cache, database_read=next(iter(replica), None)
         )
-        healthy = database.status == cache.status == "healthy"
+        healthy = all(check.status == "healthy" for check in (database, cache, *replica))
         return HealthRead(
             status="healthy" if healthy else "degraded",
             version=service_version(),
             timestamp=utc_timestamp(),
-            checks=HealthChecks(database=database, cache=cache),
+            checks=checks,
         )
 
     async def readiness(self) -> ReadinessRead:
         """Ready when the database answers and its schema is at head; raises DatabaseNotReady."""
 
+        head = head_revision()
+        revision = await self._revision(self._engine, "the database")
+        if revision != head:
+            raise DatabaseNotReady(f"the schema is at revision {revision}, expected {head}")
+        if self._read_engine is not None:
+            # A replica behind a migration cannot serve the new schema's reads yet.
+            replica = await self._revision(self._read_engine, "the read replica")
+            if replica != head:
+                raise DatabaseNotReady(
+                    f"the read replica's schema is at revision {replica}, expected {head}"
+                )
+        return ReadinessRead(schema_revision=revision)
+
+    async def _revision(self, engine: AsyncEngine, name: str) -> str | None:
         async def current_revision() -> str | None:
-            async with self._engine.connect() as connection:
+            async with engine.connect() as connection:
                 result = await connection.execute(text("SELECT version_num FROM alembic_version"))
                 return result.scalar_one_or_none()
 
         try:
-            revision = await asyncio.wait_for(current_revision(), timeout=self._timeout)
+            return await asyncio.wait_for(current_revision(), timeout=self._timeout)
         except Exception as error:
-            log.warning("health.not_ready", error=repr(error))
-            raise DatabaseNotReady("the database does not answer") from None
-        head = head_revision()
-        if revision != head:
-            raise DatabaseNotReady(f"the schema is at revision {revision}, expected {head}")
-        return ReadinessRead(schema_revision=revision)
+            log.warning("health.not_ready", database=name, error=repr(error))
+            raise DatabaseNotReady(f"{name} does not answer") from None
