@@ -96,7 +96,7 @@ class Settings(BaseSettings):
 
     manifest_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Direct dependencies named as the `via` of each transitive lockfile package, nearest first.
-    manifest_via_limit: int = Field(default=5, ge=1, le=100)
+    manifest_via_limit: int = Field(default=3, ge=1, le=100)
 
     page_default_limit: int = Field(default=20, ge=1, le=1000)
     page_max_limit: int = Field(default=100, ge=1, le=1000)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 # Direct dependencies named per transitive package; the setting `manifest_via_limit` overrides it.
-DEFAULT_VIA_LIMIT = 5
+DEFAULT_VIA_LIMIT = 3
 
 Node = TypeVar("Node", bound=Hashable)
 Package = TypeVar("Package", bound=Hashable)
@@ -107,30 +107,39 @@ def _arrivals(
             if hops is not None:
                 hops.setdefault(node, []).append(0)
     level = 0
+    following = edges.get
     while frontier:
         level += 1
         reached: dict[Node, list[str]] = {}
         for node, new_names in frontier.items():
-            for target in edges.get(node, ()):
+            for target in following(node, ()):
                 arrived = names.get(target)
                 if arrived is None:
-                    added = new_names
-                    names[target] = list(added)
-                else:
-                    room = limit - len(arrived)
-                    if room <= 0:
+                    # First arrival: nothing to compare against, and not yet in this level.
+                    names[target] = new_names.copy()
+                    reached[target] = new_names.copy()
+                    if hops is not None:
+                        hops[target] = [level] * len(new_names)
+                    continue
+                if len(arrived) >= limit:
+                    continue
+                if len(new_names) == 1:  # the common case, without building a list to compare
+                    if new_names[0] in arrived:
                         continue
-                    added = [name for name in new_names if name not in arrived][:room]
+                    added = new_names.copy()
+                else:
+                    added = [name for name in new_names if name not in arrived]
+                    del added[limit - len(arrived) :]
                     if not added:
                         continue
-                    arrived.extend(added)
+                arrived.extend(added)
                 pending = reached.get(target)
                 if pending is None:
-                    reached[target] = list(added)
+                    reached[target] = added
                 else:
                     pending.extend(added)
                 if hops is not None:
-                    hops.setdefault(target, []).extend([level] * len(added))
+                    hops[target].extend([level] * len(added))
         frontier = reached
     return names
 

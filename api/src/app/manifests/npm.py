@@ -118,23 +118,14 @@ def _installed(packages: dict[str, Any], location: str, name: str) -> str | None
         location = location[:cut] if cut != -1 else ""
 
 
-def _hoisted(packages: dict[str, Any], location: str, name: str) -> str | None:
-    """`_installed` with the two commonest answers first: nested in the package, or at the top."""
-    nested = f"{location}/node_modules/{name}"
-    if nested in packages:
-        return nested
-    if location.count("/node_modules/") == 0:
-        top = f"node_modules/{name}"
-        return top if top in packages else None
-    return _installed(packages, location, name)
-
-
 def _lock_packages(packages: dict[str, Any], deps: Collector, via_limit: int) -> None:
     # Each non-node_modules entry ("" and workspace folders) is a project whose declared
     # dependencies are the direct ones; npm hoists workspace dependencies to the root.
     declared: dict[str, set[str]] = {}
     roots: dict[str, Root] = {}
     edges: dict[str, list[str]] = {}
+    # Folders holding a node_modules of their own ("" for the top one).
+    holders = {location[: max(location.rfind("/node_modules/"), 0)] for location in packages}
     for location, raw in packages.items():
         entry = mapping(raw)
         if entry.get("link"):
@@ -143,15 +134,24 @@ def _lock_packages(packages: dict[str, Any], deps: Collector, via_limit: int) ->
                 edges[location] = [target]
             continue
         project = "node_modules/" not in f"/{location}"
+        # Most packages have no node_modules of their own and sit at the top: their
+        # dependencies can only be at the top too.
+        flat = location not in holders and "/node_modules/" not in location
         targets: list[str] = []
         for field in _EDGE_FIELDS if not project else (*_EDGE_FIELDS, "devDependencies"):
             required = entry.get(field)
             if not isinstance(required, dict):
                 continue
             for name in required:
-                target = _hoisted(packages, location, name)
-                if target is None:
-                    continue
+                if flat:
+                    target = "node_modules/" + name
+                    if target not in packages:
+                        continue
+                else:
+                    found = _installed(packages, location, name)
+                    if found is None:
+                        continue
+                    target = found
                 targets.append(target)
                 if project:
                     development = field == "devDependencies"
