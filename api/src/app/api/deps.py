@@ -13,6 +13,7 @@ from app.services.health import HealthService
 from app.services.jobs import JobService
 from app.services.organization import OrganizationService
 from app.services.package import PackageService
+from app.services.portfolio import PortfolioService
 from app.services.repository import RepositoryService
 from app.services.stats import StatsService
 from app.services.usage_cache import UsageCache
@@ -78,6 +79,10 @@ async def get_package_service(
     return PackageService(session, cache, settings)
 
 
+async def get_portfolio_service(session: ReadSessionDep, settings: SettingsDep) -> PortfolioService:
+    return PortfolioService(session, settings)
+
+
 async def get_organization_service(
     session: ReadSessionDep, cache: UsageCacheDep, settings: SettingsDep
 ) -> OrganizationService:
@@ -101,6 +106,7 @@ async def get_usage_event_service(
 
 
 PackageServiceDep = Annotated[PackageService, Depends(get_package_service)]
+PortfolioServiceDep = Annotated[PortfolioService, Depends(get_portfolio_service)]
 UsageEventServiceDep = Annotated[UsageEventService, Depends(get_usage_event_service)]
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
 RepositoryServiceDep = Annotated[RepositoryService, Depends(get_repository_service)]

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     github_graphql_url: str = "https://api.github.com/graphql"
     github_token: SecretStr | None = None
     github_tree_max_requests: int = Field(default=200, ge=1, le=10_000)
+    # Package URLs one POST /portfolio may name.
+    portfolio_max_packages: int = Field(default=200, ge=1, le=10_000)
     ecosystems_api_url: str = "https://repos.ecosyste.ms/api/v1"
     # ecosyste.ms' packages service: a package's metadata (source repository, description).
     ecosystems_packages_api_url: str = "https://packages.ecosyste.ms/api/v1"

@@ -69,6 +69,23 @@ class RepositoryNotFound(NotFound):
     title = "Repository Not Found"
 
 
+class MaintainerNotFound(NotFound):
+    code = "maintainer_not_found"
+    title = "Maintainer Not Found"
+
+
+class PortfolioTooLarge(WumpError):
+    status = 422
+    code = "portfolio_too_large"
+    title = "Portfolio Too Large"
+
+    def __init__(self, count: int, cap: int) -> None:
+        super().__init__(
+            f"{count} package URLs is above the maximum of {cap} (PORTFOLIO_MAX_PACKAGES)",
+            max_packages=cap,
+        )
+
+
 class AmbiguousPackage(WumpError):
     """The name exists in several ecosystems; `candidates` lists each one's canonical URL."""
 

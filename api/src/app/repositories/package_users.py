@@ -39,7 +39,7 @@ _pu = PackageUsage.__table__
 _org = Organization.__table__
 
 # What a user's sponsorship object shows, read for the page's rows only.
-_SIGNALS = (
+SIGNALS = (
     _org.c.login,
     _org.c.name,
     _org.c.owner_type,
@@ -73,7 +73,7 @@ class UserFilter:
         return self.sponsors_others is not None or bool(self.min_readiness)
 
 
-def _user_conditions(
+def user_conditions(
     uf: UserFilter, organization_id: Any, readiness: Any, rules: Any
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
@@ -98,7 +98,7 @@ class PackageUsersRepository:
         conditions = [_pu.c.package_id == package_id]
         if owner_type is not None:
             conditions.append(_pu.c.owner_type == owner_type)
-        conditions += _user_conditions(
+        conditions += user_conditions(
             uf, _pu.c.organization_id, _pu.c.readiness, _pu.c.readiness_rules
         )
         return conditions
@@ -125,7 +125,7 @@ class PackageUsersRepository:
                 _pu.c.login_key,
                 _pu.c.readiness,
                 _pu.c.readiness_rules,
-                *_SIGNALS,
+                *SIGNALS,
             )
             .join(_org, _org.c.id == _pu.c.organization_id)
             .where(*self._rollup(package_id, owner_type, uf))
@@ -204,12 +204,12 @@ class PackageUsersRepository:
                 func.lower(_org.c.login).collate("C").label("login_key"),
                 rules.label("readiness_rules"),
                 literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
-                *_SIGNALS,
+                *SIGNALS,
             )
             .join(_org, _org.c.id == per_org.c.organization_id)
             .cte("scored")
         )
-        conditions = _user_conditions(
+        conditions = user_conditions(
             uf, scored.c.organization_id, scored.c.readiness, scored.c.readiness_rules
         )
         total = (

@@ -3,7 +3,17 @@
 from fastapi import APIRouter, Depends
 
 from app.api.auth import authorize
-from app.api.v1 import admin, jobs, me, organizations, packages, repositories, stats, webhooks
+from app.api.v1 import (
+    admin,
+    jobs,
+    me,
+    organizations,
+    packages,
+    portfolios,
+    repositories,
+    stats,
+    webhooks,
+)
 from app.schemas.common import problem_response
 
 # Include every v1 router here. Each must also declare the scope it needs (RequireRead,
@@ -21,6 +31,7 @@ api_router.include_router(me.router)
 api_router.include_router(admin.router)
 api_router.include_router(packages.router)
 api_router.include_router(organizations.router)
+api_router.include_router(portfolios.router)
 api_router.include_router(repositories.router)
 api_router.include_router(stats.router)
 api_router.include_router(jobs.router)
