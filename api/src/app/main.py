@@ -14,6 +14,7 @@ from app.api.errors import install_error_handlers
 from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
 from app.api.openapi import install_openapi
+from app.api.state import AppState, set_app_state
 from app.api.v1 import api_router
 from app.core.breaker import CircuitBreaker
 from app.core.cache import GuardedCache, create_cache, resolve_valkey_url
@@ -53,37 +54,45 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # One breaker for everything that talks to Valkey here: cache, key cache and rate limits.
     breaker = CircuitBreaker("valkey", settings.valkey_breaker_cooldown)
     cache = create_cache(settings, breaker)
-    app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
     # Read-only endpoints read from the replica when there is one, else from the primary.
     read_engine = (
         create_engine(settings, settings.database_read_url) if settings.database_read_url else None
     )
-    app.state.read_engine = read_engine
-    app.state.read_session_factory = (
-        create_session_factory(read_engine) if read_engine else app.state.session_factory
-    )
-    app.state.cache = cache
-    app.state.valkey_breaker = breaker
+    session_factory = create_session_factory(engine)
     valkey_url = resolve_valkey_url(settings)
-    app.state.rate_limiter = RateLimiter(
+    rate_limiter = RateLimiter(
         valkey_url,
         socket_timeout=settings.valkey_socket_timeout,
         breaker=breaker,
         connection_pool=cache.connection_pool if isinstance(cache, GuardedCache) else None,
     )
-    # Without a real Valkey no other process could clear a revoked key's cached lookup.
-    app.state.key_cache = KeyCache(
-        cache if valkey_url is not None else None, settings.api_key_last_used_interval
-    )
-    app.state.api_key_secret = resolve_api_key_secret(settings)
-    app.state.auth_failures = FailureLimiter(settings.auth_failure_limit)
     in_process = settings.runs_worker_in_process
     queue = create_queue(
         settings, max_connections=4 + (settings.worker_concurrency if in_process else 0)
     )
     await queue.open_async()
-    app.state.queue = queue
+    set_app_state(
+        app,
+        AppState(
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory,
+            read_engine=read_engine,
+            read_session_factory=(
+                create_session_factory(read_engine) if read_engine else session_factory
+            ),
+            cache=cache,
+            valkey_breaker=breaker,
+            rate_limiter=rate_limiter,
+            # Without a real Valkey no other process could clear a revoked key's cached lookup.
+            key_cache=KeyCache(
+                cache if valkey_url is not None else None, settings.api_key_last_used_interval
+            ),
+            api_key_secret=resolve_api_key_secret(settings),
+            auth_failures=FailureLimiter(settings.auth_failure_limit),
+            queue=queue,
+        ),
+    )
     try:
         async with contextlib.AsyncExitStack() as stack:
             if in_process:
@@ -99,7 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await queue.close_async()
-        await app.state.rate_limiter.aclose()
+        await rate_limiter.aclose()
         await cache.aclose()
         await engine.dispose()
         if read_engine is not None:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import get_read_session, get_session
+from app.api.deps import get_session
 from app.core.config import Settings
 from app.main import create_app
 
@@ -34,7 +34,6 @@ async def app_client(
             yield session
 
         app.dependency_overrides[get_session] = test_session
-        app.dependency_overrides[get_read_session] = test_session
     if configure is not None:
         configure(app)
     async with app.router.lifespan_context(app):

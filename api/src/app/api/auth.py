@@ -9,6 +9,7 @@ from fastapi.params import Depends as DependsParam
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import SessionDep, SettingsDep
+from app.api.state import app_state
 from app.core.errors import (
     AuthenticationRequired,
     InvalidApiKey,
@@ -17,9 +18,9 @@ from app.core.errors import (
     TooManyFailedAuthentications,
 )
 from app.core.metrics import RATE_LIMITED
-from app.core.rate_limit import FailureLimiter, RateLimiter, RateLimitPolicy
+from app.core.rate_limit import RateLimitPolicy
 from app.core.security import SCOPES
-from app.services.api_key import ApiKeyService, Caller, KeyCache
+from app.services.api_key import ApiKeyService, Caller
 
 RATE_LIMIT_STATE = "rate_limit"
 # The scope each require_scope() dependency checks, for the OpenAPI document.
@@ -29,10 +30,8 @@ SCOPE_CHECKS: dict[Callable[..., Awaitable[None]], str] = {}
 async def get_api_key_service(
     request: Request, session: SessionDep, settings: SettingsDep
 ) -> ApiKeyService:
-    state = request.app.state
-    key_cache: KeyCache = state.key_cache
-    secret: bytes = state.api_key_secret
-    return ApiKeyService(session, secret, settings, key_cache)
+    state = app_state(request)
+    return ApiKeyService(session, state.api_key_secret, settings, state.key_cache)
 
 
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
@@ -109,8 +108,9 @@ async def authorize(
         identity = f"ip:{address}"
     else:
         raise AuthenticationRequired("This API needs a key: send it as X-API-Key.")
-    limiter: RateLimiter = request.app.state.rate_limiter
-    result = await limiter.hit(RateLimitPolicy(caller.tier, caller.rate_limit), identity)
+    result = await app_state(request).rate_limiter.hit(
+        RateLimitPolicy(caller.tier, caller.rate_limit), identity
+    )
     # The security middleware turns this into headers on whatever answer the request gets.
     setattr(request.state, RATE_LIMIT_STATE, result)
     if not result.allowed:
@@ -123,7 +123,7 @@ async def authorize(
 
 
 async def _authenticate(request: Request, service: ApiKeyService, key: str, address: str) -> Caller:
-    failures: FailureLimiter = request.app.state.auth_failures
+    failures = app_state(request).auth_failures
     refusal = await failures.refusal(address)
     if refusal is not None:
         # The security middleware turns this into RateLimit and Retry-After headers.

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.cache import Cache, get_cache
+from app.api.state import app_state
+from app.core.cache import Cache
 from app.core.config import Settings
 from app.core.db import unit_of_work
 from app.services.health import HealthService
@@ -22,29 +23,54 @@ from app.services.webhook import WebhookService
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in unit_of_work(request.app.state.session_factory):
-        yield session
-
-
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session on the read replica (DATABASE_READ_URL), or on the primary without one."""
-    async for session in unit_of_work(request.app.state.read_session_factory):
+    """The request's one session, shared by authentication and the route's service; it takes a
+    connection only when a query runs (an anonymous read answered from Valkey takes none), and
+    commits when the request ends or rolls back on an error."""
+    async for session in unit_of_work(app_state(request).session_factory):
         yield session
 
 
 async def get_settings_from_app(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 def get_engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.engine
-    return engine
+    return app_state(request).engine
 
 
-# scope="function": the commit runs before the response is sent, so a failed commit can
-# never follow a 2xx that already left.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# Request scope: a streamed CSV answer still reads after the handler returns.
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def commit_before_response(session: SessionDep) -> AsyncIterator[None]:
+    yield
+    await session.commit()
+
+
+# For routers that write: scope="function" commits when the handler returns, before the
+# response is sent, so a failed commit can never follow a 2xx that already left.
+CommitBeforeResponse = Depends(commit_before_response, scope="function")
+
+
+async def get_read_session(request: Request, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    """What read endpoints query: the request's session, or with a read replica
+    (DATABASE_READ_URL) a session of its own on the replica, since authentication stays on the
+    primary."""
+    state = app_state(request)
+    if state.read_engine is None:
+        yield session
+        return
+    async for replica in unit_of_work(state.read_session_factory):
+        yield replica
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+async def get_cache(request: Request) -> Cache:
+    return app_state(request).cache
+
+
 CacheDep = Annotated[Cache, Depends(get_cache)]
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
@@ -53,21 +79,16 @@ EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 def get_health_service(
     request: Request, engine: EngineDep, cache: CacheDep, settings: SettingsDep
 ) -> HealthService:
-    read_engine: AsyncEngine | None = request.app.state.read_engine
+    read_engine = app_state(request).read_engine
     return HealthService(engine, cache, settings.health_check_timeout, read_engine=read_engine)
 
 
 HealthServiceDep = Annotated[HealthService, Depends(get_health_service)]
 
 
-# Read endpoints keep the request-scoped session: a streamed CSV answer still reads after the
-# handler returns, and a read has nothing to commit.
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-
-
 # The read dependencies are coroutines: a plain function would cost a threadpool hop each.
 async def get_usage_cache(request: Request) -> UsageCache:
-    return UsageCache(request.app.state.cache)
+    return UsageCache(app_state(request).cache)
 
 
 UsageCacheDep = Annotated[UsageCache, Depends(get_usage_cache)]
@@ -122,7 +143,8 @@ WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]
 
 async def get_job_service(request: Request) -> JobService:
     # Jobs commit their row before the queue job exists, so they use sessions of their own.
-    return JobService(request.app.state.session_factory, request.app.state.queue)
+    state = app_state(request)
+    return JobService(state.session_factory, state.queue)
 
 
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]

@@ -5,7 +5,6 @@ import asyncio
 import socket
 from typing import Any
 
-from fastapi import Request
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -114,12 +113,6 @@ def create_cache(settings: Settings, breaker: CircuitBreaker | None = None) -> C
         breaker=breaker or CircuitBreaker("valkey", settings.valkey_breaker_cooldown),
         timeout=settings.valkey_socket_timeout,
     )
-
-
-def get_cache(request: Request) -> Cache:
-    """FastAPI dependency: the application's shared client."""
-    cache: Cache = request.app.state.cache
-    return cache
 
 
 async def check_cache_connection(cache: Cache | None = None) -> bool:

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Settings
+from app.api.state import app_state
 from app.core.db import unit_of_work
 from app.services.organization import OrganizationService
 from app.services.package import PackageService
@@ -21,7 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def get_page_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in unit_of_work(request.app.state.session_factory):
+    async for session in unit_of_work(app_state(request).session_factory):
         yield session
 
 
@@ -32,8 +32,9 @@ class Services:
     """What a page reads, all on one session."""
 
     def __init__(self, request: Request, session: PageSession) -> None:
-        settings: Settings = request.app.state.settings
-        cache = UsageCache(request.app.state.cache)
+        state = app_state(request)
+        settings = state.settings
+        cache = UsageCache(state.cache)
         self.settings = settings
         self.packages = PackageService(session, cache, settings)
         self.organizations = OrganizationService(session, cache, settings)

@@ -5,12 +5,13 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.state import app_state
 from app.schemas.api_key import ApiKeyCreate, ApiKeyCreated
 from app.services.api_key import ApiKeyService
 
 
 def key_service(app: FastAPI, session: AsyncSession) -> ApiKeyService:
-    state = app.state
+    state = app_state(app)
     return ApiKeyService(session, state.api_key_secret, state.settings, state.key_cache)
 
 

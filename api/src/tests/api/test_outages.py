@@ -12,6 +12,7 @@ import psutil
 import pytest
 from httpx import AsyncClient, Response
 
+from app.api.state import app_state
 from app.core import migrate as migrations
 from app.core.config import Settings, to_redis_url
 from app.core.embedded import EmbeddedPostgres, ensure_database
@@ -95,7 +96,7 @@ async def test_a_stalled_valkey_costs_a_bounded_wait_and_never_readiness(
         with stopped([pid]):
             during = [await _timed_get(client, "/api/v1/stats") for _ in range(8)]
             ready = [await _timed_get(client, "/health/ready") for _ in range(3)]
-            breaker_opened = app.state.valkey_breaker.is_open
+            breaker_opened = app_state(app).valkey_breaker.is_open
         await asyncio.sleep(1.1)
         after = [await _timed_get(client, "/api/v1/stats") for _ in range(2)]
 
@@ -106,7 +107,7 @@ async def test_a_stalled_valkey_costs_a_bounded_wait_and_never_readiness(
     assert {status for status, _ in ready} == {200}
     assert breaker_opened
     assert {status for status, _ in after} == {200}
-    assert not app.state.valkey_breaker.is_open
+    assert not app_state(app).valkey_breaker.is_open
 
 
 async def test_a_stalled_database_answers_503_with_retry_after_and_recovers(

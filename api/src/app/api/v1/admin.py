@@ -6,10 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.auth import ApiKeyServiceDep, CurrentCaller, RequireAdmin
+from app.api.deps import CommitBeforeResponse
 from app.schemas.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 from app.schemas.common import problem_response
 
-router = APIRouter(prefix="/admin/keys", tags=["admin"], dependencies=[RequireAdmin])
+router = APIRouter(
+    prefix="/admin/keys", tags=["admin"], dependencies=[RequireAdmin, CommitBeforeResponse]
+)
 
 
 @router.post(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.auth import CurrentCaller, RequireWebhooks
-from app.api.deps import WebhookServiceDep
+from app.api.deps import CommitBeforeResponse, WebhookServiceDep
 from app.schemas.common import problem_response
 from app.schemas.pagination import Page
 from app.schemas.webhook import (
@@ -18,7 +18,9 @@ from app.schemas.webhook import (
 )
 from app.services.api_key import Caller
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[RequireWebhooks])
+router = APIRouter(
+    prefix="/webhooks", tags=["webhooks"], dependencies=[RequireWebhooks, CommitBeforeResponse]
+)
 
 
 def _owner(caller: Caller) -> str | None:
