@@ -93,5 +93,6 @@ SHOWN_PROFILE_FIELDS = frozenset(
         "has_sponsors_listing",
         "repository_count",
         "package_count",
+        "sponsorship",
     }
 )

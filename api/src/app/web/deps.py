@@ -21,7 +21,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def get_page_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in unit_of_work(app_state(request).session_factory):
+    # The pages only read: on the read replica when one is configured (DATABASE_READ_URL).
+    async for session in unit_of_work(app_state(request).read_session_factory):
         yield session
 
 

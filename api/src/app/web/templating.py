@@ -45,16 +45,27 @@ def moment(value: object) -> bool:
     return isinstance(value, datetime | date)
 
 
-def other_fields(model: BaseModel, shown: frozenset[str]) -> list[tuple[str, Any]]:
-    """Fields a page does not lay out by name, labelled from their names, so new ones show."""
-    return [
-        (name.replace("_", " ").capitalize(), getattr(model, name))
-        for name in type(model).model_fields
-        if name not in shown
-    ]
+def label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def facts(model: BaseModel, shown: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
+    """(label, value) of each field not in `shown`; a nested model's fields are listed under
+    its name, so fields the API adds later show up without a template change."""
+    found: list[tuple[str, Any]] = []
+    for name in type(model).model_fields:
+        if name in shown:
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            found += [(f"{label(name)}: {inner.lower()}", v) for inner, v in facts(value)]
+        else:
+            found.append((label(name), value))
+    return found
 
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters.update(number=number, day=day, path_part=path_part)
-templates.env.globals.update(query=query, other_fields=other_fields)
+templates.env.globals.update(query=query, facts=facts)
 templates.env.tests["moment"] = moment
+templates.env.tests["model"] = lambda value: isinstance(value, BaseModel)

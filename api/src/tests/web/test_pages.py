@@ -60,6 +60,8 @@ async def test_organization_page_shows_profile_signals_packages_and_repositories
     body = text(response.text)
     assert "Acme Corp" in body
     assert "Sponsorship signals" in body
+    # Every funding signal the API has is listed, unknown ones as such.
+    assert "Sponsors others unknown" in body
     assert 'href="/packages/pypi/django">django</a>' in tbody(response.text, "packages")
     repositories = tbody(response.text, "repositories")
     assert "acme/web" in repositories
@@ -168,6 +170,7 @@ async def test_docs_load_vendored_assets_only(web: AsyncClient) -> None:
         page = await web.get(path)
         assert page.status_code == 200
         assert re.search(r"https?://", page.text) is None, path
+        assert "default-src 'self'" in page.headers["content-security-policy"]
     for asset in (
         "/static/vendor/swagger-ui/swagger-ui-bundle.js",
         "/static/vendor/swagger-ui/swagger-ui.css",

@@ -59,6 +59,7 @@ function showError(message) {
 
 async function watch(job) {
   showJob(job);
+  listJobs();
   while (job.status === "pending" || job.status === "running") {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     job = await call("GET", job.url);

@@ -1,0 +1,129 @@
+"""A seeded `wump serve` and a real headless Chromium for the browser tests."""
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from app.core.config import Settings
+from tests.conftest import free_port, scratch_database
+
+# The operating system's Chromium (Debian's `chromium` package); .ci/run installs it.
+CHROMIUM = os.environ.get("WUMP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = Path(__file__).parents[1] / "fixtures" / "axe-core" / "axe.min.js"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    api_key: str
+    screenshots: Path
+
+
+def _wump(environment: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="package")
+async def seeded_database(settings: Settings) -> AsyncIterator[str]:
+    """A database of its own (per test worker) for the small synthetic dataset."""
+    async with scratch_database(settings, "wump_web_e2e") as url:
+        yield url
+
+
+@pytest.fixture(scope="package")
+def server(seeded_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`wump serve` on the seeded database with a Valkey of its own, and an ingest key."""
+    data_dir = tmp_path_factory.mktemp("wump-web")
+    environment = {
+        **{k: v for k, v in os.environ.items() if k not in ("VALKEY_URL", "WUMP_DATA_DIR")},
+        "DATABASE_URL": seeded_database,
+        "WUMP_DATA_DIR": str(data_dir),
+        "API_KEY_SECRET": secrets.token_urlsafe(32),
+        "RATE_LIMIT_ANONYMOUS": "100000",
+        "WORKER_IN_PROCESS": "false",
+        "LOG_FORMAT": "json",
+    }
+    _wump(environment, "migrate")
+    _wump(environment, "dev", "seed", "--scale", "small")
+    key = _wump(environment, "keys", "create", "--name", "browser", "--scopes", "read,ingest")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_live(url, process)
+        yield Server(url, key.splitlines()[0].strip(), tmp_path_factory.mktemp("screenshots"))
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
+    # Generous: CI machines run the other suites' processes beside this one.
+    deadline = time.monotonic() + 180
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")
+        try:
+            response = httpx.get(f"{url}/health/ready", timeout=5)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.TransportError as error:
+            last = repr(error)
+        time.sleep(0.3)
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    pytest.fail(f"{url} did not become ready: {last}; {stderr[-3000:]}")
+
+
+@pytest.fixture(scope="package")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium; a run without it fails, since these tests are the pages' proof."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set WUMP_CHROMIUM)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
