@@ -38,6 +38,8 @@ USER_COLUMNS = columns_for(
     PackageUserRead,
     (
         Column("login", "Organization", cell="organization", sort="name"),
+        Column("readiness", "Readiness", cell="readiness", sort="readiness", numeric=True),
+        Column("sponsorship", "Sponsorship", cell="sponsorship"),
         Column("owner_type", "Type"),
         Column("repository_count", "Repositories", cell="uses", sort="repositories", numeric=True),
         Column("total_stars", "Stars", sort="stars", numeric=True),

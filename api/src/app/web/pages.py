@@ -51,6 +51,7 @@ SORT_LABELS = {
     "stars": "Most stars",
     "recent": "Latest push",
     "name": "Login, A to Z",
+    "readiness": "Most ready to sponsor",
 }
 
 

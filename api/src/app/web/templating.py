@@ -34,10 +34,10 @@ def query(params: dict[str, Any], **changes: Any) -> str:
     merged = {**params, **changes}
     pairs: list[tuple[str, str]] = []
     for key, value in merged.items():
-        if value is None or value == "" or value is False:
+        if value is None or value == "":
             continue
         for item in value if isinstance(value, list | tuple) else [value]:
-            pairs.append((key, "true" if item is True else str(item)))
+            pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
     return urlencode(pairs)
 
 

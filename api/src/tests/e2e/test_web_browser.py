@@ -139,7 +139,7 @@ async def test_organization_page_and_its_uses_of_the_package_open(
     first = page.locator("#users tr").first
     login = await first.locator("td:first-child > a").inner_text()
 
-    await first.locator("td:nth-child(3) a").click()
+    await first.locator('a[aria-label*="repositories of"]').click()
     await page.wait_for_url(f"**/organizations/{login}/uses/npm/pkg-0")
     assert await page.locator("#uses tr").count() > 0
     await screenshot(page, server, "uses")

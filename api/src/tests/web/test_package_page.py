@@ -83,6 +83,25 @@ async def test_csv_and_json_links_carry_exactly_the_filters(
     assert logins == row_logins(response.text)
 
 
+async def test_outreach_filters_and_readiness_sort_round_trip(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    params: dict[str, str | int] = {
+        "sponsors_others": "false",
+        "min_readiness": 0,
+        "sort": "readiness",
+    }
+
+    response = await web.get("/packages/pypi/django", params=params)
+
+    assert response.status_code == 200
+    assert row_logins(response.text) == await _api_logins(web, params)
+    assert '<option value="false" selected>No</option>' in response.text
+    assert '<option value="readiness" selected>' in response.text
+    href = response.text.split('id="csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query)["sponsors_others"] == ["false"]
+
+
 async def test_sort_headers_link_to_each_sort_and_mark_the_current_one(
     web: AsyncClient, dataset: Dataset
 ) -> None:
