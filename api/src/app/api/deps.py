@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.api.state import app_state
 from app.core.cache import Cache
 from app.core.config import Settings
-from app.core.db import unit_of_work
+from app.core.db import request_session
 from app.services.health import HealthService
 from app.services.jobs import JobService
 from app.services.organization import OrganizationService
@@ -26,7 +26,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one session, shared by authentication and the route's service; it takes a
     connection only when a query runs (an anonymous read answered from Valkey takes none), and
     commits when the request ends or rolls back on an error."""
-    async for session in unit_of_work(app_state(request).session_factory):
+    async for session in request_session(app_state(request).session_factory):
         yield session
 
 
@@ -60,7 +60,7 @@ async def get_read_session(request: Request, session: SessionDep) -> AsyncIterat
     if state.read_engine is None:
         yield session
         return
-    async for replica in unit_of_work(state.read_session_factory):
+    async for replica in request_session(state.read_session_factory):
         yield replica
 
 

@@ -1,5 +1,6 @@
 """The async SQLAlchemy engine, the session factory and the per-request unit of work."""
 
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -15,8 +16,11 @@ from sqlalchemy.ext.asyncio import (
 
 from app.core.config import Settings
 from app.core.embedded import read_runtime_urls
+from app.core.logging import get_logger
 from app.core.metrics import InstrumentedPool
 from app.core.telemetry import trace_engine
+
+log = get_logger(__name__)
 
 # Without a URL the process talks to nothing; this placeholder makes that fail fast and clearly.
 UNCONFIGURED_URL = "postgresql+asyncpg://wump@127.0.0.1:1/wump"
@@ -102,6 +106,29 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncGenera
             raise
         else:
             await session.commit()
+
+
+async def request_session(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncGenerator[AsyncSession]:
+    """A request's session: rolled back on an error, committed when the request ends. Routers
+    that write commit before the response, so this last commit has nothing left to do; a
+    connection the database dropped after the reads (a restart) is logged, not raised, since
+    the answer has already left."""
+    async with contextlib.AsyncExitStack() as stack:
+        session = await stack.enter_async_context(factory())
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        try:
+            await session.commit()
+            await stack.aclose()
+        except DATABASE_ERRORS as error:
+            if not is_database_unavailable(error):
+                raise
+            log.warning("db.session.end_failed", error=repr(error))
 
 
 async def check_database_connection(engine: AsyncEngine | None = None) -> bool:

@@ -1,0 +1,392 @@
+"""The fault suite: `wump serve` on embedded engines with a small seed, one fault at a time.
+
+    uv run python benchmarks/chaos.py [--stall 25] [--after 10] [--concurrency 8] [--only NAMES]
+
+Starts everything in a temporary directory on 127.0.0.1 only (the fake upstream, `wump dev seed
+--scale small`, `wump serve`), keeps a steady read load (package users, search, stats) and a
+readiness probe running, and injects each fault for a bounded time: Valkey stopped (SIGSTOP) and
+killed, every PostgreSQL process stopped, one backend killed, PostgreSQL restarted, and upstream
+5xx bursts, secondary limits and malformed bodies during an ingest. Stopped processes always get
+SIGCONT, whatever fails. Prints one table: requests sent, status codes seen, p50/p99 latency
+during the fault and after it, time to recover (until every answer is 2xx again), and rows lost
+or duplicated (the ingest's repositories against the scenario, duplicate natural keys).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+import psutil
+
+LOCAL = "127.0.0.1"
+_SCRUBBED = ("DATABASE_URL", "VALKEY_URL", "WUMP_DATA_DIR", "WORKER_IN_PROCESS")
+
+
+@dataclass
+class Sample:
+    at: float
+    status: int
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    fault: str
+    samples: list[Sample] = field(default_factory=list)
+    ready: list[Sample] = field(default_factory=list)
+    started: float = 0.0
+    ended: float = 0.0
+    rows: str = "0 / 0"
+
+    def row(self) -> str:
+        during = [s for s in self.samples if self.started <= s.at < self.ended]
+        after = [s for s in self.samples if s.at >= self.ended]
+        codes = Counter(s.status for s in self.samples)
+        ready_codes = Counter(s.status for s in self.ready if self.started <= s.at < self.ended)
+        failing = [s.at for s in self.samples if s.at >= self.started and not 200 <= s.status < 300]
+        recovered = max(0.0, max(failing) - self.ended) if failing else 0.0
+        return (
+            f"| {self.fault} | {len(self.samples)} | {_codes(codes)} | {_codes(ready_codes)} | "
+            f"{_percentiles(during)} | {_percentiles(after)} | {recovered:.1f} s | {self.rows} |"
+        )
+
+
+def _codes(counts: Counter[int]) -> str:
+    return " ".join(f"{code}: {n}" for code, n in sorted(counts.items())) or "-"
+
+
+def _percentiles(samples: list[Sample]) -> str:
+    if not samples:
+        return "-"
+    ordered = sorted(s.seconds * 1000 for s in samples)
+    p50 = ordered[len(ordered) // 2]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"{p50:.0f} / {p99:.0f} ms"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((LOCAL, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Stack:
+    """The processes under test, stopped (and resumed, if stopped) on exit."""
+
+    def __init__(self, data_dir: Path, logs: Path | None) -> None:
+        self.data_dir = data_dir
+        self.logs = logs
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.api_port = free_port()
+        self.upstream_port = free_port()
+        upstream = f"http://{LOCAL}:{self.upstream_port}"
+        self.environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+        self.environment.update(
+            WUMP_DATA_DIR=str(data_dir),
+            LOG_FORMAT="json",
+            LOG_LEVEL="WARNING",
+            ENVIRONMENT="development",
+            RATE_LIMIT_ANONYMOUS="10000000",
+            GITHUB_API_URL=f"{upstream}/github",
+            GITHUB_GRAPHQL_URL=f"{upstream}/github/graphql",
+            GITHUB_TOKEN="fake-upstream-token",
+            ECOSYSTEMS_API_URL=f"{upstream}/ecosystems/api/v1",
+            HTTP_BACKOFF_BASE="0.05",
+            HTTP_BACKOFF_MAX="0.5",
+        )
+        self.base = f"http://{LOCAL}:{self.api_port}"
+        self.upstream = upstream
+
+    def wump(self, *args: str) -> subprocess.Popen[bytes]:
+        stderr: int | TextIO = subprocess.DEVNULL
+        if self.logs is not None:
+            self.logs.mkdir(parents=True, exist_ok=True)
+            stderr = (self.logs / f"{args[0]}-{args[-1]}.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args],
+            env=self.environment,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        self.processes.append(process)
+        return process
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            env=self.environment,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"wump {' '.join(args)} failed: {result.stderr.decode()[-2000:]}")
+        return result.stdout.decode()
+
+    def stop(self) -> None:
+        for pid in [*self.postgres_pids(), self.valkey_pid()]:
+            if pid > 0:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGCONT)
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def valkey_pid(self) -> int:
+        try:
+            return int((self.data_dir / "valkey" / "valkey.pid").read_text().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def postmaster_pid(self) -> int:
+        try:
+            return int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def postgres_pids(self) -> list[int]:
+        postmaster = self.postmaster_pid()
+        try:
+            parent = psutil.Process(postmaster)
+            return [postmaster, *(child.pid for child in parent.children(recursive=True))]
+        except psutil.Error:
+            return []
+
+    def wait_until(self, check: Callable[[], bool], deadline_s: float) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < deadline_s:
+            with contextlib.suppress(httpx.HTTPError):
+                if check():
+                    return time.monotonic() - started
+            time.sleep(0.2)
+        raise SystemExit(f"gave up after {deadline_s} s")
+
+    def answers(self, path: str, status: int = 200) -> bool:
+        return httpx.get(f"{self.base}{path}", timeout=5).status_code == status
+
+    def upstream_answers(self) -> bool:
+        return httpx.get(f"{self.upstream}/github/rate_limit", timeout=5).status_code < 600
+
+    def cache_healthy(self) -> bool:
+        health = httpx.get(f"{self.base}/health", timeout=5).json()
+        return bool(health["checks"]["cache"]["status"] == "healthy")
+
+
+@contextlib.contextmanager
+def stopped(pids: list[int]) -> Iterator[None]:
+    """SIGSTOP for the block (callers keep it bounded), SIGCONT always."""
+    pids = [pid for pid in pids if pid > 0]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)
+
+
+async def load(
+    stack: Stack, urls: list[str], outcome: Outcome, stop: asyncio.Event, n: int
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.base, timeout=30) as client:
+
+        async def reader(offset: int) -> None:
+            index = offset
+            while not stop.is_set():
+                url = urls[index % len(urls)]
+                index += 1
+                started = time.monotonic()
+                try:
+                    status = (await client.get(url)).status_code
+                except httpx.HTTPError:
+                    status = 0
+                outcome.samples.append(Sample(started, status, time.monotonic() - started))
+                await asyncio.sleep(0.02)
+
+        async def prober() -> None:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    status = (await client.get("/health/ready")).status_code
+                except httpx.HTTPError:
+                    status = 0
+                outcome.ready.append(Sample(started, status, time.monotonic() - started))
+                await asyncio.sleep(0.5)
+
+        await asyncio.gather(*(reader(i) for i in range(n)), prober())
+
+
+async def under_load(
+    stack: Stack, urls: list[str], name: str, fault: Callable[[], None], args: argparse.Namespace
+) -> Outcome:
+    outcome = Outcome(name)
+    stop = asyncio.Event()
+    task = asyncio.create_task(load(stack, urls, outcome, stop, args.concurrency))
+    await asyncio.sleep(2)
+    outcome.started = time.monotonic()
+    await asyncio.to_thread(fault)
+    outcome.ended = time.monotonic()
+    await asyncio.sleep(args.after)
+    stop.set()
+    await task
+    return outcome
+
+
+def read_urls(stack: Stack) -> list[str]:
+    page = httpx.get(f"{stack.base}/api/v1/packages", params={"limit": 20}, timeout=30).json()
+    urls = [f"/api/v1/packages/{p['ecosystem']}/{p['name']}/users" for p in page["items"]]
+    urls += [f"/api/v1/packages?q={p['name'][:3]}" for p in page["items"][:5]]
+    return [*urls, "/api/v1/stats"]
+
+
+def ingest_under_faults(
+    stack: Stack, key: str, faults: list[dict[str, object]], expected: int | None
+) -> tuple[Outcome, int]:
+    """Queue an ingest of octo-org while the upstream misbehaves; count what got stored."""
+    kinds = ", ".join(str(f["kind"]) for f in faults) or "none (baseline)"
+    outcome = Outcome(f"upstream {kinds} during an ingest")
+    httpx.delete(f"{stack.upstream}/_control/faults", timeout=10)
+    httpx.post(f"{stack.upstream}/_control/faults", json=faults, timeout=10)
+    headers = {"X-API-Key": key}
+    outcome.started = time.monotonic()
+    started = time.monotonic()
+    answer = httpx.post(
+        f"{stack.base}/api/v1/ingest/organizations/octo-org", headers=headers, timeout=30
+    )
+    outcome.samples.append(Sample(started, answer.status_code, time.monotonic() - started))
+    job_url = answer.json().get("url", "")
+    status = "pending"
+    deadline = time.monotonic() + 120
+    while status in ("pending", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        started = time.monotonic()
+        polled = httpx.get(f"{stack.base}{job_url}", headers=headers, timeout=30)
+        outcome.samples.append(Sample(started, polled.status_code, time.monotonic() - started))
+        status = polled.json().get("status", "?")
+    outcome.ended = time.monotonic()
+    organization = httpx.get(f"{stack.base}/api/v1/organizations/octo-org", timeout=30).json()
+    stored = int(organization.get("repository_count", 0))
+    if expected is None:
+        outcome.rows = f"baseline: {stored} repositories (job {status})"
+        return outcome, stored
+    outcome.rows = f"{max(0, expected - stored)} / {max(0, stored - expected)} (job {status})"
+    return outcome, expected
+
+
+async def main(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="wump-chaos-"))
+    stack = Stack(data_dir, args.logs)
+    outcomes: list[Outcome] = []
+    try:
+        stack.wump("dev", "fake-upstream", "--port", str(stack.upstream_port))
+        stack.wait_until(stack.upstream_answers, 120)
+        stack.run("dev", "seed", "--scale", "small")
+        stack.wump("serve", "--port", str(stack.api_port))
+        stack.wait_until(lambda: stack.answers("/health/ready"), 300)
+        key = stack.run(
+            "keys", "create", "--name", "chaos", "--scopes", "read,ingest", "--tier", "enterprise"
+        ).split()[0]
+        urls = read_urls(stack)
+        stall = args.stall
+
+        def valkey_stop() -> None:
+            with stopped([stack.valkey_pid()]):
+                time.sleep(stall)
+
+        def valkey_kill() -> None:
+            os.kill(stack.valkey_pid(), signal.SIGKILL)
+            stack.wait_until(stack.cache_healthy, 120)
+
+        def postgres_stop() -> None:
+            with stopped(stack.postgres_pids()):
+                time.sleep(stall)
+
+        def postgres_backend_kill() -> None:
+            backends = [pid for pid in stack.postgres_pids()[1:] if _is_client_backend(pid)]
+            os.kill((backends or stack.postgres_pids()[1:])[0], signal.SIGKILL)
+            time.sleep(1)
+            stack.wait_until(lambda: stack.answers("/health/ready"), 120)
+
+        def postgres_restart() -> None:
+            # A fast shutdown; `wump serve` supervises the server and starts it again.
+            os.kill(stack.postmaster_pid(), signal.SIGINT)
+            time.sleep(1)
+            stack.wait_until(lambda: stack.answers("/health/ready"), 120)
+
+        faults: dict[str, Callable[[], None]] = {
+            f"valkey SIGSTOP {stall:g} s": valkey_stop,
+            "valkey SIGKILL": valkey_kill,
+            f"postgresql SIGSTOP {stall:g} s": postgres_stop,
+            "postgresql backend SIGKILL": postgres_backend_kill,
+            "postgresql restart": postgres_restart,
+        }
+        for name, fault in faults.items():
+            if args.only and not any(part in name for part in args.only):
+                continue
+            print(f"# {name}", file=sys.stderr, flush=True)
+            outcomes.append(await under_load(stack, urls, name, fault, args))
+        if not args.only or any("upstream" in part for part in args.only):
+            expected: int | None = None
+            upstream_faults: list[list[dict[str, object]]] = [
+                [],
+                [{"kind": "server_error", "times": 6}],
+                [{"kind": "secondary_limit", "times": 3, "retry_after": 1}],
+                [{"kind": "malformed", "times": 3}],
+            ]
+            for injected in upstream_faults:
+                print(f"# upstream {injected}", file=sys.stderr, flush=True)
+                outcome, expected = ingest_under_faults(stack, key, injected, expected)
+                outcomes.append(outcome)
+    finally:
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    print(
+        "| fault | requests | status codes | readiness during | p50 / p99 during "
+        "| p50 / p99 after | time to recover | rows lost / duplicated |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for outcome in outcomes:
+        print(outcome.row())
+
+
+def _is_client_backend(pid: int) -> bool:
+    try:
+        return " wump " in " ".join(psutil.Process(pid).cmdline()) + " "
+    except psutil.Error:
+        return False
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stall", type=float, default=25.0, help="Seconds a SIGSTOP lasts.")
+    parser.add_argument("--after", type=float, default=10.0, help="Seconds observed after.")
+    parser.add_argument("--concurrency", type=int, default=8, help="Concurrent readers.")
+    parser.add_argument("--logs", type=Path, help="Keep the servers' logs in this folder.")
+    parser.add_argument(
+        "--only", type=lambda text: text.split(","), default=[], help="Faults whose name has one."
+    )
+    arguments = parser.parse_args()
+    if arguments.stall > 60:
+        parser.error("--stall is at most 60 s")
+    asyncio.run(main(arguments))
