@@ -34,6 +34,15 @@ from app.models.dependency import DEPENDENCY_TYPES
 NON_USAGE_KINDS = ("excluded", "managed", "suggested")
 
 
+# Repositories that declare a package without using it, recognisable by name: owners whose login
+# marks a bot (`renovate-bot`, `x[bot]`, `deps_bot`) and awesome-lists (`awesome`,
+# `awesome-python`, `python.awesome`). Over `o` (organizations) and `r` (repositories).
+NOISE_SQL = (
+    r"(o.login ~* '(^bot|[-_]bot|\[bot\])$'"
+    r" OR r.name ~* '(^awesome($|[-_.])|[-_.]awesome$)')"
+)
+
+
 def kind_bit(kind: str) -> int:
     """The bit of `kind` in the `kinds` masks; the order of DEPENDENCY_TYPES is stored data."""
     return 1 << DEPENDENCY_TYPES.index(kind)
@@ -69,6 +78,7 @@ class PackageDependent(Base):
                 "is_fork",
                 "is_archived",
                 "owner_type",
+                "is_noise",
             ],
         ),
         Index(
@@ -90,6 +100,8 @@ class PackageDependent(Base):
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_fork: Mapped[bool] = mapped_column(Boolean, nullable=False)
     is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
+    is_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     kinds: Mapped[int] = mapped_column(Integer, nullable=False)
 
 

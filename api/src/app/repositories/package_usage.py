@@ -58,6 +58,7 @@ class DependentFilter:
     kinds_mask: int | None = None
     include_forks: bool = False
     include_archived: bool = False
+    include_noise: bool = False
     owner_type: str | None = None
 
 
@@ -67,6 +68,8 @@ def dependent_conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
         conditions.append(_pd.c.is_fork.is_(False))
     if not f.include_archived:
         conditions.append(_pd.c.is_archived.is_(False))
+    if not f.include_noise:
+        conditions.append(_pd.c.is_noise.is_(False))
     if f.language is not None:
         conditions.append(func.lower(_pd.c.primary_language) == f.language.lower())
     if f.min_stars:

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import NON_USAGE_KINDS
+from app.models.package_usage import NOISE_SQL, NON_USAGE_KINDS
 from app.repositories.package_usage import LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
 
@@ -32,6 +32,7 @@ _DEPENDENT_VALUES = (
     "is_fork",
     "is_archived",
     "kinds",
+    "is_noise",
 )
 
 
@@ -103,10 +104,12 @@ class UsageRefreshRepository:
         await self._session.execute(
             text(
                 "INSERT INTO package_dependents (package_id, repository_id, organization_id,"
-                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds)"
+                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds,"
+                " is_noise)"
                 " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
                 " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1))"
+                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
+                f" {NOISE_SQL}"
                 " FROM dependencies d"
                 " JOIN repositories r ON r.id = d.repository_id"
                 " JOIN organizations o ON o.id = r.organization_id"
@@ -141,10 +144,12 @@ class UsageRefreshRepository:
         upserted = await self._session.execute(
             text(
                 "INSERT INTO package_dependents AS pd (package_id, repository_id, organization_id,"
-                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds)"
+                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds,"
+                " is_noise)"
                 " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
                 " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1))"
+                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
+                f" {NOISE_SQL}"
                 " FROM dependencies d"
                 " JOIN repositories r ON r.id = d.repository_id"
                 " JOIN organizations o ON o.id = r.organization_id"
@@ -260,7 +265,7 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
         "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
         "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
         "  FROM package_dependents"
-        f"  WHERE NOT is_fork AND NOT is_archived {scope}"
+        f"  WHERE NOT is_fork AND NOT is_archived AND NOT is_noise {scope}"
         "  GROUP BY package_id, organization_id, primary_language),"
         " grouped AS ("
         "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key, o.owner_type,"

@@ -87,6 +87,12 @@ class UsageFilters(BaseModel):
     )
     include_forks: bool = False
     include_archived: bool = False
+    include_noise: bool = Field(
+        default=False,
+        description="Also count repositories recognisable as noise: owned by a bot account "
+        "(login ending in `bot`, `-bot`, `_bot` or `[bot]`) or awesome-lists (named `awesome`, "
+        "`awesome-…` or `…-awesome`).",
+    )
     owner_type: OwnerType | None = None
 
     @property
@@ -99,6 +105,7 @@ class UsageFilters(BaseModel):
             and not self.kind
             and not self.include_forks
             and not self.include_archived
+            and not self.include_noise
         )
 
 

@@ -60,6 +60,7 @@ def dependent_filter(filters: UsageFilters) -> DependentFilter:
         kinds_mask=kinds_mask(filters.kind) if filters.kind else None,
         include_forks=filters.include_forks,
         include_archived=filters.include_archived,
+        include_noise=filters.include_noise,
         owner_type=filters.owner_type,
     )
 
