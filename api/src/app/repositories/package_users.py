@@ -2,7 +2,6 @@
 exact aggregate, with their readiness and the signals their sponsorship object shows."""
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,18 +143,19 @@ class PackageUsersRepository:
         )
         return int(result.scalar_one())
 
-    async def count_present(
-        self, package_id: uuid.UUID, organization_ids: Sequence[uuid.UUID]
-    ) -> int:
-        """How many of the organizations have a rollup row for the package."""
-        if not organization_ids:
-            return 0
+    async def find_organization(
+        self, package_id: uuid.UUID, login: str
+    ) -> tuple[uuid.UUID | None, bool]:
+        """The organization `login` and whether it has a rollup row for the package, in one
+        round trip; (None, False) when wump has no such organization."""
         result = await self._session.execute(
-            select(func.count())
-            .select_from(_pu)
-            .where(_pu.c.package_id == package_id, _pu.c.organization_id.in_(organization_ids))
+            select(_org.c.id, _pu.c.organization_id.is_not(None).label("in_rollup"))
+            .select_from(_org)
+            .outerjoin(_pu, (_pu.c.package_id == package_id) & (_pu.c.organization_id == _org.c.id))
+            .where(func.lower(_org.c.login) == login.lower())
         )
-        return int(result.scalar_one())
+        row = result.first()
+        return (row.id, bool(row.in_rollup)) if row is not None else (None, False)
 
     async def list_users_filtered(
         self,

@@ -171,10 +171,12 @@ class PackageService:
         keyset = _USERS[query.sort]
         after = keyset.after(query.cursor)
         f = dependent_filter(query)
+        owner, owner_in_rollup = await self._own_organization(package, query.include_owner)
         uf = UserFilter(
             sponsors_others=query.sponsors_others,
             min_readiness=query.min_readiness,
-            exclude=await self._own_organization(package, query.include_owner),
+            # The rollup holds a row for the owner only when it uses the package there.
+            exclude=(owner,) if owner and (owner_in_rollup or not query.is_default) else (),
         )
         if query.is_default:
             rows = await self._users.list_users_rollup(
@@ -186,8 +188,7 @@ class PackageService:
                 limit=limit + 1,
             )
             if query.owner_type is None and not uf.narrows:
-                excluded = await self._users.count_present(package.id, uf.exclude)
-                total = package.organization_count - excluded
+                total = package.organization_count - (1 if uf.exclude else 0)
             else:
                 total = await self._users.count_users_rollup(package.id, query.owner_type, uf)
         else:
@@ -219,12 +220,12 @@ class PackageService:
 
     async def _own_organization(
         self, package: Package, include_owner: bool
-    ) -> tuple[uuid.UUID, ...]:
-        """The organization owning the package's source repository, to leave out."""
+    ) -> tuple[uuid.UUID | None, bool]:
+        """The organization owning the package's source repository, to leave out, and whether
+        it has a row in the package's rollup; (None, False) when none is to be left out."""
         if include_owner or package.source_owner is None:
-            return ()
-        owner = await self._organizations.get_by_login(package.source_owner)
-        return (owner.id,) if owner is not None else ()
+            return None, False
+        return await self._users.find_organization(package.id, package.source_owner)
 
     async def _samples(
         self, package_id: uuid.UUID, rows: list[AnyRow], f: DependentFilter
