@@ -50,6 +50,8 @@ class Outcome:
     started: float = 0.0
     ended: float = 0.0
     rows: str = "0 / 0"
+    # A kill is over the moment it happens: recovery counts from its start, not its end.
+    instant: bool = False
 
     def row(self) -> str:
         during = [s for s in self.samples if self.started <= s.at < self.ended]
@@ -57,9 +59,12 @@ class Outcome:
         codes = Counter(s.status for s in self.samples)
         ready_codes = Counter(s.status for s in self.ready if self.started <= s.at < self.ended)
         failing = [s.at for s in self.samples if s.at >= self.started and not 200 <= s.status < 300]
-        recovered = max(0.0, max(failing) - self.ended) if failing else 0.0
+        since = self.started if self.instant else self.ended
+        recovered = max(0.0, max(failing) - since) if failing else 0.0
+        lasted = self.ended - self.started
         return (
-            f"| {self.fault} | {len(self.samples)} | {_codes(codes)} | {_codes(ready_codes)} | "
+            f"| {self.fault} | {lasted:.1f} s | {len(self.samples)} | {_codes(codes)} | "
+            f"{_codes(ready_codes)} | "
             f"{_percentiles(during)} | {_percentiles(after)} | {recovered:.1f} s | {self.rows} |"
         )
 
@@ -240,7 +245,7 @@ async def load(
 async def under_load(
     stack: Stack, urls: list[str], name: str, fault: Callable[[], None], args: argparse.Namespace
 ) -> Outcome:
-    outcome = Outcome(name)
+    outcome = Outcome(name, instant="SIG" not in name or "SIGKILL" in name)
     stop = asyncio.Event()
     task = asyncio.create_task(load(stack, urls, outcome, stop, args.concurrency))
     await asyncio.sleep(2)
@@ -362,10 +367,10 @@ async def main(args: argparse.Namespace) -> None:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     print(
-        "| fault | requests | status codes | readiness during | p50 / p99 during "
+        "| fault | lasted | requests | status codes | readiness during | p50 / p99 during "
         "| p50 / p99 after | time to recover | rows lost / duplicated |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for outcome in outcomes:
         print(outcome.row())
 

@@ -5,7 +5,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -77,7 +77,8 @@ def is_database_unavailable(error: BaseException) -> bool:
     if isinstance(error, PoolTimeout | TimeoutError | ConnectionError):
         return True
     if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
+        # InterfaceError: the driver's connection is gone ("the underlying connection is closed").
+        if error.connection_invalidated or isinstance(error, InterfaceError):
             return True
         original = getattr(error, "orig", None)
         cause = getattr(original, "__cause__", None) or original
@@ -89,7 +90,8 @@ def is_database_unavailable(error: BaseException) -> bool:
         return isinstance(sqlstate, str) and (
             sqlstate in ("57014", "53300") or sqlstate.startswith(("57P", "08"))
         )
-    return isinstance(error, OSError) and not isinstance(error, FileNotFoundError)
+    # A missing Unix socket (FileNotFoundError) too: the server is down or restarting.
+    return isinstance(error, OSError)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -120,7 +122,9 @@ async def request_session(
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            # A connection the database dropped cannot roll back; the first error is the one.
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await session.rollback()
             raise
         try:
             await session.commit()

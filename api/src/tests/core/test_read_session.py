@@ -7,7 +7,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.db import create_session_factory, request_session, unit_of_work
+from app.core.db import (
+    create_session_factory,
+    is_database_unavailable,
+    request_session,
+    unit_of_work,
+)
 
 
 async def _terminate(engine: AsyncEngine, pid: int) -> None:
@@ -35,3 +40,17 @@ async def test_a_unit_of_work_reports_its_dropped_connection(engine: AsyncEngine
     factory = create_session_factory(engine)
     with pytest.raises(DBAPIError):
         await _read_then_drop(asynccontextmanager(unit_of_work)(factory), engine)
+
+
+async def test_a_dropped_connection_is_a_database_outage_not_a_bug(engine: AsyncEngine) -> None:
+    factory = create_session_factory(engine)
+    session = factory()
+    try:
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await _terminate(engine, pid)
+        with pytest.raises(DBAPIError) as raised:
+            await session.execute(text("SELECT 1"))
+    finally:
+        await session.close()
+
+    assert is_database_unavailable(raised.value)
