@@ -1,7 +1,5 @@
 """GitHub: organization profiles, repositories, manifests in the git tree, sponsorship signals."""
 
-import base64
-import binascii
 import hashlib
 from collections import deque
 from collections.abc import AsyncIterator
@@ -24,9 +22,17 @@ from app.providers.base import (
     OrganizationProfile,
     RepositoryInfo,
     SponsorshipSignals,
-    parse_timestamp,
 )
 from app.providers.funding import FundingFileError, parse_funding_file
+from app.providers.github_bodies import (
+    commit_sha,
+    decode,
+    reading,
+    to_profile,
+    to_repository,
+    to_signals,
+    tree_entries,
+)
 from app.providers.http import UpstreamClient, UpstreamResponse, pin_to_base
 from app.providers.ratelimit import HeaderRateLimits, RateLimitStatus
 
@@ -91,51 +97,6 @@ FUNDING_PATH = ".github/FUNDING.yml"
 
 def is_vendored(path: str) -> bool:
     return any(part in VENDORED_DIRS for part in path.split("/")[:-1])
-
-
-def _text(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def to_profile(body: dict[str, Any]) -> OrganizationProfile:
-    website = _text(body.get("blog"))
-    # GitHub stores `blog` as typed; a bare host is still the organization's website.
-    if website and "://" not in website:
-        website = f"https://{website}"
-    return OrganizationProfile(
-        login=body["login"],
-        kind="User" if body.get("type") == "User" else "Organization",
-        name=_text(body.get("name")),
-        description=_text(body.get("description")) or _text(body.get("bio")),
-        website=website,
-        email=_text(body.get("email")),
-        location=_text(body.get("location")),
-        is_verified=bool(body.get("is_verified", False)),
-        html_url=body.get("html_url"),
-        avatar_url=body.get("avatar_url"),
-        public_repos=body.get("public_repos"),
-        provider_id=body.get("id"),
-    )
-
-
-def to_repository(body: dict[str, Any]) -> RepositoryInfo:
-    owner = body.get("owner") or {}
-    full_name: str = body["full_name"]
-    return RepositoryInfo(
-        full_name=full_name,
-        owner=owner.get("login") or full_name.partition("/")[0],
-        name=body.get("name") or full_name.partition("/")[2],
-        html_url=body.get("html_url"),
-        description=_text(body.get("description")),
-        stars=int(body.get("stargazers_count") or 0),
-        language=body.get("language"),
-        is_fork=bool(body.get("fork", False)),
-        is_archived=bool(body.get("archived", False)),
-        is_private=bool(body.get("private", False)),
-        pushed_at=parse_timestamp(body.get("pushed_at")),
-        default_branch=body.get("default_branch"),
-        provider_id=body.get("id"),
-    )
 
 
 class GitHubProvider:
@@ -207,7 +168,8 @@ class GitHubProvider:
         for path in (f"/orgs/{quote(login)}", f"/users/{quote(login)}"):
             response = await self._get(path)
             if response.status == 200:
-                return to_profile(self._object(response))
+                with reading(response.url):
+                    return to_profile(self._object(response))
             if response.status != 404:
                 raise self._unexpected(response)
         return None
@@ -218,7 +180,8 @@ class GitHubProvider:
             return None
         if response.status != 200:
             raise self._unexpected(response)
-        return to_repository(self._object(response))
+        with reading(response.url):
+            return to_repository(self._object(response))
 
     async def list_repositories(self, owner: str) -> AsyncIterator[RepositoryInfo]:
         """Public repositories of an organization (or of a user when no such organization)."""
@@ -240,8 +203,10 @@ class GitHubProvider:
                 raise ProviderBadResponse(
                     f"{response.url} answered a {type(items).__name__}, expected a list"
                 )
-            for item in items:
-                yield to_repository(item)
+            with reading(response.url):
+                page = [to_repository(item) for item in items]
+            for info in page:
+                yield info
             next_url = response.links().get("next")
             response = await self._get(pin_to_base(next_url, self._api_url)) if next_url else None
 
@@ -264,10 +229,8 @@ class GitHubProvider:
             return None
         if response.status != 200:
             raise self._unexpected(response)
-        sha = self._object(response).get("object", {}).get("sha")
-        if not isinstance(sha, str):
-            raise ProviderBadResponse(f"{response.url} named no commit")
-        return sha
+        with reading(response.url):
+            return commit_sha(self._object(response))
 
     async def list_manifests(
         self, full_name: str, ref: str, is_manifest: IsManifest
@@ -297,13 +260,15 @@ class GitHubProvider:
                 # alone and descend into each subfolder separately.
                 pending.appendleft((prefix, sha, False))
                 continue
-            for entry in tree.get("tree") or []:
-                path = prefix + entry["path"]
-                if entry.get("type") == "tree" and not recursive:
-                    if entry["path"] not in VENDORED_DIRS:
-                        pending.append((path + "/", entry["sha"], True))
-                elif entry.get("type") == "blob" and not is_vendored(path) and is_manifest(path):
-                    found.append(ManifestFile(path, entry["sha"], entry.get("size")))
+            with reading(f"the git tree {sha} of {full_name}"):
+                entries = list(tree_entries(tree))
+            for name, kind, entry_sha, size in entries:
+                path = prefix + name
+                if kind == "tree" and not recursive:
+                    if name not in VENDORED_DIRS:
+                        pending.append((path + "/", entry_sha, True))
+                elif kind == "blob" and not is_vendored(path) and is_manifest(path):
+                    found.append(ManifestFile(path, entry_sha, size))
         return ManifestListing(full_name, commit, tuple(sorted(found, key=lambda f: f.path)))
 
     async def fetch_file(
@@ -329,10 +294,13 @@ class GitHubProvider:
         body = self._object(response)
         if body.get("type") != "file":
             raise ProviderBadResponse(f"{response.url} is a {body.get('type')}, not a file")
+        sha = body.get("sha")
+        if not isinstance(sha, str):
+            raise ProviderBadResponse(f"{response.url} names no blob sha")
         if body.get("encoding") == "base64" and body.get("content"):
-            return FileContent(path, body.get("sha"), _decode(body["content"], response.url))
+            return FileContent(path, sha, decode(body["content"], response.url))
         # Files over 1 MB come back with an empty `content` (encoding "none"): read the blob.
-        return FileContent(path, body.get("sha"), await self._blob(full_name, body["sha"]))
+        return FileContent(path, sha, await self._blob(full_name, sha))
 
     async def _blob(self, full_name: str, sha: str) -> bytes:
         response = await self._get(f"/repos/{quote(full_name)}/git/blobs/{quote(sha)}")
@@ -341,7 +309,7 @@ class GitHubProvider:
         body = self._object(response)
         if body.get("encoding") != "base64":
             raise ProviderBadResponse(f"{response.url} answered encoding {body.get('encoding')!r}")
-        return _decode(body.get("content") or "", response.url)
+        return decode(body.get("content") or "", response.url)
 
     async def get_sponsorship(self, login: str) -> SponsorshipSignals | None:
         """Sponsors listing, sponsorships, verification and contact fields; None for an unknown
@@ -376,7 +344,8 @@ class GitHubProvider:
         owner = data.get("repositoryOwner")
         if not isinstance(owner, dict):
             return None
-        return to_signals(owner, login)
+        with reading(response.url):
+            return to_signals(owner, login)
 
     async def get_funding_file(self, login: str) -> FundingFile | None:
         """The owner's default FUNDING.yml (in its `.github` repository); None when it has none.
@@ -398,42 +367,9 @@ class GitHubProvider:
             return FundingFile(url, (), error=f"{FUNDING_PATH}: {error.reason}"[:500])
 
 
-def _count(node: object) -> int:
-    total = node.get("totalCount") if isinstance(node, dict) else None
-    return total if isinstance(total, int) and total >= 0 else 0
-
-
-def to_signals(owner: dict[str, Any], login: str) -> SponsorshipSignals:
-    listing = owner.get("sponsorsListing")
-    members = owner.get("membersWithRole")
-    website = _text(owner.get("websiteUrl"))
-    if website and "://" not in website:
-        website = f"https://{website}"
-    return SponsorshipSignals(
-        login=owner.get("login") or login,
-        has_sponsors_listing=bool(owner.get("hasSponsorsListing", False)),
-        sponsors_listing_url=_text(listing.get("url")) if isinstance(listing, dict) else None,
-        sponsoring_count=_count(owner.get("sponsoring")),
-        sponsorships_as_sponsor=_count(owner.get("sponsorshipsAsSponsor")),
-        sponsors_count=_count(owner.get("sponsors")),
-        is_verified=bool(owner.get("isVerified", False)),
-        website=website,
-        email=_text(owner.get("email")),
-        twitter_username=_text(owner.get("twitterUsername")),
-        member_count=_count(members) if isinstance(members, dict) else None,
-    )
-
-
 def _message(response: UpstreamResponse) -> str:
     try:
         body = response.json()
     except ProviderBadResponse:
         return response.body[:200].decode(errors="replace")
     return str(body.get("message", "")) if isinstance(body, dict) else ""
-
-
-def _decode(content: str, url: str) -> bytes:
-    try:
-        return base64.b64decode("".join(content.split()), validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ProviderBadResponse(f"{url} sent content that is not base64: {error}") from None

@@ -162,6 +162,42 @@ async def test_a_malformed_manifest_fails_its_repository_and_the_job_goes_on(
     assert (await _users(h, "npm", "a"))["items"][0]["login"] == "mixed"
 
 
+async def test_an_answer_of_the_wrong_shape_fails_its_repository_and_the_job_completes(
+    harness: HarnessFactory,
+) -> None:
+    scenario = {
+        "organizations": [
+            {
+                "login": "shapes",
+                "repositories": [
+                    {"name": "good", "files": {"package.json": '{"dependencies": {"b": "1"}}'}},
+                    {"name": "odd", "files": {"package.json": '{"dependencies": {"c": "1"}}'}},
+                ],
+            }
+        ],
+        "faults": [
+            {
+                "kind": "malformed",
+                "match": "/github/repos/shapes/odd/git/trees/*",
+                "times": None,
+                "body": '{"tree": {"path": "package.json"}}',
+            }
+        ],
+    }
+    h = await harness(scenario)
+    job, _created = await h.runtime.jobs.enqueue(organization_job("shapes"))
+
+    await h.run_jobs()
+
+    done = await h.execution(job)
+    assert done.status == "completed", done.error_message
+    report = done.metadata["report"]
+    assert (report["repositories"], report["failed_repositories"]) == (2, 1)
+    assert report["failures"][0]["full_name"] == "shapes/odd"
+    assert "unexpected shape" in report["failures"][0]["reason"]
+    assert (await _users(h, "npm", "b"))["items"][0]["login"] == "shapes"
+
+
 async def test_an_unknown_organization_fails_without_retrying(harness: HarnessFactory) -> None:
     h = await harness({"organizations": []})
     job, _created = await h.runtime.jobs.enqueue(organization_job("ghost"))

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.providers.github import to_profile
+from app.providers.github_bodies import to_profile
 from tests.providers.conftest import UPSTREAM_FIXTURES, HarnessFactory, octo_org, recorded
 
 

@@ -14,6 +14,7 @@ FaultKind = Literal[
     "secondary_limit",
     "primary_limit",
     "malformed",
+    "truncated",
     "latency",
     "unauthorized",
     "forbidden",
@@ -87,6 +88,9 @@ class FaultSpec(_Spec):
     retry_after: int | None = None
     reset_in: int = 3600
     seconds: float = 0.0
+    # What a `malformed` answer says (valid JSON of the wrong shape, say); by default a body
+    # that is not JSON at all.
+    body: str | None = None
 
 
 class Scenario(_Spec):

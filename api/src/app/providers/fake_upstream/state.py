@@ -18,6 +18,8 @@ SECONDARY_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
 
+TRUNCATED_BODY = '{"sha": "cut short here'
+
 
 @dataclass
 class PendingFault:
@@ -99,9 +101,12 @@ class FakeState:
             case "server_error":
                 return Response("upstream is having a bad day", status_code=spec.status or 502)
             case "malformed":
-                return Response(
-                    '{"login": "truncated', status_code=200, media_type="application/json"
-                )
+                text = spec.body if spec.body is not None else '{"login": "truncated'
+                return Response(text, status_code=200, media_type="application/json")
+            case "truncated":
+                # The connection ends before the declared length: the server closes it.
+                declared = {"content-length": str(len(TRUNCATED_BODY) * 2)}
+                return Response(TRUNCATED_BODY, headers=declared, media_type="application/json")
             case "unauthorized":
                 body = {"message": "Bad credentials", "documentation_url": "", "status": "401"}
                 return JSONResponse(body, status_code=401)
