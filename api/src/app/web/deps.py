@@ -1,6 +1,5 @@
-"""The pages' dependencies: a read session per request and the services built on it."""
+"""The pages' dependencies: the request's read session and the services built on it."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar, get_args, get_origin
 
 from fastapi import Depends, Request
@@ -8,8 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.deps import ReadSessionDep
 from app.api.state import app_state
-from app.core.db import unit_of_work
 from app.services.organization import OrganizationService
 from app.services.package import PackageService
 from app.services.package_chart import PackageChartService
@@ -20,19 +19,11 @@ from app.services.usage_event import UsageEventService
 M = TypeVar("M", bound=BaseModel)
 
 
-async def get_page_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # The pages only read: on the read replica when one is configured (DATABASE_READ_URL).
-    async for session in unit_of_work(app_state(request).read_session_factory):
-        yield session
-
-
-PageSession = Annotated[AsyncSession, Depends(get_page_session)]
-
-
 class Services:
-    """What a page reads, all on one session."""
+    """What a page reads, on the session authentication already opened for the request (or,
+    with DATABASE_READ_URL, on the replica's session, as the API's read endpoints do)."""
 
-    def __init__(self, request: Request, session: PageSession) -> None:
+    def __init__(self, request: Request, session: AsyncSession) -> None:
         state = app_state(request)
         settings = state.settings
         cache = UsageCache(state.cache)
@@ -44,7 +35,12 @@ class Services:
         self.events = UsageEventService(session, settings)
 
 
-ServicesDep = Annotated[Services, Depends(Services)]
+# A coroutine: a class as the dependency would cost a threadpool hop per page.
+async def get_services(request: Request, session: ReadSessionDep) -> Services:
+    return Services(request, session)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def parse_query(model: type[M], request: Request, *, drop: frozenset[str] = frozenset()) -> M:

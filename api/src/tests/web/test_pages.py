@@ -14,7 +14,7 @@ from app.schemas.package import PackageUserRead
 from app.services.usage_refresh import UsageRefreshService
 from app.web.columns import USER_COLUMNS, Column, columns_for
 from tests.api.v1.dataset import Dataset
-from tests.web.conftest import page_client
+from tests.clients import app_client
 from tests.web.html import tbody, text
 
 HOSTILE = '<script>alert("owned")</script>'
@@ -156,7 +156,7 @@ async def test_pages_count_against_the_anonymous_rate_limit(
     settings: Settings, session: AsyncSession, cache: Redis
 ) -> None:
     limited = settings.model_copy(update={"rate_limit_anonymous": 2})
-    async with page_client(limited, session) as client:
+    async with app_client(limited, session) as (_, client):
         answers = [await client.get("/jobs") for _ in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 429]
