@@ -9,7 +9,13 @@ from app.models.package import Package
 from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
 from app.models.repository import Repository
 from app.models.usage_event import UsageEvent
-from app.models.webhook import Webhook, WebhookAttempt, WebhookDelivery, WebhookPackage
+from app.models.webhook import (
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMaintainer,
+    WebhookPackage,
+)
 
 __all__ = [
     "ApiKey",
@@ -26,5 +32,6 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
+    "WebhookMaintainer",
     "WebhookPackage",
 ]

@@ -1,4 +1,5 @@
-"""Webhook endpoints, the packages they follow, and their deliveries with every attempt."""
+"""Webhook endpoints, the packages and portfolios they follow, and their deliveries with every
+attempt."""
 
 import uuid
 from datetime import datetime
@@ -57,6 +58,22 @@ class WebhookPackage(Base):
     )
     ecosystem: Mapped[str] = mapped_column(String(20), nullable=False)
     name: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
+class WebhookMaintainer(Base):
+    """A maintainer whose portfolio a webhook follows: every package whose source repository
+    the GitHub owner `login` (lower case) owns, including packages that join it later."""
+
+    __tablename__ = "webhook_maintainers"
+    __table_args__ = (
+        PrimaryKeyConstraint("webhook_id", "login"),
+        Index("ix_webhook_maintainers_login", "login"),
+    )
+
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    )
+    login: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
 class WebhookDelivery(UUIDPrimaryKey, Base):

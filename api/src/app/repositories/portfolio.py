@@ -41,6 +41,14 @@ class PortfolioRepository:
         )
         return list(result.all())
 
+    async def list_known_owners(self, logins: Sequence[str]) -> set[str]:
+        """The lower-case logins among `logins` that own at least one known package."""
+        lowered = sorted({login.lower() for login in logins})
+        result = await self._session.execute(
+            select(_pkg.c.source_owner).where(_pkg.c.source_owner.in_(lowered)).distinct()
+        )
+        return set(result.scalars())
+
     async def list_users(
         self,
         package_ids: Sequence[uuid.UUID],

@@ -1,4 +1,4 @@
-"""SQL of webhooks: endpoints, the packages they follow, deliveries and attempts."""
+"""SQL of webhooks: endpoints, the packages and portfolios they follow, deliveries and attempts."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,20 +8,36 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Webhook, WebhookAttempt, WebhookDelivery, WebhookPackage
+from app.models import (
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookMaintainer,
+    WebhookPackage,
+)
 
 
 class WebhookRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def create(self, webhook: Webhook, packages: Sequence[tuple[str, str]]) -> Webhook:
+    async def create(
+        self,
+        webhook: Webhook,
+        packages: Sequence[tuple[str, str]],
+        maintainers: Sequence[str] = (),
+    ) -> Webhook:
         self._session.add(webhook)
         await self._session.flush()
         if packages:
             await self._session.execute(
                 insert(WebhookPackage),
                 [{"webhook_id": webhook.id, "ecosystem": e, "name": n} for e, n in packages],
+            )
+        if maintainers:
+            await self._session.execute(
+                insert(WebhookMaintainer),
+                [{"webhook_id": webhook.id, "login": login} for login in maintainers],
             )
         return webhook
 
@@ -36,6 +52,14 @@ class WebhookRepository:
         )
         return [(row.ecosystem, row.name) for row in result]
 
+    async def list_maintainers(self, webhook_id: uuid.UUID) -> list[str]:
+        result = await self._session.execute(
+            select(WebhookMaintainer.login)
+            .where(WebhookMaintainer.webhook_id == webhook_id)
+            .order_by(WebhookMaintainer.login)
+        )
+        return list(result.scalars())
+
     async def delete(self, webhook_id: uuid.UUID) -> bool:
         result = await self._session.execute(
             text("DELETE FROM webhooks WHERE id = :id RETURNING id"), {"id": webhook_id}
@@ -45,15 +69,26 @@ class WebhookRepository:
     async def list_event_subscribers(
         self, event_ids: Sequence[uuid.UUID]
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """(webhook, event) for every active webhook following an event's package, of its type,
-        and taking first-import events when the event is one."""
+        """(webhook, event), once each, for every active webhook following an event's package
+        by name or through its source owner's portfolio, of its type, and taking first-import
+        events when the event is one. The owner is read now, so a package that joined a
+        portfolio after the webhook subscribed is followed too."""
         result = await self._session.execute(
             text(
-                "SELECT w.id, e.id FROM usage_events e"
+                "WITH followers AS ("
+                " SELECT wp.webhook_id, e.id AS event_id FROM usage_events e"
                 " JOIN packages p ON p.id = e.package_id"
                 " JOIN webhook_packages wp ON wp.ecosystem = p.ecosystem AND wp.name = p.name"
-                " JOIN webhooks w ON w.id = wp.webhook_id"
-                " WHERE e.id = ANY(CAST(:ids AS uuid[])) AND w.is_active"
+                " WHERE e.id = ANY(CAST(:ids AS uuid[]))"
+                " UNION"
+                " SELECT wm.webhook_id, e.id FROM usage_events e"
+                " JOIN packages p ON p.id = e.package_id"
+                " JOIN webhook_maintainers wm ON wm.login = p.source_owner"
+                " WHERE e.id = ANY(CAST(:ids AS uuid[])))"
+                " SELECT w.id, e.id FROM followers f"
+                " JOIN usage_events e ON e.id = f.event_id"
+                " JOIN webhooks w ON w.id = f.webhook_id"
+                " WHERE w.is_active"
                 " AND e.event_type = ANY(w.event_types) AND (w.include_initial OR NOT e.is_initial)"
                 " ORDER BY e.id, w.id"
             ),

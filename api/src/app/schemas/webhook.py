@@ -18,10 +18,19 @@ class WebhookCreate(BaseModel):
         examples=["https://hooks.example/wump"],
     )
     purls: list[str] = Field(
-        min_length=1,
+        default_factory=list,
         max_length=500,
-        description="Packages to follow, as package URLs; the version is ignored.",
+        description="Packages to follow, as package URLs; the version is ignored. Give `purls`, "
+        "`maintainers` or both.",
         examples=[["pkg:npm/left-pad", "pkg:pypi/django"]],
+    )
+    maintainers: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="GitHub owners whose portfolios to follow: every package whose source "
+        "repository the owner owns, as `GET /maintainers/{login}/users` lists them, including "
+        "packages that join the portfolio later. Each must own at least one package wump knows.",
+        examples=[["sindresorhus"]],
     )
     event_types: list[UsageEventType] = Field(
         default_factory=lambda: list[UsageEventType](["started", "stopped", "changed"]),
@@ -43,6 +52,7 @@ class WebhookRead(BaseModel):
     id: UUID
     url: str
     purls: list[str]
+    maintainers: list[str] = Field(description="Followed portfolios' owners, in lower case.")
     event_types: list[str]
     include_initial: bool
     is_active: bool

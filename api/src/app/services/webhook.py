@@ -1,5 +1,6 @@
-"""Webhooks: subscribing endpoints to packages, turning usage events into signed deliveries,
-and delivering them with retries, backoff and a disabled endpoint when they keep failing."""
+"""Webhooks: subscribing endpoints to packages and portfolios, turning usage events into signed
+deliveries, and delivering them with retries, backoff and a disabled endpoint when they keep
+failing."""
 
 import json
 import time
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, InvalidPurl, from_purl, to_purl
 from app.core.errors import InvalidWebhook, WebhookNotFound
+from app.core.github_names import is_login
 from app.core.logging import get_logger
 from app.core.webhooks import InvalidWebhookSecret, new_secret, secret_key, signature
 from app.models import Webhook, WebhookAttempt, WebhookDelivery
 from app.providers.webhook import SendResult, WebhookSender
+from app.repositories.portfolio import PortfolioRepository
 from app.repositories.usage_event import UsageEventRepository
 from app.repositories.webhook import WebhookRepository
 from app.schemas.pagination import Page
@@ -53,7 +56,8 @@ def _payload(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def queue_event_deliveries(session: AsyncSession, event_ids: list[uuid.UUID]) -> int:
-    """Make one delivery per (event, webhook following its package) in the caller's
+    """Make one delivery per (event, webhook following its package or its source owner's
+    portfolio) in the caller's
     transaction, so an event committed is an event that will be delivered."""
     if not event_ids:
         return 0
@@ -80,11 +84,14 @@ def _purls(packages: list[tuple[str, str]]) -> list[str]:
     return [to_purl(Ecosystem(ecosystem), name) for ecosystem, name in packages]
 
 
-def webhook_read(webhook: Webhook, packages: list[tuple[str, str]]) -> WebhookRead:
+def webhook_read(
+    webhook: Webhook, packages: list[tuple[str, str]], maintainers: list[str]
+) -> WebhookRead:
     return WebhookRead(
         id=webhook.id,
         url=webhook.url,
         purls=_purls(packages),
+        maintainers=maintainers,
         event_types=list(webhook.event_types),
         include_initial=webhook.include_initial,
         is_active=webhook.is_active,
@@ -102,11 +109,16 @@ def _delivery_read(delivery: WebhookDelivery, attempts: list[AttemptRead]) -> De
 class WebhookService:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self._webhooks = WebhookRepository(session)
+        self._portfolio = PortfolioRepository(session)
         self._settings = settings
 
     async def create(self, request: WebhookCreate, created_by: str | None) -> WebhookCreated:
-        """Raises InvalidWebhook for a URL deliveries could not use, a bad purl or secret."""
+        """Raises InvalidWebhook for a URL deliveries could not use, a bad purl or secret, a
+        maintainer login that is malformed or owns no known package, or nothing to follow."""
         self._check_url(request.url)
+        if not request.purls and not request.maintainers:
+            raise InvalidWebhook("give the packages to follow (purls), maintainers, or both")
+        maintainers = await self._check_maintainers(request.maintainers)
         packages: set[tuple[str, str]] = set()
         for purl in request.purls:
             try:
@@ -128,10 +140,27 @@ class WebhookService:
                 created_by=created_by,
             ),
             sorted(packages),
+            maintainers,
         )
         webhook = await self._require(webhook.id)
-        read = webhook_read(webhook, sorted(packages))
+        read = webhook_read(webhook, sorted(packages), maintainers)
         return WebhookCreated(**read.model_dump(), secret=secret)
+
+    async def _check_maintainers(self, logins: list[str]) -> list[str]:
+        """The logins in lower case, sorted, once each; each must own a known package, so a
+        typo is refused rather than followed silently forever."""
+        for login in logins:
+            if not is_login(login):
+                raise InvalidWebhook(f"{login[:100]!r} is not a GitHub login")
+        wanted = sorted({login.lower() for login in logins})
+        known = await self._portfolio.list_known_owners(wanted) if wanted else set()
+        unknown = [login for login in wanted if login not in known]
+        if unknown:
+            raise InvalidWebhook(
+                "no known package has its source repository under the GitHub owner"
+                f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown[:10]))}"
+            )
+        return wanted
 
     def _check_url(self, url: str) -> None:
         parts = urlsplit(url)
@@ -153,7 +182,11 @@ class WebhookService:
 
     async def get(self, webhook_id: uuid.UUID, owner: str | None = None) -> WebhookRead:
         webhook = await self._require(webhook_id, owner)
-        return webhook_read(webhook, await self._webhooks.list_packages(webhook.id))
+        return webhook_read(
+            webhook,
+            await self._webhooks.list_packages(webhook.id),
+            await self._webhooks.list_maintainers(webhook.id),
+        )
 
     async def delete(self, webhook_id: uuid.UUID, owner: str | None = None) -> None:
         webhook = await self._require(webhook_id, owner)

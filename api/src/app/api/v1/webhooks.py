@@ -1,4 +1,4 @@
-"""Webhook routes: subscribe an endpoint to packages, read it, its deliveries, ping it."""
+"""Webhook routes: follow packages and portfolios, read an endpoint, its deliveries, ping it."""
 
 import uuid
 from typing import Annotated, Any
@@ -35,13 +35,23 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_response("No such we
     "",
     response_model=WebhookCreated,
     status_code=201,
-    summary="Subscribe an endpoint to the usage events of packages",
-    responses={422: problem_response("Invalid URL, package URL or secret")},
+    summary="Subscribe an endpoint to the usage events of packages or maintainers' portfolios",
+    responses={
+        422: problem_response(
+            "Invalid URL, package URL or secret, a maintainer login that is malformed or owns "
+            "no known package, or nothing to follow"
+        )
+    },
 )
 async def create_webhook(
     body: WebhookCreate, service: WebhookServiceDep, caller: CurrentCaller, response: Response
 ) -> WebhookCreated:
-    """Each usage event of a followed package (of the chosen types; first imports only when
+    """Follow packages by package URL (`purls`), maintainers' portfolios (`maintainers`: every
+    package whose source repository the GitHub owner owns, as `GET /maintainers/{login}/users`
+    finds them, including packages that join the portfolio later), or both; an event of a
+    package followed both ways is delivered once.
+
+    Each usage event of a followed package (of the chosen types; first imports only when
     `include_initial`) is POSTed to `url` as JSON, signed per the Standard Webhooks
     specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`: `v1,` + base64
     HMAC-SHA256 of `id.timestamp.body` under the secret). A failed attempt is retried with

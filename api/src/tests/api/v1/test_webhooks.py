@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.models import Package
 from app.services.webhook import queue_event_deliveries
 from tests.api._auth import assert_problem, issue_key
 from tests.clients import app_client
@@ -143,3 +144,43 @@ async def test_a_key_sees_only_its_own_webhooks_and_an_admin_key_all(
     assert_problem(hidden, 404, "webhook_not_found")
     assert_problem(not_deleted, 404, "webhook_not_found")
     assert (seen.status_code, still.status_code) == (200, 200)
+
+
+async def test_a_webhook_follows_a_maintainers_portfolio_and_refuses_unknown_logins(
+    settings: Settings, session: AsyncSession
+) -> None:
+    session.add(
+        Package(
+            ecosystem="npm",
+            name="portfolio-kit",
+            repository_url="https://github.com/Sindre/portfolio-kit",
+            source_owner="sindre",
+        )
+    )
+    await session.flush()
+    url = HOOK["url"]
+    cases: list[dict[str, Any]] = [
+        {"url": url, "maintainers": ["-bad-login-"]},
+        {"url": url, "maintainers": ["sindre", "nobody-owns-this"]},
+        {"url": url},
+        {"url": url, "purls": [], "maintainers": []},
+    ]
+    async with app_client(settings, session) as (app, client):
+        headers = {"X-API-Key": (await issue_key(app, session, scopes=["webhooks"])).key}
+        created = await client.post(
+            "/api/v1/webhooks",
+            json={"url": url, "maintainers": ["Sindre", "sindre"]},
+            headers=headers,
+        )
+        read = await client.get(created.headers["location"], headers=headers)
+        refused = [await client.post("/api/v1/webhooks", json=c, headers=headers) for c in cases]
+
+    assert created.status_code == 201, created.text
+    assert (read.json()["purls"], read.json()["maintainers"]) == ([], ["sindre"])
+    details = [assert_problem(answer, 422, "invalid_webhook")["detail"] for answer in refused]
+    assert "'-bad-login-' is not a GitHub login" in details[0]
+    assert "'nobody-owns-this'" in details[1]
+    assert "'sindre'" not in details[1]
+    assert "purls" in details[2]
+    assert "maintainers" in details[2]
+    assert details[3] == details[2]

@@ -119,6 +119,16 @@ async def subscribe(
 
 async def start_using_left_pad(session: AsyncSession) -> list[uuid.UUID]:
     """acme (crawled before) starts using npm left-pad; returns the events written."""
+    left_pad = (
+        await session.execute(
+            select(Package).where(Package.ecosystem == "npm", Package.name == "left-pad")
+        )
+    ).scalar_one_or_none() or Package(ecosystem="npm", name="left-pad")
+    return await start_using(session, left_pad)
+
+
+async def start_using(session: AsyncSession, package: Package) -> list[uuid.UUID]:
+    """A new organization (crawled before) starts using `package`; returns the events written."""
     organization = Organization(
         login=f"acme-{uuid.uuid4().hex[:6]}",
         owner_type="organization",
@@ -132,17 +142,12 @@ async def start_using_left_pad(session: AsyncSession) -> list[uuid.UUID]:
         full_name=f"{organization.login}/web",
         github_url=f"https://github.com/{organization.login}/web",
     )
-    left_pad = (
-        await session.execute(
-            select(Package).where(Package.ecosystem == "npm", Package.name == "left-pad")
-        )
-    ).scalar_one_or_none() or Package(ecosystem="npm", name="left-pad")
-    session.add_all([left_pad, repository])
+    session.add_all([package, repository])
     await session.flush()
     session.add(
         Dependency(
             repository_id=repository.id,
-            package_id=left_pad.id,
+            package_id=package.id,
             manifest_path="package.json",
             dependency_type="runtime",
         )
