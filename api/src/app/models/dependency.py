@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
@@ -59,6 +60,11 @@ class Dependency(UUIDPrimaryKey, Timestamps, Base):
         String(20), nullable=False, server_default="runtime"
     )
     is_direct: Mapped[bool | None] = mapped_column(Boolean)
+    # For a transitive package of a lockfile that records the graph: the direct dependencies of
+    # the manifest that pull it in, nearest first, separated by spaces (no ecosystem allows one
+    # in a package name). One short text costs a fraction of an array's 24-byte header; NULL
+    # for direct rows and where the file does not tell.
+    via: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(50))
     commit_sha: Mapped[str | None] = mapped_column(String(64))
     detected_at: Mapped[datetime] = mapped_column(

@@ -32,6 +32,7 @@ class RepositoryRepository:
                 Dependency.version,
                 Dependency.dependency_type,
                 Dependency.is_direct,
+                Dependency.via,
             )
             .join(Package, Package.id == Dependency.package_id)
             .where(Dependency.repository_id == repository_id)

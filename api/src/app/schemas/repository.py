@@ -27,6 +27,12 @@ class RepositoryDependencyRead(BaseModel):
     version: str | None = None
     kind: str = Field(examples=["runtime"])
     is_direct: bool | None = None
+    via: list[str] = Field(
+        default=[],
+        description="For a transitive dependency of a lockfile that records the graph: the "
+        "direct dependencies that pull it in, nearest first (at most MANIFEST_VIA_LIMIT).",
+        examples=[["jinja2"]],
+    )
 
 
 class RepositoryRead(RepositorySummary):

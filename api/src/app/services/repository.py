@@ -27,6 +27,7 @@ class RepositoryService:
                 version=row.version,
                 kind=row.dependency_type,
                 is_direct=row.is_direct,
+                via=row.via.split() if row.via else [],
             )
             for row in await self._repositories.list_dependencies(repository.id)
         ]

@@ -50,6 +50,8 @@ class EcosystemProfile:
     languages: tuple[str, ...]
     manifest: str
     name: Callable[[int], str]
+    # Where the transitive packages are recorded with their via; None: the format does not tell.
+    lockfile: str | None = None
 
 
 # Share of repositories whose main ecosystem this is, their languages and a manifest name.
@@ -60,6 +62,7 @@ PROFILES = (
         ("TypeScript", "JavaScript"),
         "package.json",
         lambda i: f"@scope-{i % 97}/pkg-{i}" if i % 5 == 4 else f"pkg-{i}",
+        "package-lock.json",
     ),
     EcosystemProfile(
         Ecosystem.PYPI,
@@ -67,6 +70,7 @@ PROFILES = (
         ("Python", "Jupyter Notebook"),
         "requirements.txt",
         lambda i: f"py-{i}",
+        "uv.lock",
     ),
     EcosystemProfile(
         Ecosystem.GO, 0.1, ("Go",), "go.mod", lambda i: f"github.com/owner-{i % 211}/mod-{i}"
@@ -78,10 +82,19 @@ PROFILES = (
         "pom.xml",
         lambda i: f"org.group{i % 89}:artifact-{i}",
     ),
-    EcosystemProfile(Ecosystem.CARGO, 0.06, ("Rust",), "Cargo.toml", lambda i: f"crate_{i}"),
-    EcosystemProfile(Ecosystem.RUBYGEMS, 0.06, ("Ruby",), "Gemfile", lambda i: f"gem-{i}"),
     EcosystemProfile(
-        Ecosystem.PACKAGIST, 0.05, ("PHP",), "composer.json", lambda i: f"vendor-{i % 53}/lib-{i}"
+        Ecosystem.CARGO, 0.06, ("Rust",), "Cargo.toml", lambda i: f"crate_{i}", "Cargo.lock"
+    ),
+    EcosystemProfile(
+        Ecosystem.RUBYGEMS, 0.06, ("Ruby",), "Gemfile", lambda i: f"gem-{i}", "Gemfile.lock"
+    ),
+    EcosystemProfile(
+        Ecosystem.PACKAGIST,
+        0.05,
+        ("PHP",),
+        "composer.json",
+        lambda i: f"vendor-{i % 53}/lib-{i}",
+        "composer.lock",
     ),
     EcosystemProfile(Ecosystem.NUGET, 0.05, ("C#",), "App.csproj", lambda i: f"company.lib{i}"),
 )
@@ -243,6 +256,8 @@ _DEPENDENCY_COLUMNS = (
     "manifest_path",
     "requirement",
     "dependency_type",
+    "is_direct",
+    "via",
 )
 
 
@@ -377,7 +392,19 @@ class _Generator:
                 picked += extra
                 manifests += ["web/package.json"] * len(extra)
             drawn_kinds = choices(kinds, cum_weights=kind_weights, k=len(picked))
-            for index, manifest, kind in zip(picked, manifests, drawn_kinds, strict=True):
+            for position, (index, manifest, kind) in enumerate(
+                zip(picked, manifests, drawn_kinds, strict=True)
+            ):
                 requirement = f"^{index % 9}.{index % 7}.0" if index & 1 else None
-                yield (repository_id, package_ids[index], manifest, requirement, kind)
+                row = (repository_id, package_ids[index], manifest, requirement, kind)
+                # About a third of a repository's packages past its first two arrive through one
+                # of those two, recorded by its lockfile: decided from the positions alone, so the
+                # random draws (and the rest of the dataset) stay what they were.
+                lockfile = profile.lockfile
+                chosen = position >= 2 and (i + position) % 3 == 0
+                if lockfile and chosen and manifest == profile.manifest:
+                    via = self.package_names[picked[position % 2]][1]
+                    yield (*row[:2], lockfile, None, kind, False, via)
+                    continue
+                yield (*row, True, None)
             self.dependency_count += len(picked)

@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, PackageUsage, Repository, UsageEvent
@@ -55,6 +55,18 @@ async def test_small_seed_loads_a_skewed_dataset_with_a_consistent_read_side(
     )
     forks = await session.scalar(select(func.count()).where(Repository.is_fork.is_(True)))
     assert 0 < (forks or 0) < report.repositories // 4
+    # Some packages arrive through a package the same repository declares, as a lockfile says.
+    transitive, through_declared = (
+        await session.execute(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT FROM dependencies d2"
+                "  JOIN packages p ON p.id = d2.package_id WHERE d2.repository_id = d.repository_id"
+                "  AND d2.is_direct AND p.name = d.via))"
+                " FROM dependencies d WHERE d.is_direct IS FALSE"
+            )
+        )
+    ).one()
+    assert report.dependencies // 10 < transitive == through_declared
 
 
 async def test_seeding_again_without_reset_is_refused(session: AsyncSession) -> None:

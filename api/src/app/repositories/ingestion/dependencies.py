@@ -26,6 +26,8 @@ class DependencyColumns:
     versions: list[str | None]
     dependency_types: list[str]
     directs: list[bool | None]
+    # Dependency.via: names separated by spaces, or None.
+    vias: list[str | None]
     sources: list[str]
     commit_shas: list[str | None]
 
@@ -63,10 +65,10 @@ _DEPENDENCY_UNNEST = (
     "unnest(CAST(:repository_ids AS uuid[]), CAST(:package_ids AS uuid[]),"
     " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
     " CAST(:versions AS varchar[]), CAST(:dependency_types AS varchar[]),"
-    " CAST(:directs AS boolean[]), CAST(:sources AS varchar[]),"
+    " CAST(:directs AS boolean[]), CAST(:vias AS text[]), CAST(:sources AS varchar[]),"
     " CAST(:commit_shas AS varchar[])) WITH ORDINALITY"
     " AS w(repository_id, package_id, manifest_path, requirement, version, dependency_type,"
-    " is_direct, source, commit_sha, position)"
+    " is_direct, via, source, commit_sha, position)"
 )
 # A manifest may name one package twice (a dev and a runtime entry, two spellings of one
 # normalized name): the direct, most significant (then the first) declaration is kept.
@@ -75,7 +77,7 @@ _DECLARATION_RANK = (
     f" array_position(ARRAY[{', '.join(repr(kind) for kind in DEPENDENCY_TYPES)}],"
     " CAST(w.dependency_type AS text)), w.position"
 )
-_EVIDENCE = "requirement, version, dependency_type, is_direct, source, commit_sha"
+_EVIDENCE = "requirement, version, dependency_type, is_direct, via, source, commit_sha"
 
 
 def _write_dependencies_sql(scope: DependencyScope) -> str:
@@ -102,9 +104,10 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
         "WITH wanted AS MATERIALIZED ("
         " SELECT DISTINCT ON (w.repository_id, w.package_id, w.manifest_path) w.*,"
         "  d.id AS stored_id, d.id IS NOT NULL AND"
-        "  (d.requirement, d.version, d.dependency_type, d.is_direct, d.source, d.commit_sha)"
-        "  IS DISTINCT FROM"
-        "  (w.requirement, w.version, w.dependency_type, w.is_direct, w.source, w.commit_sha)"
+        "  (d.requirement, d.version, d.dependency_type, d.is_direct, d.via, d.source,"
+        "  d.commit_sha) IS DISTINCT FROM"
+        "  (w.requirement, w.version, w.dependency_type, w.is_direct, w.via, w.source,"
+        "  w.commit_sha)"
         f"{protected} AS changed"
         f" FROM {_DEPENDENCY_UNNEST}"
         # LIMIT keeps this a probe of the unique index per wanted row, whatever the planner
@@ -117,7 +120,7 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
         "  AND NOT EXISTS (SELECT FROM wanted w WHERE w.stored_id = d.id) RETURNING d.id),"
         " updated AS (UPDATE dependencies d SET requirement = w.requirement,"
         "  version = w.version, dependency_type = w.dependency_type, is_direct = w.is_direct,"
-        "  source = w.source, commit_sha = w.commit_sha, detected_at = :detected_at,"
+        "  via = w.via, source = w.source, commit_sha = w.commit_sha, detected_at = :detected_at,"
         "  updated_at = now()"
         "  FROM wanted w WHERE d.id = w.stored_id AND w.changed RETURNING d.id),"
         " inserted AS (INSERT INTO dependencies (repository_id, package_id, manifest_path,"
@@ -152,6 +155,7 @@ class DependencyWriter(Writes):
                 "versions": rows.versions,
                 "dependency_types": rows.dependency_types,
                 "directs": rows.directs,
+                "vias": rows.vias,
                 "sources": rows.sources,
                 "commit_shas": rows.commit_shas,
                 "detected_at": detected_at,

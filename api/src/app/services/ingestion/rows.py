@@ -16,6 +16,9 @@ Mode = Literal["replace", "merge", "keep"]
 
 _ECOSYSTEMS = {e.value: e for e in Ecosystem}
 _MAX_NAME, _MAX_PATH, _MAX_REQUIREMENT, _MAX_VERSION, _MAX_SHA = 500, 1000, 500, 100, 64
+# The parser caps via at MANIFEST_VIA_LIMIT names; a cut inside a name would store a wrong one,
+# so whole names are kept while they fit.
+_MAX_VIA = 2000
 
 # ecosyste.ms kinds as the upstream manifests spell them, mapped to wump's dependency types.
 _KINDS = {
@@ -55,6 +58,8 @@ class DependencyFacts:
     version: str | None
     dependency_type: str
     is_direct: bool | None
+    # Dependency.via: the direct dependencies pulling a transitive package in, normalized.
+    via: str | None = None
 
 
 @dataclass
@@ -153,9 +158,29 @@ def facts_from_manifest(dependencies: Iterable[ParsedDependency]) -> list[Depend
                 version=_cut(dependency.version, _MAX_VERSION),
                 dependency_type=dependency.type.value if dependency.type else "runtime",
                 is_direct=dependency.direct,
+                via=_via(ecosystem, dependency) if dependency.direct is False else None,
             )
         )
     return found
+
+
+def _via(ecosystem: Ecosystem, dependency: ParsedDependency) -> str | None:
+    """The names a transitive package arrives through, as stored: normalized, joined by spaces
+    (a name that holds whitespace or is over-long cannot be one and is left out)."""
+    kept: list[str] = []
+    size = 0
+    for name in dict.fromkeys(normalize_name(ecosystem, name) for name in dependency.via):
+        if not name or len(name) > _MAX_NAME or _has_space(name) or name in kept:
+            continue
+        if size + len(name) + 1 > _MAX_VIA:
+            break
+        kept.append(name)
+        size += len(name) + 1
+    return " ".join(kept) or None
+
+
+def _has_space(name: str) -> bool:
+    return any(character.isspace() for character in name)
 
 
 def facts_from_dependent(dependent: Dependent) -> DependencyFacts | None:
@@ -184,7 +209,7 @@ def dependency_columns(
     """Every declaration of the scans as columns, in scan order (the write keeps one row per
     key and sorts them). Columns of objects that already exist leave the garbage collector
     idle: a tuple per row would make it sweep the whole heap many times over."""
-    columns = DependencyColumns([], [], [], [], [], [], [], [], [])
+    columns = DependencyColumns([], [], [], [], [], [], [], [], [], [])
     for repository_id, scan in scans:
         facts = scan.dependencies
         count = len(facts)
@@ -195,6 +220,7 @@ def dependency_columns(
         columns.versions.extend([f.version for f in facts])
         columns.dependency_types.extend([f.dependency_type for f in facts])
         columns.directs.extend([f.is_direct for f in facts])
+        columns.vias.extend([f.via for f in facts])
         columns.sources.extend([scan.source] * count)
         columns.commit_shas.extend([_cut(scan.commit_sha, _MAX_SHA)] * count)
     return columns
