@@ -22,6 +22,7 @@ from app.schemas.package import (
     PackageUsersQuery,
     UserRepositoriesQuery,
     UserRepositoryRead,
+    UsersSort,
 )
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
@@ -46,7 +47,7 @@ router = APIRouter(include_in_schema=False)
 # Parameters that are not filters: they never go into shared links.
 _NOT_FILTERS = frozenset({"cursor", "format"})
 _DROP = frozenset({"format"})
-SORT_LABELS = {
+SORT_LABELS: dict[UsersSort, str] = {
     "repositories": "Most repositories",
     "stars": "Most stars",
     "recent": "Latest push",
@@ -71,6 +72,15 @@ def _filters(model: Any) -> dict[str, Any]:
         mode="json", exclude_defaults=True, exclude=_NOT_FILTERS
     )
     return values
+
+
+def _users_query(request: Request) -> tuple[PackageUsersQuery, str | None]:
+    """The users query of a package page and the sort it was asked for when the API has no such
+    sort: an old or hand-edited link still shows the table, in the default order, and says so."""
+    asked = [value for value in request.query_params.getlist("sort") if value.strip() != ""]
+    if asked and asked[-1] not in get_args(UsersSort):
+        return parse_query(PackageUsersQuery, request, drop=_DROP | {"sort"}), asked[-1]
+    return parse_query(PackageUsersQuery, request, drop=_DROP), None
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> Response:
@@ -115,7 +125,7 @@ async def package(
     request: Request, services: ServicesDep, ecosystem: str, name: PackageName
 ) -> Response:
     eco = _ecosystem(ecosystem)
-    users_query = parse_query(PackageUsersQuery, request, drop=_DROP)
+    users_query, unknown_sort = _users_query(request)
     read = await services.packages.get(eco, name)
     body = await services.packages.users(eco, name, users_query).json()
     page = Page[PackageUserRead].model_validate_json(body)
@@ -127,6 +137,8 @@ async def package(
         "columns": USER_COLUMNS,
         "filters": filters,
         "current": users_query,
+        "sorts": SORT_LABELS,
+        "unknown_sort": unknown_sort,
         "base": base,
         "more_url": f"{base}?{query(filters, cursor=page.next_cursor)}"
         if page.next_cursor
@@ -147,7 +159,6 @@ async def package(
         push_chart=bar_chart("Repositories by last push", "repositories", ages),
         other_languages=charts.other_languages,
         kinds=get_args(DependencyKind),
-        sorts=SORT_LABELS,
         events=events.items,
         events_feed=f"/api/v1{base}/events.atom",
         csv_url=f"/api/v1{base}/users?{query(filters, format='csv')}",

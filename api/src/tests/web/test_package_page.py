@@ -1,9 +1,16 @@
 """The package page: totals, the users table as the API answers it, filters, paging, charts."""
 
+import re
+from html import unescape
+from typing import get_args
 from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient
 
+from app.schemas.package import UsersSort
+from app.web.columns import USER_COLUMNS, Column
+from app.web.pages import SORT_LABELS
+from app.web.templating import templates
 from tests.api.v1.dataset import Dataset
 from tests.web.html import more_href, row_logins, tbody, text
 
@@ -121,6 +128,62 @@ async def test_sort_headers_link_to_each_sort_and_mark_the_current_one(
     )
     # The default sort leaves the query string.
     assert 'href="/packages/pypi/django?language=Python">Repositories</a>' in response.text
+
+
+async def test_only_columns_the_api_orders_by_are_sort_links(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/pypi/django", params={"language": "Python"})
+    thead = response.text.split('<tbody id="users">', 1)[0].rsplit("<thead>", 1)[1]
+    headings = re.findall(r"<th [^>]*>(.*?)</th>", thead, re.S)
+    links = {
+        re.sub(r"<[^>]+>", "", heading): unescape(href)
+        for heading in headings
+        for href in re.findall(r'<a href="([^"]+)"', heading)
+    }
+
+    assert set(SORT_LABELS) == set(get_args(UsersSort))
+    assert sorted(links) == sorted(c.label for c in USER_COLUMNS if c.sort in SORT_LABELS)
+    assert len(headings) - len(links) == sum(c.sort is None for c in USER_COLUMNS)
+    for label, href in links.items():
+        sort = parse_qs(urlsplit(href).query).get("sort", ["repositories"])[0]
+        api = await web.get("/api/v1/packages/pypi/django/users", params={"sort": sort})
+        assert api.status_code == 200, (label, api.text)
+    assert "The headings Organization, Readiness, Repositories, Stars, Last push sort" in text(
+        response.text
+    )
+
+
+def test_a_column_whose_sort_the_api_lacks_gets_a_plain_heading() -> None:
+    header = templates.env.get_template("macros.html").module.header  # type: ignore[attr-defined]
+
+    made_up = header(Column("kinds", "Kinds", sort="kinds"), "repositories", "/p", {}, SORT_LABELS)
+    real = header(
+        Column("total_stars", "Stars", sort="stars"), "repositories", "/p", {}, SORT_LABELS
+    )
+
+    assert str(made_up) == '<th scope="col">Kinds</th>'
+    assert str(real) == '<th scope="col"><a href="/p?sort=stars">Stars</a></th>'
+
+
+async def test_an_unknown_sort_shows_the_default_order_and_says_so(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get(
+        "/packages/pypi/django", params={"sort": "<i>forks</i>", "min_stars": 100}
+    )
+
+    assert response.status_code == 200
+    assert row_logins(response.text) == await _api_logins(web, {"min_stars": 100})
+    assert (
+        "There is no sort “<i>forks</i>”: the organizations are sorted by most repositories "
+        "instead. They can be sorted by most repositories, most stars, latest push, "
+        "login, a to z, most ready to sponsor."
+    ) in text(response.text)
+    assert "<i>forks" not in response.text
+    assert '<option value="repositories" selected>' in response.text
+    href = response.text.split('id="csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query) == {"min_stars": ["100"], "format": ["csv"]}
 
 
 async def test_more_pages_through_every_user_once(web: AsyncClient, dataset: Dataset) -> None:
