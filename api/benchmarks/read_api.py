@@ -38,6 +38,7 @@ LANGUAGES = 8
 CACHED_REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
 THROUGHPUT_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+PORTFOLIO_REQUESTS = int(os.environ.get("BENCH_PORTFOLIO_REQUESTS", "20"))
 
 
 @dataclass
@@ -130,6 +131,54 @@ def users_url(ecosystem: str, name: str, query: str = "") -> str:
 async def top_packages(client: httpx.AsyncClient) -> list[tuple[str, str]]:
     page = (await client.get("/api/v1/packages", params={"limit": TOP_PACKAGES})).json()
     return [(item["ecosystem"], item["name"]) for item in page["items"]]
+
+
+async def portfolio_runs(client: httpx.AsyncClient, database_url: str) -> list[Row]:
+    """A portfolio is never cached: every answer is built by PostgreSQL. The 50 most used
+    packages as one portfolio (the heaviest a maintainer can ask for at the default cap), then
+    the maintainer who owns the most packages, by login."""
+    page = (await client.get("/api/v1/packages", params={"limit": TOP_PACKAGES})).json()
+    purls = [item["purl"] for item in page["items"]]
+
+    async def post() -> float:
+        started = time.perf_counter()
+        response = await client.post(f"/api/v1/portfolio?limit={PAGE}", json={"purls": purls})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"portfolio answered {response.status_code}: {response.text[:300]}")
+        return elapsed
+
+    rows = [
+        Row(
+            f"portfolio of the {len(purls)} most used packages, limit={PAGE}",
+            [await post() for _ in range(PORTFOLIO_REQUESTS)],
+        )
+    ]
+    owner = await maintainer_with_most_packages(database_url)
+    if owner is not None:
+        url = f"/api/v1/maintainers/{owner}/users?limit={PAGE}"
+        samples = []
+        for _ in range(PORTFOLIO_REQUESTS):
+            started = time.perf_counter()
+            response = await client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+        rows.append(Row(f"maintainer {owner}'s users, limit={PAGE}", samples))
+    return rows
+
+
+async def maintainer_with_most_packages(database_url: str) -> str | None:
+    """The login owning the most packages' source repositories."""
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", "", 1))
+    try:
+        login: str | None = await connection.fetchval(
+            "SELECT source_owner FROM packages WHERE source_owner IS NOT NULL"
+            " GROUP BY source_owner ORDER BY count(*) DESC, source_owner LIMIT 1"
+        )
+    finally:
+        await connection.close()
+    return login
 
 
 async def users_enums(client: httpx.AsyncClient) -> tuple[list[str], list[str]]:
@@ -226,7 +275,9 @@ async def disk_per_dependency_row(database_url: str) -> tuple[float, int, int]:
     return (total / rows if rows else 0.0), int(total), int(rows)
 
 
-async def measure(base: str, valkey_url: str, *, warm_paths: bool) -> tuple[list[Row], list[str]]:
+async def measure(
+    base: str, valkey_url: str, database_url: str, *, warm_paths: bool
+) -> tuple[list[Row], list[str]]:
     async with (
         httpx.AsyncClient(base_url=base, timeout=60) as client,
         Redis.from_url(valkey_url) as valkey,
@@ -243,6 +294,7 @@ async def measure(base: str, valkey_url: str, *, warm_paths: bool) -> tuple[list
             )
         ]
         rows += await cold_runs(bench, top)
+        rows += await portfolio_runs(client, database_url)
         notes: list[str] = []
         if warm_paths:
             floor = await bench.repeated("/health/live")
@@ -304,7 +356,9 @@ def main() -> int:
                     f" = {per_row:,.0f} bytes per row (goal <= 400)"
                 )
             print(f"ready in {time.monotonic() - started:.1f} s")
-            rows, notes = asyncio.run(measure(base, runtime["valkey_url"], warm_paths=warm_paths))
+            rows, notes = asyncio.run(
+                measure(base, runtime["valkey_url"], runtime["database_url"], warm_paths=warm_paths)
+            )
             print_table(title, rows)
             for note in notes:
                 print(f"- {note}")
