@@ -58,7 +58,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     read_engine = (
         create_engine(settings, settings.database_read_url) if settings.database_read_url else None
     )
-    session_factory = create_session_factory(engine)
+    # One budget bounds every wait of a request on the database (see BoundedSession).
+    budget = settings.database_statement_timeout
+    session_factory = create_session_factory(engine, budget=budget)
     valkey_url = resolve_valkey_url(settings)
     rate_limiter = RateLimiter(
         valkey_url,
@@ -79,7 +81,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             session_factory=session_factory,
             read_engine=read_engine,
             read_session_factory=(
-                create_session_factory(read_engine) if read_engine else session_factory
+                create_session_factory(read_engine, budget=budget)
+                if read_engine
+                else session_factory
             ),
             cache=cache,
             valkey_breaker=breaker,

@@ -1,9 +1,11 @@
 """The async SQLAlchemy engine, the session factory and the per-request unit of work."""
 
+import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -34,14 +36,25 @@ def resolve_database_url(settings: Settings) -> str | None:
     return running.database_url if running is not None else None
 
 
+# Longest wait for a graceful goodbye before a connection is dropped: a stalled server never
+# answers it, and the request that just gave up on that server must not wait for it either.
+CLOSE_WAIT_S = 0.25
+
+
+class _QuicklyClosedConnection(asyncpg.Connection):  # type: ignore[misc]
+    async def close(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 asyncpg's signature
+        await super().close(timeout=min(timeout or CLOSE_WAIT_S, CLOSE_WAIT_S))
+
+
 def create_engine(
     settings: Settings, url: str | None = None, *, statement_timeout: float | None = None
 ) -> AsyncEngine:
     """Build the pooled engine (on `url`, else the primary); it connects lazily, so a down
     database never stops start-up.
 
-    Every statement is bounded twice: by the server's statement_timeout, and by the client a
-    second later, for a server that does not answer at all (stopped, or its host gone).
+    Every statement is bounded twice: by the server's statement_timeout, and by the client, for
+    a server that does not answer at all (stopped, or its host gone). Requests also bound each
+    call as a whole (`BoundedSession`).
     """
     timeout = (
         settings.database_statement_timeout if statement_timeout is None else statement_timeout
@@ -49,6 +62,7 @@ def create_engine(
     connect_args: dict[str, Any] = {
         # Bounds how long a request waits for a connection to a database that does not answer.
         "timeout": settings.health_check_timeout,
+        "connection_class": _QuicklyClosedConnection,
     }
     if timeout > 0:
         connect_args["server_settings"] = {"statement_timeout": str(round(timeout * 1000))}
@@ -94,7 +108,75 @@ def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+class BoundedSession(AsyncSession):
+    """A session whose every database call ends within `budget` seconds, every wait included:
+    for a pooled connection, for a new connection, the pre-ping and the statement. Those waits
+    would otherwise add up (about 8 s for a 5 s statement timeout on a stalled server); here a
+    stalled database costs one call one budget, then TimeoutError (a 503 for requests). A call
+    cut short drops its connection, which the pool replaces."""
+
+    def __init__(self, *args: Any, budget: float = 0.0, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        # Dropping the connection a call gave up on may take CLOSE_WAIT_S of the budget.
+        self._budget = max(budget - CLOSE_WAIT_S, budget / 2)
+
+    @contextlib.asynccontextmanager
+    async def _bounded(self) -> AsyncIterator[None]:
+        if self._budget <= 0:
+            yield
+            return
+        async with asyncio.timeout(self._budget):
+            yield
+
+    async def execute(self, *args: Any, **kw: Any) -> Any:
+        async with self._bounded():
+            return await super().execute(*args, **kw)
+
+    async def scalar(self, *args: Any, **kw: Any) -> Any:
+        async with self._bounded():
+            return await super().scalar(*args, **kw)
+
+    async def scalars(self, *args: Any, **kw: Any) -> Any:
+        async with self._bounded():
+            return await super().scalars(*args, **kw)
+
+    async def get(self, *args: Any, **kw: Any) -> Any:
+        async with self._bounded():
+            return await super().get(*args, **kw)
+
+    async def refresh(self, *args: Any, **kw: Any) -> None:
+        async with self._bounded():
+            await super().refresh(*args, **kw)
+
+    async def connection(self, *args: Any, **kw: Any) -> Any:
+        async with self._bounded():
+            return await super().connection(*args, **kw)
+
+    async def flush(self, objects: Any = None) -> None:
+        async with self._bounded():
+            await super().flush(objects)
+
+    async def commit(self) -> None:
+        async with self._bounded():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        async with self._bounded():
+            await super().rollback()
+
+    async def close(self) -> None:
+        async with self._bounded():
+            await super().close()
+
+
+def create_session_factory(
+    engine: AsyncEngine, *, budget: float = 0.0
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with a `budget`, each database call ends within it (requests)."""
+    if budget > 0:
+        return async_sessionmaker(
+            engine, class_=BoundedSession, expire_on_commit=False, autoflush=False, budget=budget
+        )
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
