@@ -227,8 +227,20 @@ async def cold_runs(bench: Bench, top: list[tuple[str, str]]) -> list[Row]:
     return rows
 
 
-def wrk(base: str, path: str) -> tuple[float, str]:
-    """Requests per second at CONNECTIONS connections over THROUGHPUT_SECONDS, and the tool."""
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the server process has used so far; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    # utime and stime are the 14th and 15th fields; [2:] of what follows the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(base: str, path: str, pid: int) -> tuple[float, str, float | None]:
+    """Requests per second at CONNECTIONS connections over THROUGHPUT_SECONDS, the tool, and
+    the server's CPU milliseconds per request (independent of what else the machine runs)."""
+    cpu_before = server_cpu_seconds(pid)
     if shutil.which("wrk"):
         output = subprocess.run(
             ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{THROUGHPUT_SECONDS}s", base + path],
@@ -237,13 +249,20 @@ def wrk(base: str, path: str) -> tuple[float, str]:
             check=True,
         ).stdout
         match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-        if match is None or "Non-2xx" in output:
+        total = re.search(r"(\d+) requests in", output)
+        if match is None or total is None or "Non-2xx" in output:
             raise SystemExit(f"wrk on {path} failed:\n{output}")
-        return float(match.group(1)), "wrk"
-    return asyncio.run(_httpx_throughput(base, path)), "httpx"
+        rps, requests, tool = float(match.group(1)), int(total.group(1)), "wrk"
+    else:
+        rps, requests = asyncio.run(_httpx_throughput(base, path))
+        tool = "httpx"
+    cpu_after = server_cpu_seconds(pid)
+    if cpu_before is None or cpu_after is None or not requests:
+        return rps, tool, None
+    return rps, tool, (cpu_after - cpu_before) * 1000 / requests
 
 
-async def _httpx_throughput(base: str, path: str) -> float:
+async def _httpx_throughput(base: str, path: str) -> tuple[float, int]:
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     done = 0
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -257,7 +276,7 @@ async def _httpx_throughput(base: str, path: str) -> float:
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return done / (time.perf_counter() - started)
+        return done / (time.perf_counter() - started), done
 
 
 async def disk_per_dependency_row(database_url: str) -> tuple[float, int, int]:
@@ -276,7 +295,13 @@ async def disk_per_dependency_row(database_url: str) -> tuple[float, int, int]:
 
 
 async def measure(
-    base: str, valkey_url: str, database_url: str, *, warm_paths: bool
+    base: str,
+    valkey_url: str,
+    database_url: str,
+    pid: int,
+    *,
+    warm_paths: bool,
+    cold: bool = True,
 ) -> tuple[list[Row], list[str]]:
     async with (
         httpx.AsyncClient(base_url=base, timeout=60) as client,
@@ -293,8 +318,9 @@ async def measure(
                 "<= 25 ms",
             )
         ]
-        rows += await cold_runs(bench, top)
-        rows += await portfolio_runs(client, database_url)
+        if cold:
+            rows += await cold_runs(bench, top)
+            rows += await portfolio_runs(client, database_url)
         notes: list[str] = []
         if warm_paths:
             floor = await bench.repeated("/health/live")
@@ -314,10 +340,11 @@ async def measure(
                 ("users, cached", hot),
                 ("package detail", detail),
             ):
-                rps, tool = wrk(base, path)
+                rps, tool, cpu = wrk(base, path, pid)
                 notes.append(
                     f"{label}: {rps:,.0f} req/s at {CONNECTIONS} connections"
                     f" ({tool}, {THROUGHPUT_SECONDS} s)"
+                    + (f", server CPU {cpu:.2f} ms per request" if cpu is not None else "")
                 )
     return rows, notes
 
@@ -333,6 +360,11 @@ def print_table(title: str, rows: list[Row]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--restart", action="store_true", help="measure again after a restart")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="only the cached answers and throughput (no first hits or filters)",
+    )
     args = parser.parse_args()
     data_dir = Path(os.environ.get("WUMP_DATA_DIR", "")).expanduser()
     if not data_dir.is_dir():
@@ -340,7 +372,9 @@ def main() -> int:
         return 2
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    rounds = [("after start", True)] + ([("after a restart (cold)", False)] if args.restart else [])
+    rounds = [("after start", True)]
+    if args.restart and not args.cached_only:
+        rounds.append(("after a restart (cold)", False))
     for number, (title, warm_paths) in enumerate(rounds):
         server = start_server(data_dir, port)
         try:
@@ -356,9 +390,19 @@ def main() -> int:
                     f" = {per_row:,.0f} bytes per row (goal <= 400)"
                 )
             print(f"ready in {time.monotonic() - started:.1f} s")
+            load = os.getloadavg()[0]
             rows, notes = asyncio.run(
-                measure(base, runtime["valkey_url"], runtime["database_url"], warm_paths=warm_paths)
+                measure(
+                    base,
+                    runtime["valkey_url"],
+                    runtime["database_url"],
+                    server.pid,
+                    warm_paths=warm_paths,
+                    cold=not args.cached_only,
+                )
             )
+            # The machine's other work shows in every figure but the CPU per request.
+            print(f"load average (1 min) {load:.1f} before, {os.getloadavg()[0]:.1f} after")
             print_table(title, rows)
             for note in notes:
                 print(f"- {note}")

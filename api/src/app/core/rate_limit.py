@@ -5,13 +5,11 @@ import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.errors import StorageError
-from redis.asyncio import BlockingConnectionPool, ConnectionPool
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from app.core.breaker import CircuitBreaker
@@ -21,6 +19,36 @@ log = get_logger(__name__)
 
 WINDOW_SECONDS = 60
 _KEY_PREFIX = "wump:ratelimit"
+
+# The sliding-window counter of the `limits` library (same keys, same arithmetic), counting the
+# hit and reading the window back in one script, so a request costs one round trip, not two.
+# KEYS: the previous and the current window's counters; ARGV: limit, window in seconds.
+# Returns allowed (0/1), then each counter's value and its time to live in milliseconds.
+_SLIDING_WINDOW_HIT = """
+local limit = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2]) * 1000
+local current_ttl = tonumber(redis.call('pttl', KEYS[2]))
+if current_ttl > 0 and current_ttl < expiry then
+    -- The current window is over: it becomes the previous one.
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + expiry)
+end
+local previous_count = tonumber(redis.call('get', KEYS[1])) or 0
+local previous_ttl = math.max(0, tonumber(redis.call('pttl', KEYS[1])))
+local current_count = tonumber(redis.call('get', KEYS[2])) or 0
+local allowed = 0
+if math.floor(previous_count * previous_ttl / expiry) + current_count + 1 <= limit then
+    allowed = 1
+    if redis.call('exists', KEYS[2]) == 1 then
+        current_count = redis.call('incrby', KEYS[2], 1)
+    else
+        redis.call('set', KEYS[2], 1, 'PX', expiry * 2)
+        current_count = 1
+    end
+end
+current_ttl = math.max(0, tonumber(redis.call('pttl', KEYS[2])))
+return {allowed, previous_count, previous_ttl, current_count, current_ttl}
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +105,7 @@ class RateLimiter:
         connection_pool: ConnectionPool | None = None,
     ) -> None:
         self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._shared: SlidingWindowCounterRateLimiter | None = None
+        self._client: Redis | None = None
         self._owned_pool: ConnectionPool | None = None
         self._timeout = socket_timeout
         self._breaker = breaker or CircuitBreaker("valkey", retry_interval)
@@ -93,33 +121,29 @@ class RateLimiter:
                     socket_connect_timeout=socket_timeout,
                     max_connections=max_connections,
                 )
-            options: dict[str, Any] = {"connection_pool": pool}
-            storage = RedisStorage(
-                f"async+{valkey_url}",
-                implementation="redispy",
-                wrap_exceptions=True,
-                key_prefix=_KEY_PREFIX,
-                **options,
-            )
-            self._shared = SlidingWindowCounterRateLimiter(storage)
+            self._client = Redis(connection_pool=pool)
+            # EVALSHA, loading the script again when Valkey has forgotten it (a restart).
+            self._script = self._client.register_script(_SLIDING_WINDOW_HIT)
 
     async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose(close_connection_pool=False)
         if self._owned_pool is not None:
             await self._owned_pool.aclose()
 
     @property
     def is_shared(self) -> bool:
-        return self._shared is not None and not self._degraded
+        return self._client is not None and not self._degraded
 
     async def hit(self, policy: RateLimitPolicy, identity: str) -> RateLimitResult:
         """Count one request by `identity` against `policy` and say whether it may proceed."""
         item = _item(policy.limit, policy.window)
-        if self._shared is not None:
+        if self._client is not None:
             if self._breaker.allow():
                 try:
                     async with asyncio.timeout(self._timeout):
-                        result = await self._hit(self._shared, item, policy, identity)
-                except (StorageError, RedisError, OSError, TimeoutError) as error:
+                        result = await self._shared_hit(item, policy, identity)
+                except (RedisError, OSError, TimeoutError) as error:
                     self._breaker.failed(error)
                     self._mark_down(error)
                 else:
@@ -128,7 +152,7 @@ class RateLimiter:
                     return result
             else:
                 self._mark_down(None)
-        return await self._hit(self._local, item, policy, identity)
+        return await self._local_hit(item, policy, identity)
 
     def _mark_down(self, error: BaseException | None) -> None:
         if not self._degraded:
@@ -144,28 +168,64 @@ class RateLimiter:
             self._degraded = False
             log.info("rate_limit.storage.recovered")
 
-    @staticmethod
-    async def _hit(
-        limiter: SlidingWindowCounterRateLimiter,
-        item: RateLimitItem,
-        policy: RateLimitPolicy,
-        identity: str,
+    async def _shared_hit(
+        self, item: RateLimitItem, policy: RateLimitPolicy, identity: str
     ) -> RateLimitResult:
-        allowed = await limiter.hit(item, identity)
-        stats = await limiter.get_window_stats(item, identity)
-        now = time.time()
-        reset_after = math.ceil(stats.reset_time - now)
-        if reset_after <= 0:
-            # limits reports a window that shifts exactly now as "0 s"; the next shift is a
-            # whole window away.
-            reset_after = policy.window
-        return RateLimitResult(
-            policy=policy,
-            allowed=allowed,
-            remaining=stats.remaining,
-            reset_after=reset_after,
-            reset_at=math.ceil(now) + reset_after,
+        # The keys of the `limits` library's Redis storage: counts survive a change of client.
+        current = f"{_KEY_PREFIX}:{{{item.key_for(identity)}}}"
+        reply = await self._script(
+            keys=[f"{current}/-1", current], args=[policy.limit, policy.window]
         )
+        allowed, previous, previous_ttl, count, count_ttl = (int(value) for value in reply)
+        window = SlidingWindow(previous, previous_ttl / 1000, count, count_ttl / 1000)
+        return window.result(policy, allowed=bool(allowed), now=time.time())
+
+    async def _local_hit(
+        self, item: RateLimitItem, policy: RateLimitPolicy, identity: str
+    ) -> RateLimitResult:
+        allowed = await self._local.hit(item, identity)
+        stats = await self._local.get_window_stats(item, identity)
+        now = time.time()
+        return _result(policy, allowed, stats.remaining, stats.reset_time - now, now)
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindow:
+    """The two counters of a sliding window after a hit, with their times to live (seconds)."""
+
+    previous: int
+    previous_ttl: float
+    current: int
+    current_ttl: float
+
+    def result(self, policy: RateLimitPolicy, *, allowed: bool, now: float) -> RateLimitResult:
+        """The answer as the `limits` library words it: the previous window's count weighed by
+        how much of it still overlaps, and the next moment that count drops."""
+        weighted = self.previous * self.previous_ttl / policy.window + self.current
+        remaining = max(0, policy.limit - math.floor(weighted))
+        reset_in = math.inf
+        if self.previous:
+            # The weighed previous count drops by one every window / previous seconds.
+            reset_in = self.previous_ttl % (policy.window / self.previous)
+        if self.current:
+            reset_in = min(reset_in, self.current_ttl % policy.window)
+        return _result(policy, allowed, remaining, 0 if reset_in == math.inf else reset_in, now)
+
+
+def _result(
+    policy: RateLimitPolicy, allowed: bool, remaining: int, reset_in: float, now: float
+) -> RateLimitResult:
+    reset_after = math.ceil(reset_in)
+    if reset_after <= 0:
+        # A window that shifts exactly now (or an empty count) resets a whole window away.
+        reset_after = policy.window
+    return RateLimitResult(
+        policy=policy,
+        allowed=allowed,
+        remaining=remaining,
+        reset_after=reset_after,
+        reset_at=math.ceil(now) + reset_after,
+    )
 
 
 class FailureLimiter:

@@ -100,6 +100,73 @@ async def test_two_limiters_on_one_valkey_share_the_count(
     assert (first.allowed, second.allowed, third.allowed) == (True, True, False)
 
 
+def _window_keys(identity: str, limit: int) -> tuple[str, str]:
+    """The previous and current counters, where the `limits` library's storage keeps them."""
+    current = f"wump:ratelimit:{{LIMITER/{identity}/{limit}/60/second}}"
+    return f"{current}/-1", current
+
+
+async def test_the_previous_window_counts_by_how_much_of_it_still_overlaps(
+    limiter: RateLimiter, cache: Redis
+) -> None:
+    previous, current = _window_keys("key:w", 10)
+    # 10 hits in the previous window, 27 s of it still overlapping; 2 so far in this one.
+    await cache.set(previous, 10, px=27_000)
+    await cache.set(current, 2, px=100_000)
+
+    result = await limiter.hit(RateLimitPolicy("free", 10), "key:w")
+
+    # 10 * 27/60 + 3 = 7.5 weighed hits; the weighed count drops by one every 6 s.
+    assert (result.allowed, result.remaining, result.reset_after) == (True, 3, 3)
+    assert await cache.get(current) == b"3"
+
+
+async def test_a_finished_window_becomes_the_previous_one(
+    limiter: RateLimiter, cache: Redis
+) -> None:
+    previous, current = _window_keys("key:s", 10)
+    # Six hits in a window that ended 15 s ago: its counter lives 2 windows from its start.
+    await cache.set(current, 6, px=45_000)
+
+    result = await limiter.hit(RateLimitPolicy("free", 10), "key:s")
+
+    assert (result.allowed, result.remaining, result.reset_after) == (True, 5, 5)
+    assert await cache.get(previous) == b"6"
+    assert await cache.get(current) == b"1"
+    assert 104_000 < await cache.pttl(current) <= 105_000
+
+
+async def test_a_refused_hit_is_not_counted(limiter: RateLimiter, cache: Redis) -> None:
+    previous, current = _window_keys("key:r", 4)
+    await cache.set(previous, 4, px=59_000)
+    await cache.set(current, 1, px=110_000)
+
+    result = await limiter.hit(RateLimitPolicy("free", 4), "key:r")
+
+    assert (result.allowed, result.remaining) == (False, 0)
+    assert await cache.get(current) == b"1"
+    assert dict(result.headers())[b"retry-after"] == str(result.reset_after).encode()
+
+
+async def test_a_hit_costs_one_round_trip(limiter: RateLimiter, cache: Redis) -> None:
+    policy = RateLimitPolicy("free", 5)
+    await limiter.hit(policy, "key:warm")  # loads the script once
+
+    async def calls() -> dict[str, int]:
+        stats = await cache.info("commandstats")
+        return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+    before = await calls()
+    await limiter.hit(policy, "key:one")
+    after = await calls()
+
+    sent = {name: after[name] - before.get(name, 0) for name in after}
+    # One EVALSHA; everything else counted ran inside it (or is this test's INFO).
+    assert sent.pop("evalsha") == 1
+    inside = {"get", "pttl", "set", "incrby", "exists", "rename", "info"}
+    assert {name for name, count in sent.items() if count} <= inside
+
+
 async def test_without_valkey_the_limit_is_kept_in_process() -> None:
     limiter = RateLimiter(None)
     policy = RateLimitPolicy("anonymous", 2)
