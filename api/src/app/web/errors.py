@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.core.errors import WumpError
+from app.core.db import DATABASE_ERRORS, is_database_unavailable
+from app.core.errors import DatabaseUnavailable, WumpError
 from app.core.logging import get_logger
 from app.web.templating import templates
 
@@ -74,7 +75,8 @@ def error_page(request: Request, error: Exception) -> Response:
 
 def install_error_pages(app: FastAPI) -> None:
     """Wrap the API's handlers: pages get HTML, everything else the API's problem+json."""
-    for kind in (WumpError, RequestValidationError, StarletteHTTPException, Exception):
+    kinds = (WumpError, RequestValidationError, StarletteHTTPException, *DATABASE_ERRORS, Exception)
+    for kind in kinds:
         original = cast(Handler, app.exception_handlers[kind])
 
         async def handler(
@@ -88,6 +90,13 @@ def install_error_pages(app: FastAPI) -> None:
 
 
 async def _page(request: Request, error: Exception) -> Response:
+    if isinstance(error, DATABASE_ERRORS) and is_database_unavailable(error):
+        # An outage, not a bug: the page says so and when to come back, like the API's 503.
+        log.warning("http.database_unavailable", path=request.url.path, error=repr(error))
+        return error_page(
+            request,
+            DatabaseUnavailable("The database is not answering; try again in a few seconds."),
+        )
     status, *_ = _describe(error)
     if status >= 500 and not isinstance(error, WumpError):
         log.error("http.unhandled_error", path=request.url.path, exc_info=error)
