@@ -4,7 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,12 +28,16 @@ class UsageEvent(UUIDPrimaryKey, Base):
     __tablename__ = "usage_events"
     __table_args__ = (
         CheckConstraint(f"event_type IN {USAGE_EVENT_TYPES!r}", name="event_type"),
-        # Feeds read newest first per package or per organization; ids are time ordered.
-        Index("ix_usage_events_package", "package_id", text("id DESC")),
-        Index("ix_usage_events_organization", "organization_id", text("id DESC")),
+        # Feeds read newest first per package or per organization, in commit order.
+        Index("ix_usage_events_package", "package_id", text("seq DESC")),
+        Index("ix_usage_events_organization", "organization_id", text("seq DESC")),
         Index("ix_usage_events_occurred_at", "occurred_at"),
     )
 
+    # The event's place in the feeds, in commit order: numbered under a lock held until the
+    # writing transaction ends (see UsageEventRepository.insert_events), so an event that
+    # becomes visible later always has a higher number than every one visible before it.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
     package_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("packages.id", ondelete="CASCADE"), nullable=False
     )

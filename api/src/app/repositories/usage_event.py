@@ -14,6 +14,9 @@ from app.models.package_usage import NON_USAGE_KINDS
 
 AnyRow = Row[*tuple[Any, ...]]
 
+# Held from numbering a transaction's events to its end, so numbers follow commit order.
+EVENT_ORDER_LOCK_KEY = 0x77756D70_0001  # "wump" + 1
+
 
 @dataclass(slots=True)
 class NewEvent:
@@ -93,6 +96,14 @@ class UsageEventRepository:
         deleted. Events of an organization deleted meanwhile are dropped."""
         if not events:
             return []
+        # Events are numbered (`seq`) as they are inserted; with this lock held until the
+        # transaction ends, no transaction numbers its events while another that numbered
+        # earlier is still uncommitted, so a feed reader never finds a new event behind one
+        # it already read. Taken as late as possible: the writers hold their package and
+        # owner row locks before they get here, and only insert after it.
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK_KEY}
+        )
         involved = [
             (number, event.package_id, repository_id, change)
             for number, event in enumerate(events)
@@ -128,10 +139,8 @@ class UsageEventRepository:
         )
         return set(result.scalars())
 
-    async def list_events(
-        self, f: EventFilter, *, after: uuid.UUID | None, limit: int
-    ) -> list[AnyRow]:
-        """Newest first, keyset on the time-ordered id."""
+    async def list_events(self, f: EventFilter, *, after: int | None, limit: int) -> list[AnyRow]:
+        """Newest first in commit order, keyset on `seq`."""
         stmt = (
             select(
                 UsageEvent,
@@ -153,8 +162,8 @@ class UsageEventRepository:
         if f.initial is not None:
             stmt = stmt.where(UsageEvent.is_initial.is_(f.initial))
         if after is not None:
-            stmt = stmt.where(UsageEvent.id < after)
-        result = await self._session.execute(stmt.order_by(UsageEvent.id.desc()).limit(limit))
+            stmt = stmt.where(UsageEvent.seq < after)
+        result = await self._session.execute(stmt.order_by(UsageEvent.seq.desc()).limit(limit))
         return list(result.all())
 
     async def get_events(self, ids: Sequence[uuid.UUID]) -> list[AnyRow]:

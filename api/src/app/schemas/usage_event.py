@@ -46,6 +46,7 @@ class UsageEventRead(BaseModel):
             "examples": [
                 {
                     "id": "019ad5c2-7f00-7000-8000-000000000001",
+                    "seq": 1042,
                     "type": "started",
                     "occurred_at": "2026-11-30T09:12:00Z",
                     "initial": False,
@@ -71,6 +72,10 @@ class UsageEventRead(BaseModel):
     )
 
     id: UUID
+    seq: int = Field(
+        description="The event's place in the feeds: numbers grow in the order events are "
+        "committed, so an event that appears later never sorts behind one already read."
+    )
     type: UsageEventType
     occurred_at: datetime
     initial: bool = Field(

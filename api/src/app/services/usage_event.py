@@ -20,8 +20,8 @@ from app.schemas.pagination import Page
 from app.schemas.usage_event import EventRepository, UsageEventRead, UsageEventsQuery
 from app.services.paging import Keyset, Listing, paginate
 
-# Newest first by the time-ordered id alone.
-_NEWEST = Keyset("events", None, "none")
+# Newest first in commit order: by `seq`, which the cursor carries (the id is unique anyway).
+_NEWEST = Keyset("seq", "seq", "int")
 # Events deleted per statement by the retention job, so no transaction grows without bound.
 PRUNE_BATCH = 10_000
 
@@ -65,6 +65,7 @@ def event_read(row: AnyRow) -> UsageEventRead:
     ecosystem = Ecosystem(row.ecosystem)
     return UsageEventRead(
         id=event.id,
+        seq=event.seq,
         type=event.event_type,
         occurred_at=event.occurred_at,
         initial=event.is_initial,
@@ -129,7 +130,7 @@ class UsageEventService:
                 initial=query.initial,
             )
             rows = await self._events.list_events(
-                f, after=after[1] if after else None, limit=limit + 1
+                f, after=after[0] if after else None, limit=limit + 1
             )
             page, next_cursor = paginate([event_read(row) for row in rows], limit, _NEWEST)
             return Page(items=page, next_cursor=next_cursor)
