@@ -157,6 +157,9 @@ async def list_package_events(
     """Newest first: an organization `started` using the package (its first repository now
     depends on it), `stopped` (the last one no longer does) or `changed` (the count or kinds
     of its repositories using it moved), with the repositories and manifests behind it.
+    Pages follow the order events were committed (`seq`), so an event that appears later is
+    always above what was read before, never behind a page already taken; `since` filters by
+    `occurred_at`.
     `Accept: application/atom+xml` answers with an Atom feed, `format=csv` or `Accept: text/csv`
     with every event as CSV."""
     listing = service.package_events(ecosystem, name, query)
