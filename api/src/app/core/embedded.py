@@ -18,6 +18,7 @@ from app.core.logging import get_logger
 
 if TYPE_CHECKING:
     from app.core.supervisor import Supervised, Supervisor
+    from app.core.watchdog import Watchdog
 
 log = get_logger(__name__)
 
@@ -228,6 +229,7 @@ class EmbeddedServers:
         self._lock = filelock.FileLock(str(self.data_dir / "wump.lock"), timeout=0)
         self.postgres: EmbeddedPostgres | None = None
         self.valkey: EmbeddedValkey | None = None
+        self._watchdog: Watchdog | None = None
 
     async def start(self) -> EmbeddedUrls:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -239,6 +241,11 @@ class EmbeddedServers:
                 "stop it or set WUMP_DATA_DIR to another directory"
             ) from None
         try:
+            if self._want_database or self._want_cache:
+                from app.core.watchdog import Watchdog
+
+                # Started first: servers left by a process killed even mid-start are stopped.
+                self._watchdog = Watchdog(self.data_dir)
             return await self._start_servers()
         except BaseException:
             self.stop()
@@ -276,6 +283,9 @@ class EmbeddedServers:
         return supervisor
 
     def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.dismiss()
+            self._watchdog = None
         for server in (self.valkey, self.postgres):
             if server is not None:
                 try:

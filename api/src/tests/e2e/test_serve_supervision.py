@@ -57,3 +57,47 @@ def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(data_dir: 
     assert ready.status_code == 200
     assert exit_code == 0
     assert not psutil.pid_exists(second) or psutil.Process(second).status() == "zombie"
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    try:
+        return int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_embedded_servers_of_a_killed_serve_stop_without_a_next_start(data_dir: Path) -> None:
+    port = free_port()
+    server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir)))
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health/ready", 120, server)
+        postgres, valkey = _postmaster_pid(data_dir), _valkey_pid(data_dir)
+        assert [bool(postgres), bool(valkey)] == [True, True]
+        assert [_gone(postgres), _gone(valkey)] == [False, False]
+
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 60
+        runtime = data_dir / "runtime.json"
+        while time.monotonic() < deadline and not (
+            _gone(postgres) and _gone(valkey) and not runtime.exists()
+        ):
+            time.sleep(0.2)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for pid in (_postmaster_pid(data_dir), _valkey_pid(data_dir)):
+            # Whatever the outcome, nothing of this test keeps running.
+            if pid and not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+    assert _gone(postgres), "PostgreSQL outlived the killed wump serve"
+    assert _gone(valkey), "Valkey outlived the killed wump serve"
+    assert not (data_dir / "runtime.json").exists()
