@@ -34,23 +34,23 @@ def columns_for(
     return [*known, *extra]
 
 
+# Shown inside the organization cell, so the table fits a desktop screen without scrolling.
+IN_ORGANIZATION_CELL = frozenset({"name", "github_url", "owner_type", "website_url"})
+
 USER_COLUMNS = columns_for(
     PackageUserRead,
     (
         Column("login", "Organization", cell="organization", sort="name"),
-        Column("readiness", "Readiness", cell="readiness", sort="readiness", numeric=True),
+        Column("readiness", "Readiness", cell="readiness", sort="readiness"),
         Column("sponsorship", "Sponsorship", cell="sponsorship"),
-        Column("owner_type", "Type"),
         Column("repository_count", "Repositories", cell="uses", sort="repositories", numeric=True),
         Column("total_stars", "Stars", sort="stars", numeric=True),
         Column("languages", "Languages"),
         Column("latest_push", "Last push", sort="recent"),
         Column("kinds", "Kinds", cell="tags"),
         Column("sample_repositories", "Top repositories", cell="samples"),
-        Column("website_url", "Website", cell="link"),
     ),
-    # Shown inside the organization cell.
-    hidden={"name", "github_url"},
+    hidden=set(IN_ORGANIZATION_CELL),
 )
 
 PACKAGE_COLUMNS = columns_for(

@@ -15,6 +15,7 @@ PAGES = {
     "search": "/search?q=pkg-1",
     "package": "/packages/npm/pkg-0",
     "package-filtered": "/packages/npm/pkg-0?language=TypeScript&sort=stars&include_forks=true",
+    "package-unknown-sort": "/packages/npm/pkg-0?sort=forks",
     "organization": "/organizations/org-0",
     "uses": "/organizations/org-86/uses/npm/pkg-0",
     "jobs": "/jobs",

@@ -186,6 +186,21 @@ async def test_an_unknown_sort_shows_the_default_order_and_says_so(
     assert parse_qs(urlsplit(href).query) == {"min_stars": ["100"], "format": ["csv"]}
 
 
+async def test_the_organization_cell_holds_its_name_type_and_website(
+    web: AsyncClient, dataset: Dataset
+) -> None:
+    response = await web.get("/packages/pypi/django")
+    rows = re.findall(r"<tr>(.*?)</tr>", tbody(response.text, "users"), re.S)
+    cells = dict(zip(row_logins(response.text), rows, strict=True))
+    acme = text(cells["acme"].split("</td>", 1)[0])
+    carol = text(cells["carol"].split("</td>", 1)[0])
+
+    assert acme == "acme Acme Corp acme.example"
+    assert 'href="https://acme.example"' in cells["acme"]
+    assert carol == "carol user"
+    assert 'data-label="Readiness"' in cells["acme"]
+
+
 async def test_more_pages_through_every_user_once(web: AsyncClient, dataset: Dataset) -> None:
     first = await web.get("/packages/pypi/django", params={"limit": 1, "sort": "stars"})
     seen = row_logins(first.text)

@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.models import Dependency, Organization, Repository
 from app.schemas.package import PackageUserRead
 from app.services.usage_refresh import UsageRefreshService
-from app.web.columns import USER_COLUMNS, Column, columns_for
+from app.web.columns import IN_ORGANIZATION_CELL, USER_COLUMNS, Column, columns_for
 from tests.api.v1.dataset import Dataset
 from tests.clients import app_client
 from tests.web.html import tbody, text
@@ -201,7 +201,7 @@ def test_a_field_the_api_adds_becomes_a_column() -> None:
 
     assert [c.field for c in columns][-1] == "readiness_score"
     assert columns[-1].label == "Readiness score"
-    shown = {c.field for c in USER_COLUMNS} | {"name", "github_url"}
+    shown = {c.field for c in USER_COLUMNS} | IN_ORGANIZATION_CELL
     assert shown == set(PackageUserRead.model_fields)
 
 
