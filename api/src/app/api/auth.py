@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from app.api.deps import SessionDep, SettingsDep
 from app.api.state import app_state
+from app.core.config import Settings
 from app.core.errors import (
     AuthenticationRequired,
     InvalidApiKey,
@@ -20,9 +21,11 @@ from app.core.errors import (
 from app.core.metrics import RATE_LIMITED
 from app.core.rate_limit import RateLimitPolicy
 from app.core.security import SCOPES
-from app.services.api_key import ApiKeyService, Caller
+from app.services.api_key import ApiKeyService, Caller, anonymous_caller, cached_caller
 
 RATE_LIMIT_STATE = "rate_limit"
+# The request's Caller once it is authorized and counted: nothing counts a request twice.
+CALLER_STATE = "caller"
 # The scope each require_scope() dependency checks, for the OpenAPI document.
 SCOPE_CHECKS: dict[Callable[..., Awaitable[None]], str] = {}
 
@@ -97,29 +100,61 @@ async def authorize(
     bearer: BearerValue,
 ) -> Caller:
     """Authenticate (or admit anonymously), then count the request against the caller's limit."""
+    known: Caller | None = getattr(request.state, CALLER_STATE, None)
+    if known is not None:
+        return known
     key = presented_key(api_key, bearer, request.headers.get("authorization"))
-    peer = request.client.host if request.client else None
-    address = client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    address = _address(request, settings)
     if key is not None:
         caller = await _authenticate(request, service, key, address)
-        identity = f"key:{caller.key_id}"
     elif settings.anonymous_access:
         caller = service.anonymous()
-        identity = f"ip:{address}"
     else:
         raise AuthenticationRequired("This API needs a key: send it as X-API-Key.")
+    await count(request, caller, address)
+    return caller
+
+
+async def caller_without_database(request: Request) -> Caller | None:
+    """Who is calling, when telling needs no database and raises nothing: an anonymous caller
+    (if allowed) or a key Valkey knows (see `cached_caller`). None sends the request the whole
+    way through `authorize`, which answers every failure. Nothing is counted here."""
+    state = app_state(request)
+    key = presented_key(
+        await _API_KEY_SCHEME(request),
+        await _BEARER_SCHEME(request),
+        request.headers.get("authorization"),
+    )
+    if key is None:
+        return anonymous_caller(state.settings) if state.settings.anonymous_access else None
+    if await state.auth_failures.refusal(_address(request, state.settings)) is not None:
+        return None
+    return await cached_caller(key, state.api_key_secret, state.settings, state.key_cache)
+
+
+async def count(request: Request, caller: Caller, address: str | None = None) -> None:
+    """Count the request against the caller's limit (RateLimitExceeded past it) and remember
+    the caller, so `authorize` later in the same request counts nothing again."""
+    if address is None:
+        address = _address(request, app_state(request).settings)
+    identity = f"ip:{address}" if caller.key_id is None else f"key:{caller.key_id}"
     result = await app_state(request).rate_limiter.hit(
         RateLimitPolicy(caller.tier, caller.rate_limit), identity
     )
     # The security middleware turns this into headers on whatever answer the request gets.
     setattr(request.state, RATE_LIMIT_STATE, result)
+    setattr(request.state, CALLER_STATE, caller)
     if not result.allowed:
         RATE_LIMITED.labels(caller.tier).inc()
         raise RateLimitExceeded(
             f"More than {caller.rate_limit} requests in {result.policy.window} s; "
             f"retry in {result.reset_after} s."
         )
-    return caller
+
+
+def _address(request: Request, settings: Settings) -> str:
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
 
 
 async def _authenticate(request: Request, service: ApiKeyService, key: str, address: str) -> Caller:

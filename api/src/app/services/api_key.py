@@ -152,6 +152,11 @@ class KeyCache:
             return False
         return True
 
+    def last_use_recent(self, key_id: uuid.UUID) -> bool:
+        """True while this process has stamped (or asked about) the key's last use within the
+        interval, so a request of that key has nothing to write."""
+        return self._next_check.get(key_id, 0.0) > time.monotonic()
+
     async def last_used_due(self, key_id: uuid.UUID) -> bool:
         now = time.monotonic()
         if self._next_check.get(key_id, 0.0) > now:
@@ -168,6 +173,54 @@ class KeyCache:
         return bool(claimed)
 
 
+def tier_limit(settings: Settings, tier: str) -> int:
+    limits = {
+        ANONYMOUS_TIER: settings.anonymous_rate_limit,
+        "free": settings.rate_limit_free,
+        "pro": settings.rate_limit_pro,
+        "enterprise": settings.rate_limit_enterprise,
+    }
+    return limits[tier]
+
+
+def anonymous_caller(settings: Settings) -> Caller:
+    return Caller(
+        key_id=None,
+        key_prefix=None,
+        name=None,
+        tier=ANONYMOUS_TIER,
+        scopes=frozenset({"read"}),
+        rate_limit=tier_limit(settings, ANONYMOUS_TIER),
+    )
+
+
+def _caller_of(record: KeyRecord, settings: Settings) -> Caller:
+    return Caller(
+        key_id=record.id,
+        key_prefix=record.key_prefix,
+        name=record.name,
+        tier=record.tier,
+        scopes=frozenset(record.scopes),
+        rate_limit=record.rate_limit or tier_limit(settings, record.tier),
+    )
+
+
+async def cached_caller(
+    presented: str, secret: bytes, settings: Settings, cache: KeyCache
+) -> Caller | None:
+    """The Caller of a usable key known from Valkey alone, with no last use to write; None
+    when only `ApiKeyService.authenticate` can tell (not cached, unusable, or its last use due),
+    so a request that must query the database is never answered here."""
+    if not is_well_formed(presented):
+        return None
+    record = await cache.get(hash_api_key(presented, secret))
+    if record is None or not cache.last_use_recent(record.id):
+        return None
+    if record.expires_at is not None and record.expires_at <= utcnow():
+        return None
+    return _caller_of(record, settings)
+
+
 class ApiKeyService:
     def __init__(
         self, session: AsyncSession, secret: bytes, settings: Settings, cache: KeyCache
@@ -178,23 +231,10 @@ class ApiKeyService:
         self._cache = cache
 
     def tier_limit(self, tier: str) -> int:
-        limits = {
-            ANONYMOUS_TIER: self._settings.anonymous_rate_limit,
-            "free": self._settings.rate_limit_free,
-            "pro": self._settings.rate_limit_pro,
-            "enterprise": self._settings.rate_limit_enterprise,
-        }
-        return limits[tier]
+        return tier_limit(self._settings, tier)
 
     def anonymous(self) -> Caller:
-        return Caller(
-            key_id=None,
-            key_prefix=None,
-            name=None,
-            tier=ANONYMOUS_TIER,
-            scopes=frozenset({"read"}),
-            rate_limit=self.tier_limit(ANONYMOUS_TIER),
-        )
+        return anonymous_caller(self._settings)
 
     async def authenticate(self, presented: str) -> Caller:
         """The Caller for a presented key; InvalidApiKey for any key that cannot be used.
@@ -216,14 +256,7 @@ class ApiKeyService:
             raise InvalidApiKey
         if await self._cache.last_used_due(record.id):
             await self._keys.touch_last_used(record.id, now)
-        return Caller(
-            key_id=record.id,
-            key_prefix=record.key_prefix,
-            name=record.name,
-            tier=record.tier,
-            scopes=frozenset(record.scopes),
-            rate_limit=record.rate_limit or self.tier_limit(record.tier),
-        )
+        return _caller_of(record, self._settings)
 
     async def create(self, request: ApiKeyCreate, *, created_by: str | None) -> ApiKeyCreated:
         """Store a new key's HMAC and return the key itself, which is never retrievable again."""

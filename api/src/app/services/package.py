@@ -80,6 +80,14 @@ def package_read(package: Package) -> PackageRead:
     )
 
 
+def package_cached(
+    cache: UsageCache, settings: Settings, kind: str, ecosystem: Ecosystem, name: str, **params: str
+) -> Cached:
+    """Where a package's lists of `kind` are cached (`users` is its users list)."""
+    scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
+    return Cached(cache, kind, scope, settings.cache_ttl_package_users, params)
+
+
 class PackageService:
     def __init__(self, session: AsyncSession, cache: UsageCache, settings: Settings) -> None:
         self._packages = PackageRepository(session)
@@ -161,8 +169,7 @@ class PackageService:
         )
 
     def _cached(self, kind: str, ecosystem: Ecosystem, name: str, **params: str) -> Cached:
-        scope = package_scope(ecosystem.value, normalize_name(ecosystem, name))
-        return Cached(self._cache, kind, scope, self._settings.cache_ttl_package_users, params)
+        return package_cached(self._cache, self._settings, kind, ecosystem, name, **params)
 
     async def _users_page(
         self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int

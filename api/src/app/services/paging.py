@@ -130,6 +130,18 @@ class Cached:
     ttl: int
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    def key_params(self, query: ListQuery, limit: int) -> dict[str, Any]:
+        return {**cache_params(query, limit), **self.params}
+
+    async def page(self, query: ListQuery, settings: Settings) -> bytes | None:
+        """The current cached JSON page of `query`, or None when it must be built (not cached
+        yet, a limit above the maximum, Valkey failing)."""
+        try:
+            limit = page_limit(settings, query.limit)
+        except PageLimitExceeded:
+            return None
+        return await self.cache.get(self.kind, self.scope, self.key_params(query, limit))
+
 
 @dataclass(frozen=True, slots=True)
 class Listing(Generic[Q, T]):
@@ -157,8 +169,8 @@ class Listing(Generic[Q, T]):
 
         if self.cached is None:
             return await build()
-        params = {**cache_params(self.query, limit), **self.cached.params}
         cached = self.cached
+        params = cached.key_params(self.query, limit)
         return await cached.cache.get_or_build(cached.kind, cached.scope, params, cached.ttl, build)
 
     async def rows(self) -> AsyncIterator[T]:

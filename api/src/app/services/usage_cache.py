@@ -74,18 +74,14 @@ class UsageCache:
         """The cached answer of the scope's current generation, else `build()` stored for `ttl`
         seconds. Valkey failures are logged (once a minute) and answered by `build()`."""
         key = self.key(kind, scope, params)
-        generation_key = self.generation_key(scope) if scope is not None else key + ":gen"
         try:
-            raw_generation, entry = await self._cache.mget(generation_key, key)
+            generation, body = await self._read(key, scope)
         except _CACHE_ERRORS as error:
             _warn_unavailable(error, "read")
             return await build()
-        generation = int(raw_generation) if raw_generation is not None else 0
-        if isinstance(entry, bytes):
-            tag, _, body = entry.partition(b"\n")
-            if tag == str(generation).encode():
-                CACHE_HITS.labels(kind).inc()
-                return body
+        if body is not None:
+            CACHE_HITS.labels(kind).inc()
+            return body
         CACHE_MISSES.labels(kind).inc()
         body = await build()
         try:
@@ -93,6 +89,29 @@ class UsageCache:
         except _CACHE_ERRORS as error:
             _warn_unavailable(error, "write")
         return body
+
+    async def get(self, kind: str, scope: str | None, params: Mapping[str, Any]) -> bytes | None:
+        """The cached answer of the scope's current generation, or None (a miss is not counted:
+        whoever builds the answer counts it). Valkey failures are logged once a minute."""
+        try:
+            _, body = await self._read(self.key(kind, scope, params), scope)
+        except _CACHE_ERRORS as error:
+            _warn_unavailable(error, "read")
+            return None
+        if body is not None:
+            CACHE_HITS.labels(kind).inc()
+        return body
+
+    async def _read(self, key: str, scope: str | None) -> tuple[int, bytes | None]:
+        """The scope's current generation and the entry's body when it is of that generation."""
+        generation_key = self.generation_key(scope) if scope is not None else key + ":gen"
+        raw_generation, entry = await self._cache.mget(generation_key, key)
+        generation = int(raw_generation) if raw_generation is not None else 0
+        if isinstance(entry, bytes):
+            tag, _, body = entry.partition(b"\n")
+            if tag == str(generation).encode():
+                return generation, body
+        return generation, None
 
     async def bump(self, scopes: Iterable[str]) -> None:
         """Start a new generation for each scope, so their cached entries stop being served.

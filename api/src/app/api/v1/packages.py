@@ -13,9 +13,17 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
+from app.api.cache_first import CacheFirstRoute, cache_first, query_model
 from app.api.deps import PackageServiceDep, UsageEventServiceDep
 from app.api.params import Login, PackageName, PackageUrl
-from app.api.responses import item_responses, list_response, list_responses, model_response
+from app.api.responses import (
+    item_responses,
+    list_response,
+    list_responses,
+    model_response,
+    wants_csv,
+)
+from app.api.state import app_state
 from app.core.ecosystems import Ecosystem
 from app.core.errors import UnknownEcosystem
 from app.schemas.package import (
@@ -28,6 +36,8 @@ from app.schemas.package import (
 )
 from app.schemas.pagination import Page
 from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
+from app.services.package import package_cached
+from app.services.usage_cache import UsageCache
 
 
 class EcosystemConvertor(Convertor[str]):
@@ -42,7 +52,22 @@ class EcosystemConvertor(Convertor[str]):
 
 register_url_convertor("ecosystem", EcosystemConvertor())
 
-router = APIRouter(prefix="/packages", tags=["packages"], dependencies=[RequireRead])
+router = APIRouter(
+    prefix="/packages", tags=["packages"], dependencies=[RequireRead], route_class=CacheFirstRoute
+)
+
+
+async def cached_users(request: Request) -> bytes | None:
+    """The users page the request asks for, when Valkey holds it (a name or query that does not
+    validate was never cached, so it misses and the route answers the 422)."""
+    query = query_model(request, PackageUsersQuery)
+    if query is None or wants_csv(request, query.format):
+        return None
+    state = app_state(request)
+    ecosystem = Ecosystem(request.path_params["ecosystem"])
+    name: str = request.path_params["name"]
+    cached = package_cached(UsageCache(state.cache), state.settings, "users", ecosystem, name)
+    return await cached.page(query, state.settings)
 
 
 @router.get(
@@ -99,6 +124,7 @@ async def list_user_repositories(
     summary="Organizations that use the package",
     responses=list_responses(400, 404, 422),
 )
+@cache_first(cached_users)
 async def list_package_users(
     request: Request,
     service: PackageServiceDep,

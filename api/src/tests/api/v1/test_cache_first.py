@@ -1,0 +1,154 @@
+"""A cached users page is answered before the route's dependencies: no session, one count."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI, Request
+from httpx import Response
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.cache_first import query_model
+from app.api.deps import get_session
+from app.core.config import Settings
+from app.schemas.package import PackageUsersQuery
+from tests.api._auth import assert_problem, issue_key
+from tests.clients import app_client
+
+USERS = "/api/v1/packages/pypi/django/users"
+
+pytestmark = pytest.mark.usefixtures("dataset", "cache")
+
+
+async def _no_session() -> AsyncIterator[AsyncSession]:
+    raise RuntimeError("this request was not to open a database session")
+    yield  # pragma: no cover
+
+
+def _without_sessions(app: FastAPI) -> None:
+    app.dependency_overrides[get_session] = _no_session
+
+
+def _remaining(response: Response) -> int:
+    return int(response.headers["x-ratelimit-remaining"])
+
+
+async def test_a_cached_page_is_answered_without_a_database_session(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get(USERS, params={"sort": "stars", "kind": "runtime"})
+        _without_sessions(app)
+        # The same query written another way: the same normalized cache entry.
+        cached = await client.get(USERS, params={"kind": "runtime", "sort": "stars"})
+        not_modified = await client.get(
+            USERS,
+            params={"sort": "stars", "kind": "runtime"},
+            headers={"If-None-Match": built.headers["etag"]},
+        )
+        uncached = await client.get(USERS, params={"sort": "name"})
+
+    assert built.status_code == cached.status_code == 200
+    assert cached.content == built.content
+    assert cached.headers["etag"] == built.headers["etag"]
+    assert cached.headers["content-type"] == "application/json"
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    # Not cached yet: the route runs, and it needs the session the override refuses.
+    assert uncached.status_code == 500
+
+
+async def test_hits_and_misses_each_count_once_against_the_limit(
+    settings: Settings, session: AsyncSession
+) -> None:
+    limited = settings.model_copy(update={"rate_limit_anonymous": 5})
+    async with app_client(limited, session) as (_, client):
+        answers = [
+            await client.get(USERS),  # built
+            await client.get(USERS),  # cached
+            await client.get(USERS, params={"format": "csv"}),  # never cached
+            await client.get(USERS, params={"limit": 0}),  # invalid: the route's 422
+            await client.get(USERS),
+            await client.get(USERS),
+        ]
+
+    assert [r.status_code for r in answers] == [200, 200, 200, 422, 200, 429]
+    assert [_remaining(r) for r in answers] == [4, 3, 2, 1, 0, 0]
+    assert_problem(answers[3], 422, "validation_error")
+    refused = assert_problem(answers[5], 429, "rate_limited")
+    assert refused["detail"].startswith("More than 5 requests in 60 s")
+    assert answers[5].headers["retry-after"] == answers[5].headers["ratelimit"].split("t=")[1]
+
+
+async def test_a_key_known_to_valkey_is_answered_from_the_cache(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        key = await issue_key(app, session, rate_limit=10)
+        headers = {"X-API-Key": key.key}
+        # Authenticates through the database, caches the lookup and stamps the last use.
+        first = await client.get(USERS, headers=headers)
+        _without_sessions(app)
+        second = await client.get(USERS, headers=headers)
+        anonymous = await client.get(USERS)
+
+    assert first.status_code == second.status_code == anonymous.status_code == 200
+    assert second.content == first.content
+    assert second.headers["ratelimit-policy"] == '"free";q=10;w=60'
+    assert [_remaining(first), _remaining(second)] == [9, 8]
+    assert anonymous.headers["ratelimit-policy"].startswith('"anonymous"')
+
+
+async def test_keys_the_cache_cannot_vouch_for_get_the_routes_answers(
+    settings: Settings, session: AsyncSession
+) -> None:
+    closed = settings.model_copy(update={"anonymous_access": False})
+    async with app_client(closed, session) as (app, client):
+        reader = await issue_key(app, session)
+        ingest_only = await issue_key(app, session, scopes=["ingest"])
+        await client.get(USERS, headers={"X-API-Key": reader.key})
+        answers = [
+            await client.get(USERS),
+            await client.get(USERS, headers={"X-API-Key": "wump_not-a-key"}),
+            await client.get(USERS, headers={"Authorization": "Basic eDp5"}),
+            await client.get(USERS, headers={"X-API-Key": ingest_only.key}),
+        ]
+
+    assert_problem(answers[0], 401, "authentication_required")
+    assert_problem(answers[1], 401, "invalid_api_key")
+    assert_problem(answers[2], 401, "invalid_api_key")
+    assert_problem(answers[3], 403, "missing_scope")
+
+
+async def test_a_bumped_generation_is_a_miss_the_route_answers(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        await client.get(USERS)
+        _without_sessions(app)
+        cached = await client.get(USERS)
+        await cache.incr("wump:v1:gen:package:pypi:django")
+        stale = await client.get(USERS)
+
+    assert cached.status_code == 200
+    # The route runs again (and here finds no session).
+    assert stale.status_code == 500
+
+
+def _request(query: bytes) -> Request:
+    return Request({"type": "http", "method": "GET", "query_string": query, "headers": []})
+
+
+def test_the_query_is_read_as_fastapi_reads_a_query_model() -> None:
+    query = query_model(
+        _request(b"kind=peer&kind=runtime&sort=name&sort=stars&min_stars=3&include_forks=yes"),
+        PackageUsersQuery,
+    )
+
+    assert query is not None
+    assert query.kind == ["peer", "runtime"]
+    # The last value of a repeated single parameter, as FastAPI takes it.
+    assert query.sort == "stars"
+    assert (query.min_stars, query.include_forks, query.limit) == (3, True, None)
+    assert query_model(_request(b"min_stars=-1"), PackageUsersQuery) is None
+    assert query_model(_request(b"kind=nonsense"), PackageUsersQuery) is None
