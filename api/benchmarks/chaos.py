@@ -5,16 +5,20 @@
 Starts everything in a temporary directory on 127.0.0.1 only (the fake upstream, `wump dev seed
 --scale small`, `wump serve`), keeps a steady read load (package users, search, stats) and a
 readiness probe running, and injects each fault for a bounded time: Valkey stopped (SIGSTOP) and
-killed, every PostgreSQL process stopped, one backend killed, PostgreSQL restarted, and upstream
-5xx bursts, secondary limits and malformed bodies during an ingest. Stopped processes always get
-SIGCONT, whatever fails. Prints one table: requests sent, status codes seen, p50/p99 latency
-during the fault and after it, time to recover (until every answer is 2xx again), and rows lost
-or duplicated (the ingest's repositories against the scenario, duplicate natural keys).
+killed, every PostgreSQL process stopped, one backend killed, PostgreSQL restarted, upstream 5xx
+bursts, secondary limits and malformed answers for some repositories during an ingest, and the
+`wump worker` running an ingest killed with SIGKILL. Stopped processes always get SIGCONT,
+whatever fails. With `--schemathesis N`, schemathesis then sends N examples per operation of the
+OpenAPI document with an admin key and without, counting 5xx answers. Prints one table: requests
+sent, status codes seen, p50/p99 latency during the fault and after it, time to recover (until
+every answer is 2xx again), and rows lost or duplicated (the ingest's repositories and their
+dependencies against the scenario).
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -30,8 +34,14 @@ from typing import TextIO
 
 import httpx
 import psutil
+import yaml
+
+from app.providers.fake_upstream import DEMO_SCENARIO
 
 LOCAL = "127.0.0.1"
+# The organization a worker is killed while ingesting: enough repositories to take a few seconds.
+KILL_ORG = "chaos-org"
+KILL_REPOSITORIES = 40
 _SCRUBBED = ("DATABASE_URL", "VALKEY_URL", "WUMP_DATA_DIR", "WORKER_IN_PROCESS")
 
 
@@ -98,6 +108,7 @@ class Stack:
         self.data_dir = data_dir
         self.logs = logs
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.worker: subprocess.Popen[bytes]
         self.api_port = free_port()
         self.upstream_port = free_port()
         upstream = f"http://{LOCAL}:{self.upstream_port}"
@@ -114,6 +125,11 @@ class Stack:
             ECOSYSTEMS_API_URL=f"{upstream}/ecosystems/api/v1",
             HTTP_BACKOFF_BASE="0.05",
             HTTP_BACKOFF_MAX="0.5",
+            # Ingests run in a `wump worker` of their own, so one can be killed mid-job; a
+            # killed worker's job is queued again after this many seconds.
+            WORKER_IN_PROCESS="false",
+            JOB_STALLED_AFTER="4",
+            JOB_RETRY_BACKOFF_BASE="0.5",
         )
         self.base = f"http://{LOCAL}:{self.api_port}"
         self.upstream = upstream
@@ -122,7 +138,8 @@ class Stack:
         stderr: int | TextIO = subprocess.DEVNULL
         if self.logs is not None:
             self.logs.mkdir(parents=True, exist_ok=True)
-            stderr = (self.logs / f"{args[0]}-{args[-1]}.log").open("w")
+            name = f"{args[0]}-{args[1] if len(args) > 1 else ''}-{len(self.processes)}.log"
+            stderr = (self.logs / name).open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", *args],
             env=self.environment,
@@ -265,38 +282,154 @@ def read_urls(stack: Stack) -> list[str]:
     return [*urls, "/api/v1/stats"]
 
 
-def ingest_under_faults(
-    stack: Stack, key: str, faults: list[dict[str, object]], expected: int | None
-) -> tuple[Outcome, int]:
-    """Queue an ingest of octo-org while the upstream misbehaves; count what got stored."""
-    kinds = ", ".join(str(f["kind"]) for f in faults) or "none (baseline)"
-    outcome = Outcome(f"upstream {kinds} during an ingest")
+def set_upstream_faults(stack: Stack, faults: list[dict[str, object]]) -> None:
     httpx.delete(f"{stack.upstream}/_control/faults", timeout=10)
     httpx.post(f"{stack.upstream}/_control/faults", json=faults, timeout=10)
-    headers = {"X-API-Key": key}
-    outcome.started = time.monotonic()
+
+
+def queue_ingest(stack: Stack, key: str, login: str, outcome: Outcome) -> str:
     started = time.monotonic()
     answer = httpx.post(
-        f"{stack.base}/api/v1/ingest/organizations/octo-org", headers=headers, timeout=30
+        f"{stack.base}/api/v1/ingest/organizations/{login}",
+        headers={"X-API-Key": key},
+        timeout=30,
     )
     outcome.samples.append(Sample(started, answer.status_code, time.monotonic() - started))
-    job_url = answer.json().get("url", "")
-    status = "pending"
+    return str(answer.json().get("url", ""))
+
+
+def poll_job(
+    stack: Stack,
+    key: str,
+    job_url: str,
+    outcome: Outcome,
+    until: Callable[[dict[str, object]], bool],
+) -> dict[str, object]:
+    """Poll the job (each answer a sample) until `until` holds, for at most two minutes."""
     deadline = time.monotonic() + 120
-    while status in ("pending", "running") and time.monotonic() < deadline:
-        time.sleep(0.5)
+    job: dict[str, object] = {}
+    while time.monotonic() < deadline:
         started = time.monotonic()
-        polled = httpx.get(f"{stack.base}{job_url}", headers=headers, timeout=30)
+        polled = httpx.get(f"{stack.base}{job_url}", headers={"X-API-Key": key}, timeout=30)
         outcome.samples.append(Sample(started, polled.status_code, time.monotonic() - started))
-        status = polled.json().get("status", "?")
+        if polled.status_code == 200:
+            job = polled.json()
+            if until(job):
+                return job
+        time.sleep(0.25)
+    return job
+
+
+def _finished(job: dict[str, object]) -> bool:
+    return job.get("status") in ("completed", "failed")
+
+
+def _report(job: dict[str, object]) -> dict[str, object]:
+    metadata = job.get("metadata")
+    report = metadata.get("report") if isinstance(metadata, dict) else None
+    return report if isinstance(report, dict) else {}
+
+
+def ingest_under_faults(
+    stack: Stack, key: str, label: str, faults: list[dict[str, object]], expected: int | None
+) -> tuple[Outcome, int]:
+    """Queue an ingest of octo-org while the upstream misbehaves; count what got stored."""
+    outcome = Outcome(f"upstream {label} during an ingest")
+    set_upstream_faults(stack, faults)
+    outcome.started = time.monotonic()
+    job = poll_job(stack, key, queue_ingest(stack, key, "octo-org", outcome), outcome, _finished)
     outcome.ended = time.monotonic()
+    status = f"job {job.get('status')}"
+    failed = _report(job).get("failed_repositories")
+    if failed:
+        status += f", {failed} {'repository' if failed == 1 else 'repositories'} failed"
     organization = httpx.get(f"{stack.base}/api/v1/organizations/octo-org", timeout=30).json()
     stored = int(organization.get("repository_count", 0))
     if expected is None:
-        outcome.rows = f"baseline: {stored} repositories (job {status})"
+        outcome.rows = f"baseline: {stored} repositories ({status})"
         return outcome, stored
-    outcome.rows = f"{max(0, expected - stored)} / {max(0, stored - expected)} (job {status})"
+    outcome.rows = f"{max(0, expected - stored)} / {max(0, stored - expected)} ({status})"
     return outcome, expected
+
+
+def kill_org_repositories() -> list[dict[str, object]]:
+    return [
+        {
+            "name": f"service-{n}",
+            "files": {
+                "package.json": json.dumps({"dependencies": {"chaos-shared": "^2.0.0"}}),
+                "requirements.txt": f"chaos-requests=={n}.0\n",
+            },
+        }
+        for n in range(KILL_REPOSITORIES)
+    ]
+
+
+def worker_killed_mid_ingest(stack: Stack, key: str) -> Outcome:
+    """SIGKILL the worker running an ingest of chaos-org, start another, and compare every
+    repository's dependencies with the scenario once the job is done."""
+    outcome = Outcome("worker SIGKILL mid-ingest", instant=True)
+    # Slow enough that the kill lands mid-crawl.
+    slow = {"kind": "latency", "match": f"/github/repos/{KILL_ORG}/*", "times": None}
+    set_upstream_faults(stack, [{**slow, "seconds": 0.1}])
+    job_url = queue_ingest(stack, key, KILL_ORG, outcome)
+    poll_job(stack, key, job_url, outcome, lambda job: job.get("status") == "running")
+    time.sleep(2)
+    stored_before = _report(poll_job(stack, key, job_url, outcome, lambda job: True))
+    outcome.started = time.monotonic()
+    stack.worker.send_signal(signal.SIGKILL)
+    stack.worker.wait(timeout=10)
+    stack.worker = stack.wump("worker")
+    job = poll_job(stack, key, job_url, outcome, _finished)
+    outcome.ended = time.monotonic()
+    set_upstream_faults(stack, [])
+    lost = duplicated = 0
+    for n in range(KILL_REPOSITORIES):
+        answer = httpx.get(f"{stack.base}/api/v1/repositories/{KILL_ORG}/service-{n}", timeout=30)
+        declared = [
+            (d["name"], d["manifest_path"])
+            for d in (answer.json().get("dependencies", []) if answer.status_code == 200 else [])
+        ]
+        wanted = {("chaos-shared", "package.json"), ("chaos-requests", "requirements.txt")}
+        lost += len(wanted - set(declared))
+        duplicated += len(declared) - len(set(declared)) + len(set(declared) - wanted)
+    outcome.fault += f" ({stored_before.get('repositories', 0)} of {KILL_REPOSITORIES} stored)"
+    outcome.rows = (
+        f"{lost} / {duplicated} of {2 * KILL_REPOSITORIES} dependencies "
+        f"(job {job.get('status')}, {job.get('attempts')} attempts)"
+    )
+    return outcome
+
+
+def schemathesis_run(stack: Stack, examples: int, key: str | None) -> Outcome:
+    """Schemathesis over the whole OpenAPI document; every answer it got is a sample."""
+    outcome = Outcome(f"schemathesis, {'admin key' if key else 'anonymous'}", instant=True)
+    har = stack.data_dir / f"schemathesis-{'admin' if key else 'anonymous'}.har"
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        f"{stack.base}/openapi.json",
+        "--max-examples",
+        str(examples),
+        "--checks",
+        "not_a_server_error",
+        "--report",
+        "har",
+        "--report-har-path",
+        str(har),
+    ]
+    if key:
+        command += ["--header", f"X-API-Key: {key}"]
+    outcome.started = time.monotonic()
+    subprocess.run(command, capture_output=True, timeout=900, check=False)
+    outcome.ended = time.monotonic()
+    entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []
+    for entry in entries:
+        seconds = float(entry.get("time", 0)) / 1000
+        outcome.samples.append(Sample(outcome.started, int(entry["response"]["status"]), seconds))
+    fives = sum(1 for sample in outcome.samples if sample.status >= 500)
+    outcome.rows = f"{fives} answers were 5xx"
+    return outcome
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -304,11 +437,25 @@ async def main(args: argparse.Namespace) -> None:
     stack = Stack(data_dir, args.logs)
     outcomes: list[Outcome] = []
     try:
-        stack.wump("dev", "fake-upstream", "--port", str(stack.upstream_port))
+        scenario = yaml.safe_load(DEMO_SCENARIO.read_text())
+        scenario["organizations"].append(
+            {"login": KILL_ORG, "repositories": kill_org_repositories()}
+        )
+        scenario_file = data_dir / "scenario.json"
+        scenario_file.write_text(json.dumps(scenario, default=str))
+        stack.wump(
+            "dev",
+            "fake-upstream",
+            "--scenario",
+            str(scenario_file),
+            "--port",
+            str(stack.upstream_port),
+        )
         stack.wait_until(stack.upstream_answers, 120)
         stack.run("dev", "seed", "--scale", "small")
         stack.wump("serve", "--port", str(stack.api_port))
         stack.wait_until(lambda: stack.answers("/health/ready"), 300)
+        stack.worker = stack.wump("worker")
         key = stack.run(
             "keys", "create", "--name", "chaos", "--scopes", "read,ingest", "--tier", "enterprise"
         ).split()[0]
@@ -353,16 +500,45 @@ async def main(args: argparse.Namespace) -> None:
             outcomes.append(await under_load(stack, urls, name, fault, args))
         if not args.only or any("upstream" in part for part in args.only):
             expected: int | None = None
-            upstream_faults: list[list[dict[str, object]]] = [
-                [],
-                [{"kind": "server_error", "times": 6}],
-                [{"kind": "secondary_limit", "times": 3, "retry_after": 1}],
-                [{"kind": "malformed", "times": 3}],
+            web, api = "/github/repos/octo-org/web/git/*", "/github/repos/octo-org/api/git/trees/*"
+            upstream_faults: list[tuple[str, list[dict[str, object]]]] = [
+                ("none (baseline)", []),
+                ("server_error", [{"kind": "server_error", "times": 6}]),
+                ("secondary_limit", [{"kind": "secondary_limit", "times": 3, "retry_after": 1}]),
+                (
+                    "not JSON and wrong shape for 2 repositories",
+                    [
+                        {"kind": "malformed", "match": web, "times": None},
+                        {"kind": "malformed", "match": api, "times": None, "body": '{"tree": 5}'},
+                    ],
+                ),
+                (
+                    "bodies cut short for 1 repository",
+                    [{"kind": "truncated", "match": web, "times": None}],
+                ),
             ]
-            for injected in upstream_faults:
-                print(f"# upstream {injected}", file=sys.stderr, flush=True)
-                outcome, expected = ingest_under_faults(stack, key, injected, expected)
+            for label, injected in upstream_faults:
+                print(f"# upstream {label}", file=sys.stderr, flush=True)
+                outcome, expected = ingest_under_faults(stack, key, label, injected, expected)
                 outcomes.append(outcome)
+            set_upstream_faults(stack, [])
+        if not args.only or any(part in "worker SIGKILL" for part in args.only):
+            print("# worker SIGKILL mid-ingest", file=sys.stderr, flush=True)
+            outcomes.append(worker_killed_mid_ingest(stack, key))
+        if args.schemathesis:
+            admin = stack.run(
+                "keys",
+                "create",
+                "--name",
+                "fuzz",
+                "--scopes",
+                "read,ingest,admin,webhooks",
+                "--tier",
+                "enterprise",
+            ).split()[0]
+            for fuzz_key in (None, admin):
+                print(f"# schemathesis {'admin' if fuzz_key else 'anonymous'}", file=sys.stderr)
+                outcomes.append(schemathesis_run(stack, args.schemathesis, fuzz_key))
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -388,6 +564,13 @@ if __name__ == "__main__":
     parser.add_argument("--after", type=float, default=10.0, help="Seconds observed after.")
     parser.add_argument("--concurrency", type=int, default=8, help="Concurrent readers.")
     parser.add_argument("--logs", type=Path, help="Keep the servers' logs in this folder.")
+    parser.add_argument(
+        "--schemathesis",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Also run schemathesis, N examples per operation (0: not at all).",
+    )
     parser.add_argument(
         "--only", type=lambda text: text.split(","), default=[], help="Faults whose name has one."
     )
