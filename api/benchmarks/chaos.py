@@ -421,7 +421,8 @@ def schemathesis_run(stack: Stack, examples: int, key: str | None) -> Outcome:
     if key:
         command += ["--header", f"X-API-Key: {key}"]
     outcome.started = time.monotonic()
-    subprocess.run(command, capture_output=True, timeout=900, check=False)
+    # In the temporary directory: schemathesis keeps a cache where it runs.
+    subprocess.run(command, cwd=stack.data_dir, capture_output=True, timeout=900, check=False)
     outcome.ended = time.monotonic()
     entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []
     for entry in entries:
