@@ -107,6 +107,14 @@ class PackageService:
     async def get(self, ecosystem: Ecosystem, name: str) -> PackageRead:
         return package_read(await self._require(ecosystem, name))
 
+    async def get_json(self, ecosystem: Ecosystem, name: str) -> bytes:
+        """The package as JSON, cached under the package's generation like its users."""
+
+        async def build() -> bytes:
+            return (await self.get(ecosystem, name)).model_dump_json().encode()
+
+        return await self._cached("package", ecosystem, name).build_entry(build)
+
     async def get_by_purl(self, purl: str) -> PackageRead:
         try:
             coordinate = from_purl(purl)

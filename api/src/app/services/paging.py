@@ -133,6 +133,14 @@ class Cached:
     def key_params(self, query: ListQuery, limit: int) -> dict[str, Any]:
         return {**cache_params(query, limit), **self.params}
 
+    async def entry(self) -> bytes | None:
+        """The current cached answer of a single item (no query), or None."""
+        return await self.cache.get(self.kind, self.scope, self.params)
+
+    async def build_entry(self, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The current cached answer of a single item, else `build()` cached."""
+        return await self.cache.get_or_build(self.kind, self.scope, self.params, self.ttl, build)
+
     async def page(self, query: ListQuery, settings: Settings) -> bytes | None:
         """The current cached JSON page of `query`, or None when it must be built (not cached
         yet, a limit above the maximum, Valkey failing)."""

@@ -18,6 +18,7 @@ from app.api.deps import PackageServiceDep, UsageEventServiceDep
 from app.api.params import Login, PackageName, PackageUrl
 from app.api.responses import (
     item_responses,
+    json_response,
     list_response,
     list_responses,
     model_response,
@@ -68,6 +69,15 @@ async def cached_users(request: Request) -> bytes | None:
     name: str = request.path_params["name"]
     cached = package_cached(UsageCache(state.cache), state.settings, "users", ecosystem, name)
     return await cached.page(query, state.settings)
+
+
+async def cached_package(request: Request) -> bytes | None:
+    state = app_state(request)
+    ecosystem = Ecosystem(request.path_params["ecosystem"])
+    name: str = request.path_params["name"]
+    return await package_cached(
+        UsageCache(state.cache), state.settings, "package", ecosystem, name
+    ).entry()
 
 
 @router.get(
@@ -199,10 +209,11 @@ async def list_package_events(
     summary="A package and how many organizations and repositories use it",
     responses=item_responses(404, 422),
 )
+@cache_first(cached_package)
 async def get_package(
     request: Request, service: PackageServiceDep, ecosystem: Ecosystem, name: PackageName
 ) -> Response:
-    return model_response(request, await service.get(ecosystem, name))
+    return json_response(request, await service.get_json(ecosystem, name))
 
 
 @router.get(

@@ -135,6 +135,26 @@ async def test_a_bumped_generation_is_a_miss_the_route_answers(
     assert stale.status_code == 500
 
 
+async def test_a_package_is_cached_under_its_generation_and_a_404_never(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get("/api/v1/packages/pypi/django")
+        missing = await client.get("/api/v1/packages/pypi/no-such-package")
+        _without_sessions(app)
+        cached = await client.get("/api/v1/packages/pypi/django")
+        still_missing = await client.get("/api/v1/packages/pypi/no-such-package")
+        await cache.incr("wump:v1:gen:package:pypi:django")
+        stale = await client.get("/api/v1/packages/pypi/django")
+
+    assert built.status_code == cached.status_code == 200
+    assert built.json()["name"] == "django"
+    assert (cached.content, cached.headers["etag"]) == (built.content, built.headers["etag"])
+    assert_problem(missing, 404, "package_not_found")
+    # Asked again, PostgreSQL is asked again (and here no session is to be had).
+    assert still_missing.status_code == stale.status_code == 500
+
+
 def _request(query: bytes) -> Request:
     return Request({"type": "http", "method": "GET", "query_string": query, "headers": []})
 
