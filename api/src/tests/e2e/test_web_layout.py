@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, Route
 
 from tests.e2e.web_server import Server
 
@@ -53,10 +53,24 @@ LONG_NAMES = """() => {
 }"""
 
 
+@pytest.fixture
+def elsewhere() -> list[str]:
+    """Requests the page made to any other host: none, so the pages work offline."""
+    return []
+
+
 @pytest.fixture(params=list(WIDTHS))
-async def page(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Page]:
+async def page(
+    request: pytest.FixtureRequest, browser: Browser, server: Server, elsewhere: list[str]
+) -> AsyncIterator[Page]:
     width = WIDTHS[request.param]
     context = await browser.new_context(viewport={"width": width, "height": 900})
+
+    async def refuse(route: Route) -> None:
+        elsewhere.append(route.request.url)
+        await route.abort()
+
+    await context.route(lambda url: not url.startswith(server.url), refuse)
     yield await context.new_page()
     await context.close()
 
@@ -79,15 +93,16 @@ def assert_fits(measured: dict[str, Any], width: int) -> None:
 
 @pytest.mark.parametrize("name", list(PAGES))
 async def test_tables_fit_the_screen_without_clipping(
-    page: Page, server: Server, name: str
+    page: Page, server: Server, elsewhere: list[str], name: str
 ) -> None:
-    await page.goto(server.url + PAGES[name])
+    await page.goto(server.url + PAGES[name], wait_until="load")
     width = page.viewport_size["width"] if page.viewport_size else 0
 
     measured = await page.evaluate(MEASURE)
     await page.screenshot(path=server.screenshots / f"layout-{name}-{width}.png", full_page=True)
 
     assert_fits(measured, width)
+    assert elsewhere == []
 
 
 async def test_the_longest_names_wrap_inside_their_cells(page: Page, server: Server) -> None:
