@@ -61,13 +61,20 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "; ".join(
-            csv_cell(next(iter(v.values()), None) if isinstance(v, dict) else v) for v in value
-        )
+        return "; ".join(_list_entry(v) for v in value)
     text = str(value)
     if not isinstance(value, int | float) and text.startswith(_FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+def _list_entry(value: Any) -> str:
+    """One entry of a list cell: an object by its first field, a count beside a name (`via`)."""
+    if not isinstance(value, dict):
+        return csv_cell(value)
+    if value.keys() == {"name", "repository_count"}:
+        return f"{csv_cell(value['name'])} ({value['repository_count']})"
+    return csv_cell(next(iter(value.values()), None))
 
 
 def csv_columns(model: type[BaseModel], prefix: str = "") -> list[str]:

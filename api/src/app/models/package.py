@@ -40,6 +40,10 @@ class Package(UUIDPrimaryKey, Timestamps, Base):
     homepage_url: Mapped[str | None] = mapped_column(String(500))
     latest_version: Mapped[str | None] = mapped_column(String(100))
     # Maintained with the package_usage rollup (default filters), so the package page, search
-    # ranking and the users total never count at read time.
+    # ranking and the users total never count at read time. They count direct use; the
+    # organizations that use the package only transitively are counted apart.
     organization_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     repository_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    transitive_organization_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="0"
+    )

@@ -3,7 +3,9 @@
 `package_dependents` holds one row per (package, repository) with the repository attributes the
 filters need, so a filtered answer is one pass over one package's rows. `package_usage` is the
 rollup per (package, organization) under the default filters (no forks, no archived
-repositories), read through an index in each sort order. `ecosystem_stats` holds the counts that
+repositories, direct use), read through a partial index in each sort order; an organization
+that uses the package only transitively has a row too, kept out of those indexes, for its
+counts and via. `ecosystem_stats` holds the counts that
 are too costly to compute per request. All three are rebuilt from the source tables by
 `UsageRefreshService`; they carry no foreign keys, so bulk rebuilds pay no per-row checks.
 """
@@ -21,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     SmallInteger,
     String,
+    Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -32,6 +35,8 @@ from app.models.dependency import DEPENDENCY_TYPES
 # Declarations that do not make a repository a user of the package: an exclusion, a version
 # managed for whoever pulls the package in, a suggestion.
 NON_USAGE_KINDS = ("excluded", "managed", "suggested")
+# The direct dependencies a rollup row names as the package's via, most repositories first.
+VIA_LIMIT = 5
 
 
 # Repositories that declare a package without using it, recognisable by name: owners whose login
@@ -79,6 +84,7 @@ class PackageDependent(Base):
                 "is_archived",
                 "owner_type",
                 "is_noise",
+                "is_direct",
             ],
         ),
         Index(
@@ -103,6 +109,16 @@ class PackageDependent(Base):
     # Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
     is_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+    # True when a manifest of the repository declares the package (or does not say whether it
+    # does); false when only lockfiles pull it in. `via` then names the direct dependencies
+    # it arrives through (space-separated, as in dependencies.via); NULL for direct rows.
+    is_direct: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    via: Mapped[str | None] = mapped_column(Text)
+
+
+# The rollup's sort indexes hold the organizations that use the package directly: the rows of
+# those that use it only transitively serve counts and the organization's own view.
+_DIRECT = text("has_direct_use")
 
 
 class PackageUsage(Base):
@@ -114,31 +130,42 @@ class PackageUsage(Base):
             "package_id",
             text("repository_count DESC"),
             text("organization_id DESC"),
+            postgresql_where=_DIRECT,
         ),
         Index(
             "ix_package_usage_stars",
             "package_id",
             text("total_stars DESC"),
             text("organization_id DESC"),
+            postgresql_where=_DIRECT,
         ),
         Index(
             "ix_package_usage_recent",
             "package_id",
             text("COALESCE(latest_push, '-infinity'::timestamp with time zone) DESC"),
             text("organization_id DESC"),
+            postgresql_where=_DIRECT,
         ),
-        Index("ix_package_usage_name", "package_id", "login_key", "organization_id"),
+        Index(
+            "ix_package_usage_name",
+            "package_id",
+            "login_key",
+            "organization_id",
+            postgresql_where=_DIRECT,
+        ),
         Index(
             "ix_package_usage_readiness",
             "package_id",
             text("readiness DESC"),
             text("organization_id DESC"),
+            postgresql_where=_DIRECT,
         ),
         Index(
             "ix_package_usage_organization",
             "organization_id",
             text("repository_count DESC"),
             text("package_id DESC"),
+            postgresql_where=_DIRECT,
         ),
     )
 
@@ -156,6 +183,16 @@ class PackageUsage(Base):
     # as of the row's last write or its owner's last enrichment.
     readiness: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     readiness_rules: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    # The row's figures (repository_count to readiness) count the organization's repositories
+    # that use the package directly; when it has none (has_direct_use false), those that use it
+    # only transitively. transitive_repository_count counts the latter either way, and via names
+    # the top direct dependencies they arrive through, with repository counts (via_counts).
+    has_direct_use: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    transitive_repository_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="0"
+    )
+    via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
+    via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
 
 class EcosystemStats(Base):

@@ -22,12 +22,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import DateTime
+from sqlalchemy.types import DateTime, Text
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
 from app.models.package_usage import NON_USAGE_KINDS
 
 UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
+# Which uses count: declared in a manifest (or not said), only pulled in by lockfiles, or both.
+DependencyUse = Literal["direct", "transitive", "any"]
 # (sort value, tie-breaking id) of the last row of a page.
 After = tuple[Any, uuid.UUID]
 AnyRow = Row[*tuple[Any, ...]]
@@ -60,26 +62,30 @@ class DependentFilter:
     include_archived: bool = False
     include_noise: bool = False
     owner_type: str | None = None
+    dependency: DependencyUse = "direct"
 
 
-def dependent_conditions(f: DependentFilter) -> list[ColumnElement[bool]]:
+def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnElement[bool]]:
+    """The conditions of `f` over package_dependents (or an alias of it)."""
     conditions: list[ColumnElement[bool]] = []
     if not f.include_forks:
-        conditions.append(_pd.c.is_fork.is_(False))
+        conditions.append(table.c.is_fork.is_(False))
     if not f.include_archived:
-        conditions.append(_pd.c.is_archived.is_(False))
+        conditions.append(table.c.is_archived.is_(False))
     if not f.include_noise:
-        conditions.append(_pd.c.is_noise.is_(False))
+        conditions.append(table.c.is_noise.is_(False))
     if f.language is not None:
-        conditions.append(func.lower(_pd.c.primary_language) == f.language.lower())
+        conditions.append(func.lower(table.c.primary_language) == f.language.lower())
     if f.min_stars:
-        conditions.append(_pd.c.stars >= f.min_stars)
+        conditions.append(table.c.stars >= f.min_stars)
     if f.pushed_after is not None:
-        conditions.append(_pd.c.pushed_at >= f.pushed_after)
+        conditions.append(table.c.pushed_at >= f.pushed_after)
     if f.kinds_mask is not None:
-        conditions.append(_pd.c.kinds.op("&")(f.kinds_mask) != 0)
+        conditions.append(table.c.kinds.op("&")(f.kinds_mask) != 0)
     if f.owner_type is not None:
-        conditions.append(_pd.c.owner_type == f.owner_type)
+        conditions.append(table.c.owner_type == f.owner_type)
+    if f.dependency != "any":
+        conditions.append(table.c.is_direct.is_(f.dependency == "direct"))
     return conditions
 
 
@@ -219,6 +225,8 @@ class PackageUsageRepository:
                 _dep.c.requirement,
                 _dep.c.version,
                 _dep.c.dependency_type,
+                _dep.c.is_direct,
+                _dep.c.via,
             )
             .where(
                 _dep.c.package_id == package_id,
@@ -238,31 +246,53 @@ class PackageUsageRepository:
         after: After | None,
         limit: int,
     ) -> list[AnyRow]:
-        """Packages the organization uses, most of its repositories first."""
+        """Packages the organization uses directly, most of its repositories first, with its
+        repositories that use each only transitively and the via of those (`via` and
+        `via_counts` from the rollup, or every such repository's `vias` under `kinds_mask`)."""
         if kinds_mask is None:
             source = (
-                select(_pu.c.package_id, _pu.c.repository_count, _pu.c.kinds)
-                .where(_pu.c.organization_id == organization_id)
+                select(
+                    _pu.c.package_id,
+                    _pu.c.repository_count,
+                    _pu.c.kinds,
+                    _pu.c.transitive_repository_count,
+                    _pu.c.via,
+                    _pu.c.via_counts,
+                    literal(None, ARRAY(Text)).label("vias"),
+                )
+                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use.is_(True))
                 .subquery("used")
             )
         else:
+            direct = _pd.c.is_direct.is_(True)
             source = (
                 select(
                     _pd.c.package_id,
-                    cast(func.count(), Integer).label("repository_count"),
-                    func.bit_or(_pd.c.kinds).label("kinds"),
+                    cast(func.count().filter(direct), Integer).label("repository_count"),
+                    func.bit_or(_pd.c.kinds).filter(direct).label("kinds"),
+                    cast(func.count().filter(~direct), Integer).label(
+                        "transitive_repository_count"
+                    ),
+                    literal(None, ARRAY(Text)).label("via"),
+                    literal(None, ARRAY(Integer)).label("via_counts"),
+                    func.array_agg(_pd.c.via).filter(_pd.c.via.is_not(None)).label("vias"),
                 )
                 .where(
                     _pd.c.organization_id == organization_id,
-                    *dependent_conditions(DependentFilter(kinds_mask=kinds_mask)),
+                    *dependent_conditions(DependentFilter(kinds_mask=kinds_mask, dependency="any")),
                 )
                 .group_by(_pd.c.package_id)
+                .having(func.count().filter(direct) > 0)
                 .subquery("used")
             )
         stmt = select(
             source.c.package_id,
             source.c.repository_count,
             source.c.kinds,
+            source.c.transitive_repository_count,
+            source.c.via,
+            source.c.via_counts,
+            source.c.vias,
             _pkg.c.ecosystem,
             _pkg.c.name,
         ).join(_pkg, _pkg.c.id == source.c.package_id)
@@ -292,7 +322,7 @@ class PackageUsageRepository:
             stmt = (
                 select(func.count())
                 .select_from(_pu)
-                .where(_pu.c.organization_id == organization_id)
+                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use.is_(True))
             )
             if ecosystem is not None:
                 stmt = stmt.join(_pkg, _pkg.c.id == _pu.c.package_id).where(

@@ -77,7 +77,7 @@ class PortfolioRepository:
                     "package_ids"
                 ),
             )
-            .where(_pu.c.package_id.in_(list(package_ids)))
+            .where(_pu.c.package_id.in_(list(package_ids)), _pu.c.has_direct_use.is_(True))
             .group_by(_pu.c.organization_id)
             .cte("per_org")
         )

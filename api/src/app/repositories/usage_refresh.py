@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import NOISE_SQL, NON_USAGE_KINDS
+from app.models.package_usage import NOISE_SQL, NON_USAGE_KINDS, VIA_LIMIT
 from app.repositories.package_usage import LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
 
@@ -33,6 +33,32 @@ _DEPENDENT_VALUES = (
     "is_archived",
     "kinds",
     "is_noise",
+    "is_direct",
+    "via",
+)
+# A repository uses a package directly when one of its manifests declares it or does not say;
+# a package only its lockfiles pull in arrives through the union of their via (nearest first,
+# each name once, at most ten).
+_DEPENDENT_DIRECT = "bool_or(d.is_direct IS NOT FALSE)"
+_DEPENDENT_VIA = (
+    f"CASE WHEN {_DEPENDENT_DIRECT} THEN NULL ELSE"
+    " (SELECT string_agg(v.name, ' ' ORDER BY v.first) FROM"
+    "  (SELECT u.name, min(u.position) AS first FROM unnest(string_to_array("
+    "   string_agg(d.via, ' ' ORDER BY d.manifest_path), ' ')) WITH ORDINALITY AS u(name, position)"
+    "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"
+)
+_DEPENDENT_COLUMNS = (
+    "package_id, repository_id, organization_id, owner_type, stars, primary_language,"
+    " pushed_at, is_fork, is_archived, kinds, is_noise, is_direct, via"
+)
+_DEPENDENT_SELECT = (
+    "SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
+    " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
+    " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
+    f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}"
+    " FROM dependencies d"
+    " JOIN repositories r ON r.id = d.repository_id"
+    " JOIN organizations o ON o.id = r.organization_id"
 )
 
 
@@ -42,6 +68,7 @@ class CountChange:
 
     organizations: int = 0
     repositories: int = 0
+    transitive_organizations: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +89,14 @@ class RollupCounts:
 
 @dataclass(slots=True)
 class RollupChanges:
-    """Rollup rows of the replaced pairs, before and after; a pair missing had no row."""
+    """Rollup rows of the replaced pairs, before and after: `before` and `after` hold the rows
+    of direct use (a pair missing had none), the `transitive_` sets the pairs whose row counted
+    only transitive use."""
 
     before: dict[Pair, RollupCounts] = field(default_factory=dict)
     after: dict[Pair, RollupCounts] = field(default_factory=dict)
+    transitive_before: set[Pair] = field(default_factory=set)
+    transitive_after: set[Pair] = field(default_factory=set)
 
     def count_changes(self) -> dict[uuid.UUID, CountChange]:
         """How each package's organization and repository counts moved."""
@@ -78,6 +109,10 @@ class RollupChanges:
             change = changes.setdefault(package_id, CountChange())
             change.organizations += 1
             change.repositories += counts.repositories
+        for package_id, _ in self.transitive_before:
+            changes.setdefault(package_id, CountChange()).transitive_organizations -= 1
+        for package_id, _ in self.transitive_after:
+            changes.setdefault(package_id, CountChange()).transitive_organizations += 1
         return changes
 
 
@@ -103,16 +138,7 @@ class UsageRefreshRepository:
         where = f"WHERE {condition} AND" if condition else "WHERE"
         await self._session.execute(
             text(
-                "INSERT INTO package_dependents (package_id, repository_id, organization_id,"
-                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds,"
-                " is_noise)"
-                " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
-                " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
-                f" {NOISE_SQL}"
-                " FROM dependencies d"
-                " JOIN repositories r ON r.id = d.repository_id"
-                " JOIN organizations o ON o.id = r.organization_id"
+                f"INSERT INTO package_dependents ({_DEPENDENT_COLUMNS}) {_DEPENDENT_SELECT}"
                 f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
             ),
@@ -143,16 +169,7 @@ class UsageRefreshRepository:
         changes = [DependentChange(p, r, o, "removed") for p, r, o in removed]
         upserted = await self._session.execute(
             text(
-                "INSERT INTO package_dependents AS pd (package_id, repository_id, organization_id,"
-                " owner_type, stars, primary_language, pushed_at, is_fork, is_archived, kinds,"
-                " is_noise)"
-                " SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
-                " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-                " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
-                f" {NOISE_SQL}"
-                " FROM dependencies d"
-                " JOIN repositories r ON r.id = d.repository_id"
-                " JOIN organizations o ON o.id = r.organization_id"
+                f"INSERT INTO package_dependents AS pd ({_DEPENDENT_COLUMNS}) {_DEPENDENT_SELECT}"
                 " WHERE d.repository_id = ANY(CAST(:ids AS uuid[]))"
                 " AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
@@ -193,16 +210,24 @@ class UsageRefreshRepository:
             "(package_id, organization_id) IN (SELECT * FROM"
             " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
         )
-        returning = " RETURNING package_id, organization_id, repository_count, kinds"
+        returning = (
+            " RETURNING package_id, organization_id, repository_count, kinds, has_direct_use"
+        )
         removed = await self._session.execute(
             text(f"DELETE FROM package_usage WHERE {scope}{returning}"), params
         )
         changes = RollupChanges()
-        for package_id, organization_id, repositories, kinds in removed:
-            changes.before[(package_id, organization_id)] = RollupCounts(repositories, kinds)
+        for package_id, organization_id, repositories, kinds, direct in removed:
+            if direct:
+                changes.before[(package_id, organization_id)] = RollupCounts(repositories, kinds)
+            else:
+                changes.transitive_before.add((package_id, organization_id))
         added = await self._session.execute(_insert_usage(f"AND {scope}", returning), params)
-        for package_id, organization_id, repositories, kinds in added:
-            changes.after[(package_id, organization_id)] = RollupCounts(repositories, kinds)
+        for package_id, organization_id, repositories, kinds, direct in added:
+            if direct:
+                changes.after[(package_id, organization_id)] = RollupCounts(repositories, kinds)
+            else:
+                changes.transitive_after.add((package_id, organization_id))
         return changes
 
     async def apply_count_changes(self, changes: dict[uuid.UUID, CountChange]) -> None:
@@ -211,22 +236,25 @@ class UsageRefreshRepository:
         moved = [
             (package_id, change)
             for package_id, change in sorted(changes.items(), key=lambda item: item[0])
-            if change.organizations or change.repositories
+            if change.organizations or change.repositories or change.transitive_organizations
         ]
         if not moved:
             return
         await self._session.execute(
             text(
                 "UPDATE packages p SET organization_count = p.organization_count + c.organizations,"
-                " repository_count = p.repository_count + c.repositories"
+                " repository_count = p.repository_count + c.repositories,"
+                " transitive_organization_count = p.transitive_organization_count + c.transitive"
                 " FROM unnest(CAST(:ids AS uuid[]), CAST(:organizations AS integer[]),"
-                "  CAST(:repositories AS integer[])) AS c(id, organizations, repositories)"
+                "  CAST(:repositories AS integer[]), CAST(:transitive AS integer[]))"
+                "  AS c(id, organizations, repositories, transitive)"
                 " WHERE p.id = c.id"
             ),
             {
                 "ids": [package_id for package_id, _ in moved],
                 "organizations": [change.organizations for _, change in moved],
                 "repositories": [change.repositories for _, change in moved],
+                "transitive": [change.transitive_organizations for _, change in moved],
             },
         )
 
@@ -236,45 +264,72 @@ class UsageRefreshRepository:
         params = {"ids": list(package_ids)} if package_ids is not None else {}
         await self._session.execute(
             text(
-                "UPDATE packages p SET organization_count = c.organizations,"
-                " repository_count = c.repositories"
-                " FROM (SELECT p2.id, count(u.package_id) AS organizations,"
-                "   coalesce(sum(u.repository_count), 0) AS repositories"
-                "  FROM packages p2 LEFT JOIN package_usage u ON u.package_id = p2.id"
-                f"  WHERE true {scope.replace('p.id', 'p2.id')}"
+                f"UPDATE packages p SET {PACKAGE_COUNTS_SET}"
+                f" FROM ({PACKAGE_COUNTS_SQL} WHERE true {scope.replace('p.id', 'p2.id')}"
                 "  GROUP BY p2.id) c"
                 " WHERE p.id = c.id"
-                " AND (p.organization_count, p.repository_count)"
-                "  IS DISTINCT FROM (c.organizations, c.repositories)"
+                " AND (p.organization_count, p.repository_count, p.transitive_organization_count)"
+                "  IS DISTINCT FROM (c.organizations, c.repositories, c.transitive)"
             ),
             params,
         )
 
 
+# A package's counts from its rollup rows (over `packages p2 LEFT JOIN package_usage u`).
+PACKAGE_COUNTS_SQL = (
+    "SELECT p2.id, count(u.package_id) FILTER (WHERE u.has_direct_use) AS organizations,"
+    " coalesce(sum(u.repository_count) FILTER (WHERE u.has_direct_use), 0) AS repositories,"
+    " count(u.package_id) FILTER (WHERE NOT u.has_direct_use) AS transitive"
+    " FROM packages p2 LEFT JOIN package_usage u ON u.package_id = p2.id"
+)
+PACKAGE_COUNTS_SET = (
+    "organization_count = c.organizations, repository_count = c.repositories,"
+    " transitive_organization_count = c.transitive"
+)
 _ROLLUP_RULES = readiness_rules_sql("o", "sum(m.n)", "max(m.p)")
+_DEFAULT_VIEW = "NOT is_fork AND NOT is_archived AND NOT is_noise"
 
 
 def _insert_usage(scope: str, returning: str = "") -> TextClause:
     """INSERT of the rollup rows of the default view, for the dependents matching `scope`,
-    scored for readiness from their owner's signals."""
+    scored for readiness from their owner's signals. A row's figures count the direct uses,
+    or the transitive ones when there are none; its via counts the repositories of the
+    transitive uses per direct dependency they arrive through, most first, then by name."""
     return text(
         "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
         " repository_count, total_stars, latest_push, languages, kinds, readiness_rules,"
-        " readiness)"
+        " readiness, has_direct_use, transitive_repository_count, via, via_counts)"
         " WITH matched AS ("
-        "  SELECT package_id, organization_id, primary_language, count(*) AS n,"
+        "  SELECT package_id, organization_id, primary_language, is_direct, count(*) AS n,"
         "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
         "  FROM package_dependents"
-        f"  WHERE NOT is_fork AND NOT is_archived AND NOT is_noise {scope}"
-        "  GROUP BY package_id, organization_id, primary_language),"
+        f"  WHERE {_DEFAULT_VIEW} {scope}"
+        "  GROUP BY package_id, organization_id, primary_language, is_direct),"
+        " counted AS ("
+        "  SELECT *, bool_or(is_direct) OVER pair AS has_direct,"
+        "   coalesce(sum(n) FILTER (WHERE NOT is_direct) OVER pair, 0) AS t"
+        "  FROM matched WINDOW pair AS (PARTITION BY package_id, organization_id)),"
+        " vias AS ("
+        "  SELECT package_id, organization_id,"
+        f'   (array_agg(name ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via,'
+        f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
+        "  FROM (SELECT package_id, organization_id, name, CAST(count(*) AS integer) AS c"
+        "   FROM package_dependents, unnest(string_to_array(via, ' ')) AS name"
+        f"   WHERE via IS NOT NULL AND {_DEFAULT_VIEW} {scope}"
+        "   GROUP BY package_id, organization_id, name) named"
+        "  GROUP BY package_id, organization_id),"
         " grouped AS ("
         "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key, o.owner_type,"
         f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {LANGUAGES_SQL} AS languages,"
-        f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules"
-        "  FROM matched m JOIN organizations o ON o.id = m.organization_id"
+        f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules, bool_or(m.has_direct) AS has_direct,"
+        "   max(m.t) AS t"
+        "  FROM counted m JOIN organizations o ON o.id = m.organization_id"
+        "  WHERE m.is_direct = m.has_direct"
         "  GROUP BY m.package_id, m.organization_id, o.id)"
-        " SELECT package_id, organization_id, login_key, owner_type, n, s, p, languages, k,"
-        f" rules, {score_sql('rules')} FROM grouped" + returning
+        " SELECT g.package_id, g.organization_id, login_key, owner_type, n, s, p, languages, k,"
+        f" rules, {score_sql('rules')}, has_direct, t, v.via, v.via_counts"
+        " FROM grouped g LEFT JOIN vias v"
+        " ON v.package_id = g.package_id AND v.organization_id = g.organization_id" + returning
     )
 
 

@@ -3,7 +3,7 @@
 from pydantic import BaseModel, Field
 
 from app.core.ecosystems import Ecosystem
-from app.schemas.package import DependencyKind, OwnerType
+from app.schemas.package import VIA_DESCRIPTION, DependencyKind, OwnerType, ViaRead
 from app.schemas.pagination import ListQuery
 from app.schemas.sponsorship import Sponsorship
 
@@ -54,7 +54,13 @@ class OrganizationPackageRead(BaseModel):
     ecosystem: Ecosystem
     name: str = Field(examples=["fastapi"])
     purl: str = Field(examples=["pkg:pypi/fastapi"])
-    repository_count: int = Field(description="Its repositories using the package.")
+    repository_count: int = Field(
+        description="Its repositories using the package directly (a manifest declares it)."
+    )
+    transitive_repository_count: int = Field(
+        description="Its repositories whose lockfiles alone pull the package in."
+    )
+    via: list[ViaRead] = Field(description=VIA_DESCRIPTION)
     kinds: list[DependencyKind]
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.ecosystems import Ecosystem
-from app.schemas.pagination import ListQuery
+from app.schemas.pagination import ListQuery, Page
 from app.schemas.sponsorship import Readiness, Sponsorship
 
 # The kinds a repository can use a package as; the declarations that are not uses
@@ -15,6 +15,7 @@ DependencyKind = Literal[
     "runtime", "development", "optional", "peer", "build", "provided", "import", "override", "other"
 ]
 OwnerType = Literal["organization", "user"]
+DependencyUse = Literal["direct", "transitive", "any"]
 UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
 
 NAME_MAX_LENGTH = 500
@@ -34,6 +35,7 @@ class PackageRead(BaseModel):
                     "latest_version": "0.121.0",
                     "organization_count": 412,
                     "repository_count": 1873,
+                    "transitive_organization_count": 96,
                 }
             ]
         }
@@ -47,11 +49,16 @@ class PackageRead(BaseModel):
     homepage_url: str | None = None
     latest_version: str | None = None
     organization_count: int = Field(
-        description="Organizations with at least one repository using the package "
-        "(forks and archived repositories excluded)."
+        description="Organizations with at least one repository using the package directly "
+        "(its manifests declare it; forks and archived repositories excluded)."
     )
     repository_count: int = Field(
-        description="Repositories using the package (forks and archived excluded)."
+        description="Repositories using the package directly (forks and archived excluded)."
+    )
+    transitive_organization_count: int = Field(
+        default=0,
+        description="Further organizations that use the package only transitively: their "
+        "lockfiles pull it in through other dependencies.",
     )
 
 
@@ -94,6 +101,14 @@ class UsageFilters(BaseModel):
         "`awesome-…` or `…-awesome`).",
     )
     owner_type: OwnerType | None = None
+    dependency: DependencyUse = Field(
+        default="direct",
+        description="Which uses count. `direct` (the default): repositories whose manifests "
+        "declare the package (or do not say whether they do); the users answer then also says, "
+        "in `transitive_only_total`, how many more organizations use it only transitively. "
+        "`transitive`: repositories whose lockfiles alone pull it in, through other "
+        "dependencies. `any`: both.",
+    )
 
     @property
     def is_default(self) -> bool:
@@ -106,6 +121,7 @@ class UsageFilters(BaseModel):
             and not self.include_forks
             and not self.include_archived
             and not self.include_noise
+            and self.dependency == "direct"
         )
 
 
@@ -145,6 +161,19 @@ class SampleRepository(BaseModel):
     github_url: str = Field(examples=["https://github.com/acme/api"])
 
 
+class ViaRead(BaseModel):
+    """A direct dependency through which the package arrives, in how many repositories."""
+
+    name: str = Field(examples=["jinja2"])
+    repository_count: int = Field(examples=[3])
+
+
+VIA_DESCRIPTION = (
+    "The top direct dependencies (at most 5) through which the package arrives in the "
+    "repositories that use it only transitively, with how many of them each, most first."
+)
+
+
 class PackageUserRead(BaseModel):
     """One organization using the package, aggregated over its repositories under the filters."""
 
@@ -158,6 +187,9 @@ class PackageUserRead(BaseModel):
                     "github_url": "https://github.com/acme",
                     "website_url": "https://acme.example",
                     "repository_count": 12,
+                    "direct_repository_count": 12,
+                    "transitive_repository_count": 3,
+                    "via": [{"name": "jinja2", "repository_count": 3}],
                     "total_stars": 4810,
                     "languages": ["Python", "TypeScript"],
                     "latest_push": "2026-11-20T09:12:00Z",
@@ -213,7 +245,18 @@ class PackageUserRead(BaseModel):
     owner_type: OwnerType
     github_url: str | None = None
     website_url: str | None = None
-    repository_count: int
+    repository_count: int = Field(
+        description="Its repositories using the package as the `dependency` filter counts."
+    )
+    direct_repository_count: int = Field(
+        description="Its repositories whose manifests declare the package (under the other "
+        "filters)."
+    )
+    transitive_repository_count: int = Field(
+        description="Its repositories that use the package only transitively (under the other "
+        "filters)."
+    )
+    via: list[ViaRead] = Field(description=VIA_DESCRIPTION)
     total_stars: int
     languages: list[str] = Field(description="Up to 3 primary languages, most frequent first.")
     latest_push: datetime | None = None
@@ -225,11 +268,26 @@ class PackageUserRead(BaseModel):
     sponsorship: Sponsorship
 
 
+class PackageUsersPage(Page[PackageUserRead]):
+    transitive_only_total: int | None = Field(
+        default=None,
+        description="With `dependency=direct` (the default): how many more organizations, "
+        "not listed, use the package only transitively under the same filters; null with "
+        "the other values, whose lists include them.",
+        examples=[96],
+    )
+
+
 class Declaration(BaseModel):
     manifest_path: str = Field(examples=["services/api/requirements.txt"])
     requirement: str | None = Field(default=None, examples=[">=0.110,<1"])
     version: str | None = Field(default=None, examples=["0.115.4"])
     kind: str = Field(examples=["runtime"])
+    is_direct: bool | None = None
+    via: list[str] = Field(
+        default=[],
+        description="For a transitive declaration: the direct dependencies pulling it in.",
+    )
 
 
 class UserRepositoryRead(BaseModel):

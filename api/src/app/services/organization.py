@@ -1,12 +1,14 @@
 """Organization use cases: profile, search, the packages it uses and its repositories."""
 
+from collections import Counter
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, to_purl
 from app.core.errors import OrganizationNotFound
 from app.models import Organization, Repository
-from app.models.package_usage import kinds_from_mask, kinds_mask
+from app.models.package_usage import VIA_LIMIT, kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package_usage import PackageUsageRepository
 from app.schemas.organization import (
@@ -17,6 +19,7 @@ from app.schemas.organization import (
     OrganizationSearchQuery,
     OrganizationSummary,
 )
+from app.schemas.package import ViaRead
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
 from app.services.funding import sponsorship_read
@@ -34,6 +37,21 @@ def organization_summary(organization: Organization) -> OrganizationSummary:
 
 def repository_summary(repository: Repository) -> RepositorySummary:
     return RepositorySummary.model_validate(repository, from_attributes=True)
+
+
+def via_read(
+    names: list[str] | None, counts: list[int] | None, vias: list[str] | None
+) -> list[ViaRead]:
+    """The top direct dependencies a package arrives through: stored with their counts, or
+    counted from each transitive repository's via."""
+    if vias is not None:
+        tally = Counter(name for via in vias for name in via.split())
+        ranked = sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:VIA_LIMIT]
+        return [ViaRead(name=name, repository_count=count) for name, count in ranked]
+    return [
+        ViaRead(name=name, repository_count=count)
+        for name, count in zip(names or [], counts or [], strict=True)
+    ]
 
 
 class OrganizationService:
@@ -133,6 +151,8 @@ class OrganizationService:
                 name=row.name,
                 purl=to_purl(Ecosystem(row.ecosystem), row.name),
                 repository_count=row.repository_count,
+                transitive_repository_count=row.transitive_repository_count,
+                via=via_read(row.via, row.via_counts, row.vias),
                 kinds=kinds_from_mask(row.kinds),
             )
             for row in rows

@@ -19,17 +19,19 @@ from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
-from app.repositories.package_users import PackageUsersRepository, UserFilter
+from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
 from app.schemas.package import (
     Declaration,
     PackageRead,
     PackageSearchQuery,
     PackageUserRead,
+    PackageUsersPage,
     PackageUsersQuery,
     SampleRepository,
     UsageFilters,
     UserRepositoriesQuery,
     UserRepositoryRead,
+    ViaRead,
 )
 from app.schemas.pagination import Page
 from app.services.funding import readiness_read, sponsorship_read
@@ -62,6 +64,7 @@ def dependent_filter(filters: UsageFilters) -> DependentFilter:
         include_archived=filters.include_archived,
         include_noise=filters.include_noise,
         owner_type=filters.owner_type,
+        dependency=filters.dependency,
     )
 
 
@@ -77,6 +80,7 @@ def package_read(package: Package) -> PackageRead:
         latest_version=package.latest_version,
         organization_count=package.organization_count,
         repository_count=package.repository_count,
+        transitive_organization_count=package.transitive_organization_count,
     )
 
 
@@ -164,7 +168,7 @@ class PackageService:
     ) -> Listing[PackageUsersQuery, PackageUserRead]:
         """The organizations that use the package, with an exact total."""
 
-        async def fetch(current: PackageUsersQuery, limit: int) -> Page[PackageUserRead]:
+        async def fetch(current: PackageUsersQuery, limit: int) -> PackageUsersPage:
             return await self._users_page(ecosystem, name, current, limit)
 
         return Listing(
@@ -181,18 +185,20 @@ class PackageService:
 
     async def _users_page(
         self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int
-    ) -> Page[PackageUserRead]:
+    ) -> PackageUsersPage:
         package = await self._require(ecosystem, name)
         keyset = _USERS[query.sort]
         after = keyset.after(query.cursor)
         f = dependent_filter(query)
-        owner, owner_in_rollup = await self._own_organization(package, query.include_owner)
+        own = await self._own_organization(package, query.include_owner)
+        # The rollup holds a row for the owner only when it uses the package there.
+        excluded = own.id is not None and (own.direct is not None or not query.is_default)
         uf = UserFilter(
             sponsors_others=query.sponsors_others,
             min_readiness=query.min_readiness,
-            # The rollup holds a row for the owner only when it uses the package there.
-            exclude=(owner,) if owner and (owner_in_rollup or not query.is_default) else (),
+            exclude=(own.id,) if excluded and own.id is not None else (),
         )
+        transitive_only: int | None = None
         if query.is_default:
             rows = await self._users.list_users_rollup(
                 package.id,
@@ -203,14 +209,34 @@ class PackageService:
                 limit=limit + 1,
             )
             if query.owner_type is None and not uf.narrows:
-                total = package.organization_count - (1 if uf.exclude else 0)
+                total = package.organization_count - (1 if excluded and own.direct else 0)
+                transitive_only = package.transitive_organization_count - (
+                    1 if excluded and own.direct is False else 0
+                )
             else:
                 total = await self._users.count_users_rollup(package.id, query.owner_type, uf)
+                transitive_only = await self._users.count_users_rollup(
+                    package.id, query.owner_type, uf, direct=False
+                )
+            uses = {
+                row.organization_id: (row.repository_count, row.transitive_repository_count)
+                for row in rows
+            }
+            vias = {
+                row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
+                for row in rows
+            }
         else:
             rows, total = await self._users.list_users_filtered(
                 package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
             )
+            if f.dependency == "direct":
+                transitive_only = await self._users.count_transitive_only(package.id, f, uf)
         rows, next_cursor = paginate(rows, limit, keyset)
+        if not query.is_default:
+            uses, vias = await self._users.list_use_counts(
+                package.id, [row.organization_id for row in rows], f
+            )
         samples = await self._samples(package.id, rows, f)
         now = datetime.now(UTC)
         items = [
@@ -221,6 +247,12 @@ class PackageService:
                 github_url=row.github_url,
                 website_url=row.website_url,
                 repository_count=row.repository_count,
+                direct_repository_count=uses.get(row.organization_id, (0, 0))[0],
+                transitive_repository_count=uses.get(row.organization_id, (0, 0))[1],
+                via=[
+                    ViaRead(name=n, repository_count=c)
+                    for n, c in vias.get(row.organization_id, [])
+                ],
                 total_stars=row.total_stars,
                 languages=list(row.languages),
                 latest_push=row.latest_push,
@@ -231,15 +263,18 @@ class PackageService:
             )
             for row in rows
         ]
-        return Page(items=items, next_cursor=next_cursor, total=total)
+        return PackageUsersPage(
+            items=items,
+            next_cursor=next_cursor,
+            total=total,
+            transitive_only_total=transitive_only,
+        )
 
-    async def _own_organization(
-        self, package: Package, include_owner: bool
-    ) -> tuple[uuid.UUID | None, bool]:
-        """The organization owning the package's source repository, to leave out, and whether
-        it has a row in the package's rollup; (None, False) when none is to be left out."""
+    async def _own_organization(self, package: Package, include_owner: bool) -> OwnRow:
+        """The organization owning the package's source repository, to leave out, and how its
+        rollup row counts; OwnRow(None, None) when none is to be left out."""
         if include_owner or package.source_owner is None:
-            return None, False
+            return OwnRow(None, None)
         return await self._users.find_organization(package.id, package.source_owner)
 
     async def _samples(
@@ -299,6 +334,8 @@ class PackageService:
                     requirement=d.requirement,
                     version=d.version,
                     kind=d.dependency_type,
+                    is_direct=d.is_direct,
+                    via=d.via.split() if d.via else [],
                 )
             )
         items = [

@@ -44,13 +44,16 @@ USER_COLUMNS = columns_for(
         Column("readiness", "Readiness", cell="readiness", sort="readiness"),
         Column("sponsorship", "Sponsorship", cell="sponsorship"),
         Column("repository_count", "Repositories", cell="uses", sort="repositories", numeric=True),
+        Column("transitive_repository_count", "Via", cell="via"),
         Column("total_stars", "Stars", sort="stars", numeric=True),
         Column("languages", "Languages"),
         Column("latest_push", "Last push", sort="recent"),
         Column("kinds", "Kinds", cell="tags"),
         Column("sample_repositories", "Top repositories", cell="samples"),
     ),
-    hidden=set(IN_ORGANIZATION_CELL),
+    # Direct use is what `repository_count` counts unless the page asks for another
+    # `dependency`; the via cell shows `via` with the transitive count.
+    hidden={*IN_ORGANIZATION_CELL, "direct_repository_count", "via"},
 )
 
 PACKAGE_COLUMNS = columns_for(
@@ -59,9 +62,10 @@ PACKAGE_COLUMNS = columns_for(
         Column("name", "Package", cell="package"),
         Column("ecosystem", "Ecosystem"),
         Column("repository_count", "Repositories", cell="uses", numeric=True),
+        Column("transitive_repository_count", "Via", cell="via"),
         Column("kinds", "Kinds", cell="tags"),
     ),
-    hidden={"purl"},
+    hidden={"purl", "via"},
 )
 
 REPOSITORY_COLUMNS = columns_for(

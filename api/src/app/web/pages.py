@@ -18,7 +18,7 @@ from app.schemas.package import (
     DependencyKind,
     PackageRead,
     PackageSearchQuery,
-    PackageUserRead,
+    PackageUsersPage,
     PackageUsersQuery,
     UserRepositoriesQuery,
     UserRepositoryRead,
@@ -128,7 +128,7 @@ async def package(
     users_query, unknown_sort = _users_query(request)
     read = await services.packages.get(eco, name)
     body = await services.packages.users(eco, name, users_query).json()
-    page = Page[PackageUserRead].model_validate_json(body)
+    page = PackageUsersPage.model_validate_json(body)
     filters = _filters(users_query)
     base = package_url(read.ecosystem, read.name)
     context: dict[str, Any] = {

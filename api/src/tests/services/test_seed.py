@@ -43,16 +43,24 @@ async def test_small_seed_loads_a_skewed_dataset_with_a_consistent_read_side(
     )
     # Zipf: the most used package is used far more than the median one.
     assert ranked[0] >= 10 * max(1, ranked[len(ranked) // 2])
+    direct = PackageUsage.has_direct_use.is_(True)
     usage_rows = await session.execute(
         select(
-            PackageUsage.package_id, func.count(), func.sum(PackageUsage.repository_count)
+            PackageUsage.package_id,
+            func.count().filter(direct),
+            func.coalesce(func.sum(PackageUsage.repository_count).filter(direct), 0),
+            func.count().filter(~direct),
         ).group_by(PackageUsage.package_id)
     )
-    counts = {row[0]: (row[1], row[2]) for row in usage_rows}
+    counts = {row[0]: (row[1], row[2], row[3]) for row in usage_rows}
     packages = (await session.execute(select(Package))).scalars().all()
     assert all(
-        (p.organization_count, p.repository_count) == counts.get(p.id, (0, 0)) for p in packages
+        (p.organization_count, p.repository_count, p.transitive_organization_count)
+        == counts.get(p.id, (0, 0, 0))
+        for p in packages
     )
+    # Some organizations use a package only through their lockfiles.
+    assert sum(p.transitive_organization_count for p in packages) > 0
     forks = await session.scalar(select(func.count()).where(Repository.is_fork.is_(True)))
     assert 0 < (forks or 0) < report.repositories // 4
     # Some packages arrive through a package the same repository declares, as a lockfile says.

@@ -201,7 +201,9 @@ def test_a_field_the_api_adds_becomes_a_column() -> None:
 
     assert [c.field for c in columns][-1] == "readiness_score"
     assert columns[-1].label == "Readiness score"
-    shown = {c.field for c in USER_COLUMNS} | IN_ORGANIZATION_CELL
+    shown = (
+        {c.field for c in USER_COLUMNS} | IN_ORGANIZATION_CELL | {"direct_repository_count", "via"}
+    )
     assert shown == set(PackageUserRead.model_fields)
 
 

@@ -30,7 +30,7 @@ from app.core.errors import UnknownEcosystem
 from app.schemas.package import (
     PackageRead,
     PackageSearchQuery,
-    PackageUserRead,
+    PackageUsersPage,
     PackageUsersQuery,
     UserRepositoriesQuery,
     UserRepositoryRead,
@@ -130,7 +130,7 @@ async def list_user_repositories(
 
 @router.get(
     "/{ecosystem:ecosystem}/{name:path}/users",
-    response_model=Page[PackageUserRead],
+    response_model=PackageUsersPage,
     summary="Organizations that use the package",
     responses=list_responses(400, 404, 422),
 )
@@ -154,7 +154,15 @@ async def list_package_users(
     default filters it is stored with the list (as of the organization's last enrichment or
     use change); under other filters it is scored over the repositories they keep.
 
-    Forks and archived repositories are left out unless asked for. `total` is exact."""
+    Direct use counts by default: a repository uses the package when one of its manifests
+    declares it (or does not say whether it does). Each organization also shows
+    `direct_repository_count`, `transitive_repository_count` (repositories whose lockfiles alone
+    pull the package in) and `via` (the direct dependencies it arrives through, with repository
+    counts), and the page says in `transitive_only_total` how many more organizations use it
+    only transitively. `dependency=transitive` lists the transitive uses instead, `any` both.
+
+    Forks and archived repositories are left out unless asked for. `total` is exact for every
+    filter: paging through yields exactly that many organizations."""
     return await list_response(request, service.users(ecosystem, name, query))
 
 
@@ -218,7 +226,7 @@ async def get_package(
 
 @router.get(
     "/{name}/users",
-    response_model=Page[PackageUserRead],
+    response_model=PackageUsersPage,
     summary="Organizations that use a package, whatever its ecosystem",
     responses={
         307: {"description": "The name exists in one ecosystem: its canonical users URL"},

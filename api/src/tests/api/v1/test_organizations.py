@@ -51,6 +51,8 @@ async def test_organization_packages_are_ranked_and_filtered(
         "name": "django",
         "purl": "pkg:pypi/django",
         "repository_count": 3,
+        "transitive_repository_count": 0,
+        "via": [],
         "kinds": ["runtime", "development"],
     }
     assert {p["name"] for p in npm.json()["items"]} == {"@types/node", "left-pad"}

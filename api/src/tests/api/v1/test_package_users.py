@@ -38,6 +38,9 @@ async def test_default_view_aggregates_each_organization(
         "github_url": "https://github.com/acme",
         "website_url": "https://acme.example",
         "repository_count": 3,
+        "direct_repository_count": 3,
+        "transitive_repository_count": 0,
+        "via": [],
         "total_stars": 625,
         "languages": ["Python", "Go"],
         "latest_push": "2026-10-01T00:00:00Z",
@@ -222,12 +225,16 @@ async def test_organization_repositories_list_declarations_under_the_same_filter
             "requirement": "==5.1",
             "version": None,
             "kind": "development",
+            "is_direct": None,
+            "via": [],
         },
         {
             "manifest_path": "requirements.txt",
             "requirement": ">=5.0",
             "version": None,
             "kind": "runtime",
+            "is_direct": None,
+            "via": [],
         },
     ]
     archived = await api.get(f"{USERS}/acme/repositories", params={"include_archived": True})

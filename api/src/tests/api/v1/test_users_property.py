@@ -1,5 +1,7 @@
 """Property: on random data, the users endpoint agrees with a direct SQL aggregate over the
-source tables (dependencies, repositories, organizations), for random filters and sorts."""
+source tables (dependencies, repositories, organizations), for random filters, sorts and
+`dependency` values: its lists, totals, direct and transitive counts, via and the count of
+organizations left out as transitive only."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +19,13 @@ from app.services.usage_refresh import UsageRefreshService
 LANGUAGES = ["Python", "Go", None]
 KINDS = ["runtime", "development", "optional", "peer", "excluded"]
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
+# (is_direct, via) of a declaration: unknown and declared count as direct use.
+USES: list[tuple[bool | None, str | None]] = [
+    (None, None),
+    (True, None),
+    (False, "lib-a"),
+    (False, "lib-b lib-a"),
+]
 
 repositories = st.lists(
     st.tuples(
@@ -26,7 +35,8 @@ repositories = st.lists(
         st.one_of(st.none(), st.integers(0, 300)),  # days after BASE
         st.booleans(),  # fork
         st.booleans(),  # archived
-        st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 1)), min_size=1, max_size=3),
+        # Each declaration: its kind and how it is used (an index of USES).
+        st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), min_size=1, max_size=3),
     ),
     max_size=14,
 )
@@ -41,6 +51,7 @@ queries = st.fixed_dictionaries(
         "include_archived": st.booleans(),
         "owner_type": st.sampled_from(["organization", "user"]),
         "sort": st.sampled_from(["repositories", "stars", "recent", "name"]),
+        "dependency": st.sampled_from(["direct", "transitive", "any"]),
     },
 )
 
@@ -48,7 +59,11 @@ queries = st.fixed_dictionaries(
 ORACLE = text(
     """
     WITH used AS (
-      SELECT r.id, r.organization_id, r.stars, r.pushed_at, array_agg(d.dependency_type) AS kinds
+      SELECT r.id, r.organization_id, r.stars, r.pushed_at,
+        -- Direct use: some declaration of the package (of any kind) is, or does not say.
+        EXISTS (SELECT FROM dependencies d2 WHERE d2.repository_id = r.id
+          AND d2.package_id = :package_id AND d2.is_direct IS NOT FALSE
+          AND d2.dependency_type NOT IN ('excluded', 'managed', 'suggested')) AS direct
       FROM dependencies d
       JOIN repositories r ON r.id = d.repository_id
       JOIN organizations o ON o.id = r.organization_id
@@ -62,10 +77,28 @@ ORACLE = text(
         AND (CAST(:kinds AS text[]) IS NULL OR d.dependency_type = ANY(CAST(:kinds AS text[])))
       GROUP BY r.id
     )
-    SELECT o.login, count(*) AS repository_count, sum(u.stars) AS total_stars,
-           max(u.pushed_at) AS latest_push
+    SELECT o.login,
+      count(*) FILTER (WHERE :dependency = 'any' OR u.direct = (:dependency = 'direct'))
+        AS repository_count,
+      sum(u.stars) FILTER (WHERE :dependency = 'any' OR u.direct = (:dependency = 'direct'))
+        AS total_stars,
+      max(u.pushed_at) FILTER (WHERE :dependency = 'any' OR u.direct = (:dependency = 'direct'))
+        AS latest_push,
+      count(*) FILTER (WHERE u.direct) AS direct_repository_count,
+      count(*) FILTER (WHERE NOT u.direct) AS transitive_repository_count
     FROM used u JOIN organizations o ON o.id = u.organization_id
     GROUP BY o.login
+    """
+)
+# The via of each organization's transitive-only repositories: (login, name, repositories).
+ORACLE_VIA = text(
+    """
+    SELECT o.login, v.name, count(DISTINCT r.id) AS n
+    FROM repositories r JOIN organizations o ON o.id = r.organization_id
+    JOIN dependencies d ON d.repository_id = r.id AND d.package_id = :package_id
+    CROSS JOIN unnest(string_to_array(d.via, ' ')) AS v(name)
+    WHERE r.id = ANY(CAST(:transitive AS uuid[]))
+    GROUP BY o.login, v.name
     """
 )
 
@@ -95,18 +128,58 @@ async def _load(session: AsyncSession, repos: list[Any]) -> Package:
         )
         session.add(repository)
         await session.flush()
-        for index, (kind, _) in enumerate(declarations):
+        for index, (kind, use) in enumerate(declarations):
+            is_direct, via = USES[use]
             session.add(
                 Dependency(
                     repository_id=repository.id,
                     package_id=package.id,
                     manifest_path=f"m{index}",
                     dependency_type=kind,
+                    is_direct=is_direct,
+                    via=via,
                 )
             )
     await session.flush()
     await UsageRefreshService(session).refresh_packages([package.id])
     return package
+
+
+async def _transitive_repositories(
+    session: AsyncSession, package_id: uuid.UUID, query: dict[str, Any]
+) -> list[uuid.UUID]:
+    """Ids of the repositories the query's filters keep (whatever `dependency`) that use the
+    package only transitively."""
+    found = await session.execute(
+        text(
+            "SELECT r.id FROM repositories r JOIN organizations o ON o.id = r.organization_id"
+            " JOIN dependencies d ON d.repository_id = r.id AND d.package_id = :package_id"
+            " AND d.dependency_type NOT IN ('excluded', 'managed', 'suggested')"
+            " WHERE (:forks OR NOT r.is_fork) AND (:archived OR NOT r.is_archived)"
+            " AND (CAST(:min_stars AS int) IS NULL OR r.stars >= :min_stars)"
+            " AND (CAST(:language AS text) IS NULL"
+            "  OR lower(r.primary_language) = lower(:language))"
+            " AND (CAST(:pushed_after AS timestamptz) IS NULL OR r.pushed_at >= :pushed_after)"
+            " AND (CAST(:owner_type AS text) IS NULL OR o.owner_type = :owner_type)"
+            " GROUP BY r.id"
+            " HAVING NOT bool_or(d.is_direct IS NOT FALSE)"
+            " AND (CAST(:kinds AS text[]) IS NULL"
+            "  OR bool_or(d.dependency_type = ANY(CAST(:kinds AS text[]))))"
+        ),
+        {
+            "package_id": package_id,
+            "forks": query.get("include_forks", False),
+            "archived": query.get("include_archived", False),
+            "min_stars": query.get("min_stars"),
+            "language": query.get("language"),
+            "pushed_after": datetime.combine(query["pushed_after"], datetime.min.time(), UTC)
+            if query.get("pushed_after")
+            else None,
+            "owner_type": query.get("owner_type"),
+            "kinds": query.get("kind"),
+        },
+    )
+    return list(found.scalars())
 
 
 def _sort_key(sort: str, row: dict[str, Any]) -> Any:
@@ -135,13 +208,13 @@ async def test_users_endpoint_matches_a_direct_sql_aggregate(
         package = await _load(session, repos)
         items: list[dict[str, Any]] = []
         cursor = None
-        total = None
+        total = transitive_only = None
         for _ in range(20):
             params = {**query, "limit": limit, **({"cursor": cursor} if cursor else {})}
             response = await api.get(f"/api/v1/packages/pypi/{package.name}/users", params=params)
             assert response.status_code == 200, response.text
             page = response.json()
-            total = page["total"]
+            total, transitive_only = page["total"], page["transitive_only_total"]
             items += page["items"]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -160,11 +233,42 @@ async def test_users_endpoint_matches_a_direct_sql_aggregate(
                 else None,
                 "owner_type": query.get("owner_type"),
                 "kinds": query.get("kind"),
+                "dependency": query.get("dependency", "direct"),
             },
         )
-        expected = [dict(row._mapping) for row in oracle]
+        everyone = [dict(row._mapping) for row in oracle]
+        transitive_ids = await _transitive_repositories(session, package.id, query)
+        via_rows = await session.execute(
+            ORACLE_VIA, {"package_id": package.id, "transitive": transitive_ids}
+        )
+        expected_via: dict[str, list[dict[str, Any]]] = {}
+        for login, name, n in sorted(via_rows, key=lambda row: (row[0], -row[2], row[1])):
+            expected_via.setdefault(login, []).append({"name": name, "repository_count": n})
     finally:
         await savepoint.rollback()
+
+    expected = [row for row in everyone if row["repository_count"]]
+    dependency = query.get("dependency", "direct")
+    assert transitive_only == (
+        sum(1 for row in everyone if not row["direct_repository_count"])
+        if dependency == "direct"
+        else None
+    )
+    assert {
+        item["login"]: (
+            item["direct_repository_count"],
+            item["transitive_repository_count"],
+            item["via"],
+        )
+        for item in items
+    } == {
+        row["login"]: (
+            row["direct_repository_count"],
+            row["transitive_repository_count"],
+            expected_via.get(row["login"], []),
+        )
+        for row in expected
+    }
 
     got = {
         item["login"]: (
