@@ -74,5 +74,7 @@ def test(webhook_id: Annotated[str, typer.Argument(help="The webhook's id.")]) -
             f" (webhook-id {delivery_id})"
         )
         return
+    if result is None and outcome.status == "pending":
+        fail(f"a worker is sending it right now (webhook-id {delivery_id})", code=1)
     reason = result.error if result is not None else outcome.status
     fail(f"not delivered: {reason} (webhook-id {delivery_id}; the worker retries it)", code=1)

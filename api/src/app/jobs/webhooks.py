@@ -24,10 +24,11 @@ DISPATCH_BATCH = 500
 
 async def deliver_webhook(context: JobContext, delivery_id: str) -> dict[str, Any]:
     """One attempt; a failed one is rescheduled by the queue at the delivery's backoff, as the
-    same job, so every attempt carries the same `webhook-id`."""
+    same job, so every attempt carries the same `webhook-id` (and one that found another
+    attempt in flight, when that attempt's claim runs out)."""
     outcome = await runtime_of(context).webhooks.deliver(uuid.UUID(delivery_id))
     if outcome.retry_at is not None:
-        reason = outcome.result.error if outcome.result else "failed"
+        reason = outcome.result.error if outcome.result else "another attempt is in flight"
         raise RetryLater(outcome.retry_at, reason or "failed")
     return {"status": outcome.status}
 

@@ -106,6 +106,10 @@ class WebhookDelivery(UUIDPrimaryKey, Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set while an attempt is in flight, to when it must have ended: a second job for the
+    # delivery waits until then instead of sending it twice at once, and the claim of a
+    # worker that died mid-request runs out by itself.
+    sending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=text("now()")

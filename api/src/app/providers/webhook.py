@@ -81,10 +81,12 @@ class WebhookSender:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        # One budget for the whole attempt (lookup, answer, body): a receiver that answers a
+        # byte at a time never resets it, so an attempt ends within WEBHOOK_TIMEOUT.
+        deadline = asyncio.get_running_loop().time() + self._timeout
         try:
-            address = await asyncio.wait_for(
-                resolve(host, port, self._allow_private), self._timeout
-            )
+            async with asyncio.timeout_at(deadline):
+                address = await resolve(host, port, self._allow_private)
         except AddressRefused as refused:
             return SendResult(None, elapsed(), str(refused))
         except (OSError, TimeoutError) as error:
@@ -100,16 +102,20 @@ class WebhookSender:
             extensions={"sni_hostname": host, "timeout": httpx.Timeout(self._timeout).as_dict()},
         )
         try:
-            response = await self._client.send(request, stream=True, follow_redirects=False)
+            async with asyncio.timeout_at(deadline):
+                response = await self._client.send(request, stream=True, follow_redirects=False)
         except httpx.HTTPError as error:
             return SendResult(None, elapsed(), f"{type(error).__name__}: {error}"[:500])
+        except TimeoutError:
+            return SendResult(None, elapsed(), f"no answer within {self._timeout:g} s")
+        read = b""
         try:
-            read = b""
-            async for chunk in response.aiter_bytes():
-                read += chunk
-                if len(read) >= RESPONSE_READ_BYTES:
-                    break
-        except httpx.HTTPError:
+            async with asyncio.timeout_at(deadline):
+                async for chunk in response.aiter_bytes():
+                    read += chunk
+                    if len(read) >= RESPONSE_READ_BYTES:
+                        break
+        except (httpx.HTTPError, TimeoutError):
             pass  # the status is what counts; the body is only shown
         finally:
             await response.aclose()

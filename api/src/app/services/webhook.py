@@ -39,6 +39,8 @@ log = get_logger(__name__)
 
 # After the first attempt fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — a day and a bit.
 RETRY_DELAYS = (5, 300, 1800, 7200, 18_000, 36_000, 36_000)
+# What an attempt's claim adds to WEBHOOK_TIMEOUT (which bounds the request): its bookkeeping.
+CLAIM_GRACE = timedelta(seconds=10)
 _NEWEST = Keyset("deliveries", None, "none")
 
 
@@ -252,8 +254,10 @@ class WebhookDeliverer:
     async def deliver(self, delivery_id: uuid.UUID) -> DeliveryOutcome:
         """Send the delivery once, signed with a fresh timestamp and its own id as
         `webhook-id` (the same on every attempt), and record the attempt. Idempotent once the
-        delivery is done; a worker killed mid-request leaves it pending, and the next run
-        sends it again."""
+        delivery is done. One attempt at a time: while another is in flight this sends
+        nothing and answers `pending` with `retry_at` set to when that attempt's claim runs
+        out; a worker killed mid-request leaves its claim to run out, then the next run sends
+        the delivery again."""
         async with self._session_factory() as session, session.begin():
             found = await WebhookRepository(session).lock_delivery(delivery_id)
             if found is None or found[0].status != "pending":
@@ -263,6 +267,11 @@ class WebhookDeliverer:
             if not webhook.is_active and delivery.kind != "ping":
                 delivery.status = "failed"
                 return DeliveryOutcome("failed")
+            now = _now()
+            if delivery.sending_until is not None and delivery.sending_until > now:
+                return DeliveryOutcome("pending", delivery.sending_until)
+            timeout = timedelta(seconds=self._settings.webhook_timeout)
+            delivery.sending_until = now + timeout + CLAIM_GRACE
             url, secret = webhook.url, webhook.secret
             body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         timestamp = int(time.time())
@@ -296,6 +305,7 @@ class WebhookDeliverer:
                 )
             )
             delivery.attempts += 1
+            delivery.sending_until = None
             if result.ok:
                 delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
                     "delivered",

@@ -108,7 +108,7 @@ def start_stack(
         fake = ["dev", "fake-upstream", "--port", str(upstream_port)]
         fake_upstream = stack.wump(*fake, *(["--scenario", str(scenario)] if scenario else []))
         server = stack.wump("serve", "--port", str(api_port))
-        wait_until_answers(f"{upstream}/github/rate_limit", fake_upstream, 30)
+        wait_until_answers(f"{upstream}/github/rate_limit", fake_upstream, 90)
         wait_until_answers(f"{stack.base_url}/health/live", server, 90)
         created = subprocess.run(
             [

@@ -73,14 +73,15 @@ def receiver() -> Iterator[SlowReceiver]:
 
 @pytest.fixture
 def hook_stack() -> Iterator[Stack]:
-    """No worker inside the server; dead workers are noticed after 4 s; attempts may wait 60 s."""
+    """No worker inside the server; dead workers are noticed after 4 s; an attempt may wait 20 s
+    for its answer, so its claim on the delivery runs out 30 s after it started."""
     yield from start_stack(
         None,
         scopes="read,ingest,webhooks",
         WORKER_IN_PROCESS="false",
         JOB_STALLED_AFTER="4",
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true",
-        WEBHOOK_TIMEOUT="60",
+        WEBHOOK_TIMEOUT="20",
     )
 
 
@@ -105,7 +106,7 @@ def test_deliveries_in_flight_when_the_worker_is_killed_are_sent_once_more_by_th
     first_worker = hook_stack.wump("worker")
     queued = hook_stack.post("/api/v1/ingest/organizations/octo-org")
     assert queued.status_code == 202, queued.text
-    job = hook_stack.job_when(queued.json()["id"], lambda j: j["status"] == "completed", 60)
+    job = hook_stack.job_when(queued.json()["id"], lambda j: j["status"] == "completed", 120)
     assert job["status"] == "completed"
 
     def deliveries() -> list[dict[str, Any]]:
@@ -117,7 +118,7 @@ def test_deliveries_in_flight_when_the_worker_is_killed_are_sent_once_more_by_th
     written = deliveries()
     # Both followed packages' first use by octo-org: one delivery each, made by the ingest.
     assert len(written) == len(FOLLOWED)
-    wait_for(lambda: len(receiver.ids()) == len(written), 30, "every delivery in flight")
+    wait_for(lambda: len(receiver.ids()) == len(written), 60, "every delivery in flight")
     time.sleep(0.5)  # the dispatcher has marked what it queued
 
     first_worker.send_signal(signal.SIGKILL)
@@ -129,7 +130,7 @@ def test_deliveries_in_flight_when_the_worker_is_killed_are_sent_once_more_by_th
 
     hook_stack.wump("worker")
     wait_for(
-        lambda: {d["status"] for d in deliveries()} == {"delivered"}, 90, "every delivery arriving"
+        lambda: {d["status"] for d in deliveries()} == {"delivered"}, 180, "every delivery arriving"
     )
     time.sleep(6)  # a dispatcher run and a stalled-job sweep later, nothing more is sent
 

@@ -3,7 +3,9 @@ and delivered again with the same id after an interrupted attempt."""
 
 import asyncio
 import json
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,7 +107,11 @@ async def test_a_private_address_is_refused_unless_a_setting_allows_it(
 
 
 async def test_an_interrupted_delivery_is_sent_again_with_the_same_webhook_id(
-    session: AsyncSession, hook_settings: Settings, receiver: Receiver, deliverer: DelivererFactory
+    session: AsyncSession,
+    hook_settings: Settings,
+    receiver: Receiver,
+    deliverer: DelivererFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     receiver.hold = asyncio.Event()
     receiver.hold.set()
@@ -126,11 +132,48 @@ async def test_an_interrupted_delivery_is_sent_again_with_the_same_webhook_id(
     assert pending.status == "pending"
 
     receiver.hold.clear()
+    # The dead attempt's claim holds until it runs out; then the delivery goes out again.
+    early = await send.deliver(delivery.id)
+    assert early.retry_at is not None
+    monkeypatch.setattr("app.services.webhook._now", lambda: early.retry_at + timedelta(seconds=1))
     outcome = await send.deliver(delivery.id)
 
+    assert (early.status, len(receiver.requests)) == ("pending", 2)
     assert outcome.status == "delivered"
     assert len(receiver.requests) == 2
     assert {r.headers["webhook-id"] for r in receiver.requests} == {str(delivery.id)}
+
+
+async def test_a_second_attempt_sends_nothing_while_one_is_in_flight(
+    session: AsyncSession, hook_settings: Settings, receiver: Receiver, deliverer: DelivererFactory
+) -> None:
+    receiver.hold = asyncio.Event()
+    receiver.hold.set()
+    await subscribe(session, hook_settings, receiver.url)
+    await queue_event_deliveries(session, await start_using_left_pad(session))
+    (delivery,) = await deliveries(session)
+    send = deliverer(hook_settings)
+
+    first = asyncio.create_task(send.deliver(delivery.id))
+    for _ in range(200):
+        if receiver.requests:
+            break
+        await asyncio.sleep(0.02)
+    # A duplicate job for the same delivery, while the first attempt waits on the receiver.
+    second = await send.deliver(delivery.id)
+    first_outcome = await first
+    receiver.hold.clear()
+    third = await send.deliver(delivery.id)
+
+    assert second.status == "pending"
+    assert second.retry_at is not None
+    assert second.result is None
+    # The first attempt ran out of WEBHOOK_TIMEOUT; its recorded failure ended its claim.
+    assert first_outcome.result is not None
+    assert first_outcome.result.error == "no answer within 2 s"
+    assert third.status == "delivered"
+    assert len(receiver.requests) == 2
+    assert [a.error for a in await attempts(session)] == ["no answer within 2 s", None]
 
 
 async def test_an_endpoint_failing_every_attempt_is_disabled_and_says_why(
@@ -155,3 +198,33 @@ async def test_an_endpoint_failing_every_attempt_is_disabled_and_says_why(
     assert "2 deliveries in a row failed" in (webhook.disabled_reason or "")
     assert "HTTP 410" in (webhook.disabled_reason or "")
     assert [d.status for d in await deliveries(session)] == ["failed", "failed"]
+
+
+async def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(
+    session: AsyncSession, hook_settings: Settings, deliverer: DelivererFactory
+) -> None:
+    async def dribble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        # Each byte comes before a read timeout would fire, so only a budget for the whole
+        # attempt ends it.
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.2)
+
+    server = await asyncio.start_server(dribble, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    await subscribe(session, hook_settings, f"http://127.0.0.1:{port}/hooks")
+    await queue_event_deliveries(session, await start_using_left_pad(session))
+    (delivery,) = await deliveries(session)
+    send = deliverer(hook_settings.model_copy(update={"webhook_timeout": 1.0}))
+
+    try:
+        outcome = await asyncio.wait_for(send.deliver(delivery.id), 10)
+    finally:
+        server.close()
+
+    assert outcome.status == "pending"
+    assert outcome.result is not None
+    assert outcome.result.error == "no answer within 1 s"
+    assert outcome.result.latency_ms < 3000
