@@ -73,6 +73,7 @@ def serve(
 
     from app.core import migrate as migrations
     from app.core.embedded import EmbeddedError, EmbeddedServers
+    from app.core.http_protocol import BoundedHttpToolsProtocol
     from app.core.logging import configure_logging
 
     settings = settings_or_exit()
@@ -117,9 +118,10 @@ def serve(
             log_config=None,
             access_log=False,
             proxy_headers=False,
-            # h11 bounds what it buffers before the headers end (httptools does not): one
-            # oversized header must not cost the process its size in memory.
-            http="h11",
+            # httptools parses in C; this protocol bounds the request head as h11 would (read
+            # from h11_max_incomplete_event_size), so one oversized header cannot cost the
+            # process its size in memory.
+            http=BoundedHttpToolsProtocol,
             h11_max_incomplete_event_size=settings.http_max_header_bytes,
         )
     finally:

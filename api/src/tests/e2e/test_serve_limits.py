@@ -62,3 +62,34 @@ def test_headers_past_the_limit_are_refused_with_400(served: int) -> None:
     assert _raw_get(served, b"x" * (4 * 1024 * 1024)) == b"HTTP/1.1 400 Bad Request"
     # The server is still there for the next client.
     assert httpx.get(f"http://127.0.0.1:{served}/health/live", timeout=10).status_code == 200
+
+
+def _exchange(port: int, payload: bytes, answers: int) -> list[bytes]:
+    """The status lines of `answers` responses to `payload`, sent at once on one connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(payload)
+        received = b""
+        while received.count(b"HTTP/1.1 ") < answers:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return [b"HTTP/1.1 " + part.split(b"\r\n", 1)[0] for part in received.split(b"HTTP/1.1 ")[1:]]
+
+
+def test_only_the_head_counts_toward_the_limit(served: int) -> None:
+    request = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"x" * 4000
+    request += b"\r\n\r\n"
+    # Many heads on one connection, together far past the limit, each well under it.
+    pipelined = _exchange(served, request * 6, 6)
+    # A body larger than the limit, in the same read as its head.
+    body = b"y" * (3 * MAX_HEADER_BYTES)
+    posted = _exchange(
+        served,
+        b"POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body + request,
+        2,
+    )
+
+    assert pipelined == [b"HTTP/1.1 200 OK"] * 6
+    assert posted == [b"HTTP/1.1 405 Method Not Allowed", b"HTTP/1.1 200 OK"]
