@@ -15,7 +15,7 @@ from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
 from app.api.openapi import install_openapi
 from app.api.state import AppState, set_app_state
-from app.api.v1 import api_router
+from app.api.v1 import include_v1
 from app.core.breaker import CircuitBreaker
 from app.core.cache import GuardedCache, create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(api_router)
+    include_v1(app)
     app.include_router(docs.router)
     # The pages read what anonymous API callers read, under the same rate limit.
     app.include_router(pages.router, dependencies=[RequireRead])
