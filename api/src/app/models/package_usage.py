@@ -125,11 +125,14 @@ class PackageUsage(Base):
     __tablename__ = "package_usage"
     __table_args__ = (
         PrimaryKeyConstraint("package_id", "organization_id"),
+        # The default users order: repositories and stars descending, then login ascending, as
+        # one ascending range over negated counts (package_users.users_page).
         Index(
             "ix_package_usage_repositories",
             "package_id",
-            text("repository_count DESC"),
-            text("organization_id DESC"),
+            text("(- repository_count)"),
+            text("(- total_stars)"),
+            "login_key",
             postgresql_where=_DIRECT,
         ),
         Index(

@@ -30,8 +30,9 @@ from app.models.package_usage import NON_USAGE_KINDS
 UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
 # Which uses count: declared in a manifest (or not said), only pulled in by lockfiles, or both.
 DependencyUse = Literal["direct", "transitive", "any"]
-# (sort value, tie-breaking id) of the last row of a page.
-After = tuple[Any, uuid.UUID]
+# (sort value, tie-breaking id) of the last row of a page; the users' default order carries
+# (repositories, stars, login) instead (package_users.users_page).
+After = tuple[Any, ...]
 AnyRow = Row[*tuple[Any, ...]]
 
 _pd = PackageDependent.__table__

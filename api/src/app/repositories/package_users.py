@@ -14,9 +14,11 @@ from sqlalchemy import (
     SmallInteger,
     cast,
     func,
+    literal,
     literal_column,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
@@ -99,6 +101,24 @@ def user_conditions(
     return conditions
 
 
+def users_page(
+    stmt: Select[Any], sort: UsersSort, columns: Any, after: After | None, limit: int
+) -> Select[Any]:
+    """One keyset page of users. `repositories` (the default) breaks ties by stars, then login:
+    ascending over (-repositories, -stars, login), one range of the rollup's index on those
+    expressions, so the mixed order (descending, descending, ascending) pages by one row
+    comparison; the other sorts break ties by organization id."""
+    if sort != "repositories":
+        key = sort_key(sort, columns)
+        return keyset_page(stmt, sort, key, columns.organization_id, after, limit)
+    keys = (-columns.repository_count, -columns.total_stars, columns.login_key)
+    if after is not None:
+        repositories, stars, login_key = after
+        bound = tuple_(literal(-repositories), literal(-stars), literal(login_key))
+        stmt = stmt.where(tuple_(*keys) > bound)
+    return stmt.order_by(*keys).limit(limit)
+
+
 class PackageUsersRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -144,10 +164,7 @@ class PackageUsersRepository:
             .join(_org, _org.c.id == _pu.c.organization_id)
             .where(*self._rollup(package_id, owner_type, uf))
         )
-        key = sort_key(sort, _pu.c)
-        result = await self._session.execute(
-            keyset_page(stmt, sort, key, _pu.c.organization_id, after, limit)
-        )
+        result = await self._session.execute(users_page(stmt, sort, _pu.c, after, limit))
         return list(result.all())
 
     async def count_users_rollup(
@@ -237,10 +254,7 @@ class PackageUsersRepository:
             select(func.count()).select_from(scored).where(*conditions).scalar_subquery()
         ).label("total")
         stmt: Select[Any] = select(scored, total).where(*conditions)
-        key = sort_key(sort, scored.c)
-        result = await self._session.execute(
-            keyset_page(stmt, sort, key, scored.c.organization_id, after, limit)
-        )
+        result = await self._session.execute(users_page(stmt, sort, scored.c, after, limit))
         rows = list(result.all())
         if rows:
             return rows, int(rows[0].total)

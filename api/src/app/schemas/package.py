@@ -146,8 +146,9 @@ class OutreachFilters(BaseModel):
 class PackageUsersQuery(UsageFilters, OutreachFilters, ListQuery):
     sort: UsersSort = Field(
         default="repositories",
-        description="`repositories` and `stars` (descending), `recent` (latest push first), "
-        "`readiness` (most ready to sponsor first) or `name` (login, A to Z).",
+        description="`repositories` (descending; ties by stars, then login A to Z) and `stars` "
+        "(descending), `recent` (latest push first), `readiness` (most ready to sponsor first) "
+        "or `name` (login, A to Z).",
     )
 
 

@@ -40,7 +40,13 @@ from app.services.usage_cache import UsageCache, package_scope
 
 _SEARCH = Keyset("packages", "organization_count", "int")
 _USERS = {
-    "repositories": Keyset("repositories", "repository_count", "int", "organization_id"),
+    # Ties by stars, then login: a three-part cursor (login is unique).
+    "repositories": Keyset(
+        "repositories",
+        "repository_count",
+        "int",
+        then=(("total_stars", "int"), ("login_key", "str")),
+    ),
     "stars": Keyset("stars", "total_stars", "int", "organization_id"),
     "recent": Keyset("recent", "latest_push", "datetime", "organization_id"),
     "name": Keyset("name", "login_key", "str", "organization_id"),

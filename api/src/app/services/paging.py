@@ -23,8 +23,9 @@ Q = TypeVar("Q", bound=ListQuery)
 R = TypeVar("R")
 
 KeyType = Literal["int", "str", "datetime", "none"]
-# (sort value, tie-breaking id) of the last row of a page.
-After = tuple[Any, uuid.UUID]
+# (sort value, tie-breaking id) of the last row of a page, or its sort values when a list
+# breaks ties by further sort values (Keyset.then).
+After = tuple[Any, ...]
 
 # Rows fetched per query while a CSV export walks every page.
 EXPORT_BATCH = 500
@@ -42,21 +43,33 @@ def page_limit(settings: Settings, limit: int | None) -> int:
 
 
 def encode_cursor(sort: str, key: Any, row_id: uuid.UUID) -> str:
-    value = key.isoformat() if isinstance(key, datetime) else key
-    raw = json.dumps([sort, value, str(row_id)], separators=(",", ":")).encode()
+    return _encode([sort, key, str(row_id)])
+
+
+def _encode(parts: list[Any]) -> str:
+    values = [part.isoformat() if isinstance(part, datetime) else part for part in parts]
+    raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _decode(cursor: str, sort: str, size: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    if not isinstance(parts, list) or len(parts) != size + 1 or parts[0] != sort:
+        raise InvalidCursor()
+    return parts[1:]
 
 
 def decode_cursor(cursor: str, sort: str, key_type: KeyType) -> After:
     """The (key, id) a cursor carries; raises InvalidCursor on anything but our own cursor."""
+    value, row_id = _decode(cursor, sort, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tag, value, row_id = json.loads(raw)
         parsed_id = uuid.UUID(row_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError):
         raise InvalidCursor() from None
-    if tag != sort:
-        raise InvalidCursor()
     return _typed(value, key_type), parsed_id
 
 
@@ -91,10 +104,26 @@ class Keyset:
     key: str | None
     key_type: KeyType
     id: str = "id"
+    # Further sort values that break ties, the last unique: the cursor then carries every
+    # sort value and no id.
+    then: tuple[tuple[str, KeyType], ...] = ()
 
     def after(self, cursor: str | None) -> After | None:
         """Where the page starts: None for the first page; raises InvalidCursor."""
-        return decode_cursor(cursor, self.sort, self.key_type) if cursor else None
+        if not cursor:
+            return None
+        if not self.then:
+            return decode_cursor(cursor, self.sort, self.key_type)
+        types = [self.key_type, *(key_type for _, key_type in self.then)]
+        values = _decode(cursor, self.sort, len(types))
+        return tuple(_typed(value, key_type) for value, key_type in zip(values, types, strict=True))
+
+    def cursor(self, row: Any) -> str:
+        if self.then:
+            names = [self.key, *(name for name, _ in self.then)]
+            return _encode([self.sort, *(getattr(row, name) for name in names if name)])
+        key = getattr(row, self.key) if self.key is not None else None
+        return encode_cursor(self.sort, key, getattr(row, self.id))
 
 
 def paginate(rows: Sequence[R], limit: int, keyset: Keyset) -> tuple[list[R], str | None]:
@@ -103,9 +132,7 @@ def paginate(rows: Sequence[R], limit: int, keyset: Keyset) -> tuple[list[R], st
     if len(rows) <= limit:
         return list(rows), None
     page = list(rows[:limit])
-    last = page[-1]
-    key = getattr(last, keyset.key) if keyset.key is not None else None
-    return page, encode_cursor(keyset.sort, key, getattr(last, keyset.id))
+    return page, keyset.cursor(page[-1])
 
 
 def cache_params(query: BaseModel, limit: int) -> dict[str, Any]:

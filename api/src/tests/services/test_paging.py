@@ -96,3 +96,25 @@ def test_keyset_without_a_key_pages_by_id_alone() -> None:
     assert by_id.after(None) is None
     with pytest.raises(InvalidCursor):
         STARS.after(cursor)
+
+
+THEN = Keyset(
+    "repositories", "repository_count", "int", then=(("total_stars", "int"), ("login_key", "str"))
+)
+
+
+class UserRow:
+    def __init__(self, repositories: int, stars: int, login: str) -> None:
+        self.repository_count, self.total_stars, self.login_key = repositories, stars, login
+
+
+def test_a_keyset_with_tie_breaks_carries_every_sort_value_in_its_cursor() -> None:
+    page, cursor = paginate([UserRow(3, 10, "b"), UserRow(3, 10, "c")], 1, THEN)
+
+    assert [row.login_key for row in page] == ["b"]
+    assert cursor is not None
+    assert THEN.after(cursor) == (3, 10, "b")
+    # A two-part cursor of the same sort, or values of the wrong type, are not its cursors.
+    for foreign in (encode_cursor("repositories", 3, ROW), THEN.cursor(UserRow(3, "10", "b"))):  # type: ignore[arg-type]
+        with pytest.raises(InvalidCursor):
+            THEN.after(foreign)

@@ -51,7 +51,7 @@ async def test_default_view_aggregates_each_organization(
             {"full_name": "acme/tools", "stars": 5, "github_url": "https://github.com/acme/tools"},
         ],
     }
-    beta = body["items"][2]
+    beta = body["items"][1]
     assert beta["login"] == "beta"
     assert beta["languages"] == ["Jupyter Notebook", "Python"]
     assert beta["kinds"] == ["runtime", "optional"]
@@ -62,11 +62,12 @@ async def test_forks_and_archived_repositories_are_excluded_by_default(
     api: AsyncClient, dataset: Dataset
 ) -> None:
     assert "delta" not in await logins(api)
-    assert await logins(api, include_forks="true") == ["acme", "carol", "beta", "Echo", "delta"]
+    # delta's fork has more stars than Echo's one repository.
+    assert await logins(api, include_forks="true") == ["acme", "beta", "carol", "delta", "Echo"]
     assert await logins(api, include_archived="true") == [
         "acme",
-        "carol",
         "beta",
+        "carol",
         "Echo",
         "delta",
     ]
@@ -80,8 +81,8 @@ async def test_forks_and_archived_repositories_are_excluded_by_default(
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
-        # Ties (carol and beta both have 2) break on the organization id, descending.
-        ("repositories", ["acme", "carol", "beta", "Echo"]),
+        # Ties (carol and beta both have 2) break on stars, then login.
+        ("repositories", ["acme", "beta", "carol", "Echo"]),
         ("stars", ["beta", "acme", "Echo", "carol"]),
         ("recent", ["beta", "acme", "Echo", "carol"]),
         ("name", ["acme", "beta", "carol", "Echo"]),
@@ -96,15 +97,15 @@ async def test_each_sort_orders_the_default_view(
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"min_stars": 100}, ["acme", "Echo", "beta"]),
-        ({"language": "python"}, ["acme", "Echo", "carol", "beta"]),
+        ({"min_stars": 100}, ["acme", "beta", "Echo"]),
+        ({"language": "python"}, ["acme", "beta", "Echo", "carol"]),
         ({"language": "Go"}, ["acme"]),
-        ({"pushed_after": "2026-06-01"}, ["acme", "Echo", "beta"]),
+        ({"pushed_after": "2026-06-01"}, ["acme", "beta", "Echo"]),
         ({"kind": "development"}, ["acme"]),
         ({"kind": ["development", "optional"]}, ["acme", "beta"]),
         ({"owner_type": "user"}, ["carol"]),
         ({"owner_type": "organization"}, ["acme", "beta", "Echo"]),
-        ({"language": "Python", "min_stars": 100}, ["acme", "Echo", "beta"]),
+        ({"language": "Python", "min_stars": 100}, ["acme", "beta", "Echo"]),
         ({"language": "Cobol"}, []),
     ],
 )

@@ -185,7 +185,8 @@ async def _transitive_repositories(
 def _sort_key(sort: str, row: dict[str, Any]) -> Any:
     never = datetime.min.replace(tzinfo=UTC)
     return {
-        "repositories": -row["repository_count"],
+        # Ties by stars, then login.
+        "repositories": (-row["repository_count"], -row["total_stars"], row["login"].lower()),
         "stars": -row["total_stars"],
         "recent": -(row["latest_push"] or never).timestamp()
         if row["latest_push"]
