@@ -135,8 +135,10 @@ async def top_packages(client: httpx.AsyncClient) -> list[tuple[str, str]]:
 
 async def portfolio_runs(client: httpx.AsyncClient, database_url: str) -> list[Row]:
     """A portfolio is never cached: every answer is built by PostgreSQL. The 50 most used
-    packages as one portfolio (the heaviest a maintainer can ask for at the default cap), then
-    the maintainer who owns the most packages, by login."""
+    packages as one portfolio (the worst case of 50 packages: the hottest ones), then the
+    maintainer who owns the most packages, by login. BENCH_PORTFOLIO_REQUESTS=0 skips both."""
+    if PORTFOLIO_REQUESTS <= 0:
+        return []
     page = (await client.get("/api/v1/packages", params={"limit": TOP_PACKAGES})).json()
     purls = [item["purl"] for item in page["items"]]
 
