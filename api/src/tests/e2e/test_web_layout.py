@@ -18,6 +18,8 @@ PAGES = {
     "uses": "/organizations/org-86/uses/npm/pkg-0",
 }
 WIDTHS = {"desktop": 1280, "phone": 360}
+# The narrowest a desktop column may be, in CSS pixels: a short number with its heading.
+NARROWEST = 56
 
 # What the page looks like to the user: sideways overflow of the page and of each table's region,
 # cells whose content is cut off, and how each data cell is laid out and labelled.
@@ -33,6 +35,8 @@ MEASURE = """() => {
     cells: cells.length,
     clipped: cells.filter((c) => c.scrollWidth > c.clientWidth).map(
       (c) => [c.dataset.label || c.textContent.trim(), c.scrollWidth, c.clientWidth]),
+    narrowest: Math.min(...tables.flatMap((t) => Array.from(t.tHead.rows[0].cells)).filter(
+      visible).map((th) => th.getBoundingClientRect().width)),
     rows: tables.flatMap((t) => Array.from(t.tBodies[0].rows).map((row) => ({
       display: getComputedStyle(row).display,
       headings: Array.from(t.tHead.rows[0].cells).map((th) => th.textContent.trim()),
@@ -89,6 +93,9 @@ def assert_fits(measured: dict[str, Any], width: int) -> None:
             assert row["labels"][1:] == [f'"{heading}"' for heading in row["headings"][1:]]
         else:
             assert row["display"] == "table-row"
+    if width > WIDTHS["phone"]:
+        # Readable, not squeezed to a few letters a line to make room for the others.
+        assert measured["narrowest"] >= NARROWEST, measured["narrowest"]
 
 
 @pytest.mark.parametrize("name", list(PAGES))
