@@ -261,7 +261,7 @@ class PackageUsageRepository:
                     _pu.c.via_counts,
                     literal(None, ARRAY(Text)).label("vias"),
                 )
-                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use.is_(True))
+                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use)
                 .subquery("used")
             )
         else:
@@ -323,7 +323,7 @@ class PackageUsageRepository:
             stmt = (
                 select(func.count())
                 .select_from(_pu)
-                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use.is_(True))
+                .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use)
             )
             if ecosystem is not None:
                 stmt = stmt.join(_pkg, _pkg.c.id == _pu.c.package_id).where(

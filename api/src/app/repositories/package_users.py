@@ -114,7 +114,12 @@ def users_page(
     keys = (-columns.repository_count, -columns.total_stars, columns.login_key)
     if after is not None:
         repositories, stars, login_key = after
-        bound = tuple_(literal(-repositories), literal(-stars), literal(login_key))
+        # Typed as the columns, so no cast keeps the comparison off the index.
+        bound = tuple_(
+            literal(-repositories, Integer),
+            literal(-stars, BigInteger),
+            literal(login_key, _pu.c.login_key.type),
+        )
         stmt = stmt.where(tuple_(*keys) > bound)
     return stmt.order_by(*keys).limit(limit)
 
@@ -126,7 +131,9 @@ class PackageUsersRepository:
     def _rollup(
         self, package_id: uuid.UUID, owner_type: str | None, uf: UserFilter, direct: bool = True
     ) -> list[ColumnElement[bool]]:
-        conditions = [_pu.c.package_id == package_id, _pu.c.has_direct_use.is_(direct)]
+        # The bare column, as the partial indexes' predicate reads, so the planner matches it.
+        use = _pu.c.has_direct_use if direct else ~_pu.c.has_direct_use
+        conditions = [_pu.c.package_id == package_id, use]
         if owner_type is not None:
             conditions.append(_pu.c.owner_type == owner_type)
         conditions += user_conditions(

@@ -83,7 +83,7 @@ class PortfolioRepository:
                 func.max(_pu.c.latest_push).label("latest_push"),
                 func.max(_pu.c.login_key).label("login_key"),
             )
-            .where(_pu.c.package_id.in_(ids), _pu.c.has_direct_use.is_(True))
+            .where(_pu.c.package_id.in_(ids), _pu.c.has_direct_use)
             .group_by(_pu.c.organization_id)
             .cte("per_org")
         )
@@ -116,7 +116,7 @@ class PortfolioRepository:
             .where(
                 own.c.package_id.in_(ids),
                 own.c.organization_id == page.c.organization_id,
-                own.c.has_direct_use.is_(True),
+                own.c.has_direct_use,
             )
             .lateral("uses")
         )
