@@ -97,16 +97,17 @@ def wait_for(condition: Callable[[], bool], deadline_s: float, what: str) -> Non
 def test_deliveries_in_flight_when_the_worker_is_killed_are_sent_once_more_by_the_next(
     hook_stack: Stack, receiver: SlowReceiver
 ) -> None:
+    receiver.holding.set()
+    # Started first: on a loaded machine a new process may take a while to import and connect.
+    first_worker = hook_stack.wump("worker")
     created = hook_stack.post(
         "/api/v1/webhooks", {"url": receiver.url, "purls": FOLLOWED, "include_initial": True}
     )
     assert created.status_code == 201, created.text
     hook = created.json()
-    receiver.holding.set()
-    first_worker = hook_stack.wump("worker")
     queued = hook_stack.post("/api/v1/ingest/organizations/octo-org")
     assert queued.status_code == 202, queued.text
-    job = hook_stack.job_when(queued.json()["id"], lambda j: j["status"] == "completed", 120)
+    job = hook_stack.job_when(queued.json()["id"], lambda j: j["status"] == "completed", 300)
     assert job["status"] == "completed"
 
     def deliveries() -> list[dict[str, Any]]:
