@@ -2,10 +2,12 @@
 generation numbers; a Valkey outage degrades to uncached answers, never to an error."""
 
 import asyncio
+import functools
 import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from importlib import resources
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -32,6 +34,18 @@ def _warn_unavailable(error: BaseException, operation: str) -> None:
         log.warning("cache.unavailable", error=repr(error))
 
 
+@functools.cache
+def answer_shape() -> str:
+    """A digest of the answer schemas' source. Cached answers are stored JSON of those schemas:
+    after an upgrade that changes them, entries written by the older wump are never read (the
+    old shape would be served, or fail to parse), without anyone flushing Valkey."""
+    digest = hashlib.blake2b(digest_size=8)
+    for source in sorted(resources.files("app.schemas").iterdir(), key=lambda f: f.name):
+        if source.name.endswith(".py"):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def package_scope(ecosystem: str, name: str) -> str:
     return f"package:{ecosystem}:{name}"
 
@@ -52,12 +66,14 @@ class UsageCache:
     generation and the entry, and an entry of an older generation counts as a miss (and is
     overwritten), so a bump needs no deletes and leaves nothing behind but expiring entries."""
 
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, shape: str | None = None) -> None:
         self._cache = cache
+        self._shape = shape if shape is not None else answer_shape()
 
-    @staticmethod
-    def key(kind: str, scope: str | None, params: Mapping[str, Any]) -> str:
-        return f"{_PREFIX}:{kind}:{scope or '-'}:{params_digest(params)}"
+    def key(self, kind: str, scope: str | None, params: Mapping[str, Any]) -> str:
+        # The shape is part of the digest, so key patterns stay `wump:v1:{kind}:{scope}:*`.
+        digest = params_digest({"params": params, "shape": self._shape})
+        return f"{_PREFIX}:{kind}:{scope or '-'}:{digest}"
 
     @staticmethod
     def generation_key(scope: str) -> str:

@@ -71,6 +71,28 @@ async def test_organization_answers_are_invalidated_by_their_own_generation(
     assert after["items"][0]["kinds"] == ["runtime"]
 
 
+async def test_answers_cached_by_a_wump_with_other_schemas_are_not_served(
+    api: AsyncClient, dataset: Dataset, cache: Redis
+) -> None:
+    """An upgrade that changes the answers' shape must not serve (or fail on) what the older
+    version left in Valkey: its entries are keyed under its own schemas' digest."""
+    older = UsageCache(cache, shape="older-schemas")
+
+    async def old_profile() -> bytes:
+        return b'{"login": "beta"}'
+
+    scope = usage_cache.organization_scope("beta")
+    await older.get_or_build("organization", scope, {}, 600, old_profile)
+
+    profile = await api.get("/api/v1/organizations/beta")
+    page = await api.get("/organizations/beta")
+
+    assert profile.status_code == 200
+    assert profile.json()["repository_count"] == 2
+    assert page.status_code == 200
+    assert usage_cache.answer_shape() != "older-schemas"
+
+
 @pytest.fixture
 async def api_without_valkey(
     read_settings: Settings, session: AsyncSession, closed_port: int
