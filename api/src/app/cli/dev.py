@@ -11,7 +11,28 @@ from app.cli.common import fail, settings_or_exit
 from app.cli.fake_upstream import dev
 
 if TYPE_CHECKING:
+    from app.core.config import Settings
     from app.services.seed import Scale, SeedReport
+
+
+async def _clear_cached_answers(settings: Settings) -> str:
+    """Remove the answers cached from the data the seed replaced, in the Valkey of VALKEY_URL
+    or of a running `wump serve`; what happened, for the summary line."""
+    from redis.exceptions import RedisError
+
+    from app.core.cache import create_cache, resolve_valkey_url
+    from app.services.usage_cache import UsageCache
+
+    if resolve_valkey_url(settings) is None:
+        return "no Valkey is running, so no answer was cached"
+    cache = create_cache(settings)
+    try:
+        removed = await UsageCache(cache).clear()
+    except (RedisError, OSError) as error:
+        return f"cached answers could not be cleared ({error}); they expire within their TTL"
+    finally:
+        await cache.aclose()
+    return f"cleared {removed} cached answer{'' if removed == 1 else 's'}"
 
 
 async def _seed(url: str, scale: Scale, seed: int, reset: bool) -> SeedReport:
@@ -55,6 +76,7 @@ def seed(
             url = asyncio.run(tune_memory(embedded, started))
         migrations.upgrade(url)
         report = asyncio.run(_seed(url, cast("Scale", scale), seed, reset))
+        cleared = asyncio.run(_clear_cached_answers(settings))
     except EmbeddedError as error:
         fail(str(error))
     except ValueError as error:
@@ -65,5 +87,5 @@ def seed(
     typer.echo(
         f"seeded {report.organizations} organizations, {report.repositories} repositories, "
         f"{report.packages} packages, {report.dependencies} dependencies "
-        f"in {report.seconds} s (cached answers from before expire within their TTL)"
+        f"in {report.seconds} s; {cleared}"
     )

@@ -19,6 +19,7 @@ from app.core.metrics import CACHE_ERRORS, CACHE_HITS, CACHE_MISSES
 log = get_logger(__name__)
 
 _PREFIX = "wump:v1"
+_GENERATION_PREFIX = f"{_PREFIX}:gen:".encode()
 _WARN_EVERY_S = 60.0
 _last_warning = -_WARN_EVERY_S
 _CACHE_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
@@ -77,7 +78,7 @@ class UsageCache:
 
     @staticmethod
     def generation_key(scope: str) -> str:
-        return f"{_PREFIX}:gen:{scope}"
+        return _GENERATION_PREFIX.decode() + scope
 
     async def get_or_build(
         self,
@@ -128,6 +129,22 @@ class UsageCache:
             if tag == str(generation).encode():
                 return generation, body
         return generation, None
+
+    async def clear(self) -> int:
+        """Remove every cached answer (not the generation numbers), for after a change to the
+        whole dataset such as a seed: no scope's bump covers it. Returns how many were removed.
+        Valkey failures propagate; the caller says what it could not clear."""
+        removed = 0
+        batch: list[bytes] = []
+        async for key in self._cache.scan_iter(match=f"{_PREFIX}:*", count=1000):
+            if not key.startswith(_GENERATION_PREFIX):
+                batch.append(key)
+            if len(batch) >= 500:
+                removed += await self._cache.unlink(*batch)
+                batch.clear()
+        if batch:
+            removed += await self._cache.unlink(*batch)
+        return removed
 
     async def bump(self, scopes: Iterable[str]) -> None:
         """Start a new generation for each scope, so their cached entries stop being served.

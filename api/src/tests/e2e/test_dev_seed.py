@@ -6,10 +6,12 @@ import sys
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
+from app.services.usage_cache import UsageCache
 from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +23,10 @@ async def seed_database_url(settings: Settings) -> AsyncIterator[str]:
         yield url
 
 
-async def _run_seed(url: str) -> tuple[int, str]:
+async def _run_seed(url: str, valkey_url: str | None = None) -> tuple[int, str]:
+    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    if valkey_url is not None:
+        env["VALKEY_URL"] = valkey_url
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -30,7 +35,7 @@ async def _run_seed(url: str) -> tuple[int, str]:
         "seed",
         "--scale",
         "small",
-        env={**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json"},
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -55,3 +60,27 @@ async def test_dev_seed_loads_the_small_dataset_and_refuses_to_overwrite(
     await engine.dispose()
     assert (used or 0) > 10
     assert (rollup or 0) > 0
+
+
+async def test_dev_seed_removes_the_cached_answers_of_the_data_it_replaced(
+    seed_database_url: str, settings: Settings, cache: Redis
+) -> None:
+    answers = UsageCache(cache)
+    await answers.bump(["package:npm:left-pad"])
+    await answers.get_or_build("users", "package:npm:left-pad", {}, 600, _old_answer)
+    await answers.get_or_build("stats", None, {}, 600, _old_answer)
+    await cache.set("wump:ratelimit:someone", b"3")
+
+    code, output = await _run_seed(seed_database_url, valkey_url=settings.valkey_url)
+
+    assert code == 0, output
+    assert "cleared 2 cached answers" in output
+    assert await answers.get("users", "package:npm:left-pad", {}) is None
+    assert await answers.get("stats", None, {}) is None
+    # Only answers go: generation numbers and other keys stay.
+    assert await cache.get(UsageCache.generation_key("package:npm:left-pad")) == b"1"
+    assert await cache.get("wump:ratelimit:someone") == b"3"
+
+
+async def _old_answer() -> bytes:
+    return b'{"items": []}'
