@@ -133,3 +133,23 @@ async def test_sort_headings_stay_visible_links_above_the_cards(page: Page, serv
         assert await sorts.nth(index).is_visible()
     await sorts.filter(has_text="Stars").click()
     await page.wait_for_url("**sort=stars")
+
+
+# Each repository named in the Top repositories cells: its text, full name, and how many lines
+# its name takes on screen.
+SAMPLES = """() => Array.from(
+  document.querySelectorAll("#users td[data-label='Top repositories'] .sample a")
+).map((a) => [a.textContent, a.title, a.getClientRects().length])"""
+
+
+async def test_top_repositories_show_each_name_whole_on_one_line(page: Page, server: Server) -> None:
+    await page.goto(server.url + PAGES["package"])
+
+    samples = await page.evaluate(SAMPLES)
+
+    assert samples
+    for text, full_name, lines in samples:
+        # The row names the organization; the cell names its repository, the full name on hover.
+        owner, _, name = full_name.partition("/")
+        assert text == name and owner, (text, full_name)
+        assert lines == 1, f"{full_name} wraps over {lines} lines"
