@@ -142,7 +142,9 @@ SAMPLES = """() => Array.from(
 ).map((a) => [a.textContent, a.title, a.getClientRects().length])"""
 
 
-async def test_top_repositories_show_each_name_whole_on_one_line(page: Page, server: Server) -> None:
+async def test_top_repositories_show_each_name_whole_on_one_line(
+    page: Page, server: Server
+) -> None:
     await page.goto(server.url + PAGES["package"])
 
     samples = await page.evaluate(SAMPLES)
@@ -151,5 +153,6 @@ async def test_top_repositories_show_each_name_whole_on_one_line(page: Page, ser
     for text, full_name, lines in samples:
         # The row names the organization; the cell names its repository, the full name on hover.
         owner, _, name = full_name.partition("/")
-        assert text == name and owner, (text, full_name)
+        assert owner, full_name
+        assert text == name, (text, full_name)
         assert lines == 1, f"{full_name} wraps over {lines} lines"
