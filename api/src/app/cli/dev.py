@@ -53,7 +53,9 @@ def seed(
         str, typer.Option(help="Dataset size: small, medium or full (20M dependencies).")
     ] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
-    reset: Annotated[bool, typer.Option(help="Empty every table first.")] = False,
+    reset: Annotated[
+        bool, typer.Option(help="Replace the data (API keys, webhooks stay).")
+    ] = False,
 ) -> None:
     """Load a deterministic synthetic dataset with COPY and build the read side."""
     from app.core import migrate as migrations

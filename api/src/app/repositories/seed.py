@@ -13,6 +13,9 @@ from app.models import Dependency, Organization, PackageDependent, PackageUsage
 # The source tables a seed fills, and the tables derived from them.
 SEEDED_TABLES = ("organizations", "repositories", "packages", "dependencies")
 DERIVED_TABLES = ("package_dependents", "package_usage", "ecosystem_stats")
+# News about the data a reset replaces, and the deliveries of that news: they name its
+# organizations and packages. Webhook subscriptions and API keys stay.
+EVENT_TABLES = ("usage_events", "webhook_deliveries", "webhook_attempts")
 
 
 class SeedRepository:
@@ -24,7 +27,7 @@ class SeedRepository:
         return result.first() is not None
 
     async def truncate(self) -> None:
-        tables = ", ".join((*SEEDED_TABLES, *DERIVED_TABLES))
+        tables = ", ".join((*SEEDED_TABLES, *DERIVED_TABLES, *EVENT_TABLES))
         await self._session.execute(text(f"TRUNCATE {tables}"))
 
     async def tune_for_bulk_load(self) -> None:

@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Dependency, Organization, Package, PackageUsage, Repository, UsageEvent
+from app.models import (
+    Dependency,
+    Organization,
+    Package,
+    PackageUsage,
+    Repository,
+    UsageEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from app.services.seed import SCALES, SeedService, _Generator
 
 
@@ -83,3 +92,44 @@ async def test_seeding_again_without_reset_is_refused(session: AsyncSession) -> 
 
     with pytest.raises(ValueError, match="pass --reset to replace it"):
         await service.seed("small", seed=1)
+
+
+async def test_reseeding_with_reset_replaces_the_data_and_the_news_about_it(
+    session: AsyncSession,
+) -> None:
+    service = SeedService(session)
+    await service.seed("small", seed=1)
+    organization_id = await session.scalar(select(Organization.id).limit(1))
+    package_id = await session.scalar(select(Package.id).limit(1))
+    assert organization_id is not None
+    assert package_id is not None
+    event = UsageEvent(
+        package_id=package_id,
+        organization_id=organization_id,
+        event_type="started",
+        is_initial=False,
+        repositories_before=0,
+        repositories_after=1,
+        kinds_before=0,
+        kinds_after=1,
+    )
+    webhook = Webhook(
+        url="https://hooks.example/wump",
+        secret="s" * 32,
+        event_types=["started"],
+        include_initial=False,
+    )
+    session.add_all([event, webhook])
+    await session.flush()
+    session.add(
+        WebhookDelivery(webhook_id=webhook.id, event_id=event.id, kind="usage_event", payload={})
+    )
+    await session.flush()
+
+    report = await service.seed("small", seed=2, reset=True)
+
+    assert report.repositories == await session.scalar(select(func.count()).select_from(Repository))
+    assert await session.scalar(select(func.count()).select_from(UsageEvent)) == 0
+    assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+    # The subscription is not data of the dataset: it stays.
+    assert await session.scalar(select(func.count()).select_from(Webhook)) == 1
