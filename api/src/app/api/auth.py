@@ -132,14 +132,18 @@ async def caller_without_database(request: Request) -> Caller | None:
     return await cached_caller(key, state.api_key_secret, state.settings, state.key_cache)
 
 
-async def count(request: Request, caller: Caller, address: str | None = None) -> None:
+async def count(
+    request: Request, caller: Caller, address: str | None = None, read: Sequence[str] = ()
+) -> list[bytes | None] | None:
     """Count the request against the caller's limit (RateLimitExceeded past it) and remember
-    the caller, so `authorize` later in the same request counts nothing again."""
+    the caller, so `authorize` later in the same request counts nothing again. The values of
+    the Valkey keys in `read` come back from the same round trip (None when the count was kept
+    in the process)."""
     if address is None:
         address = _address(request, app_state(request).settings)
     identity = f"ip:{address}" if caller.key_id is None else f"key:{caller.key_id}"
-    result = await app_state(request).rate_limiter.hit(
-        RateLimitPolicy(caller.tier, caller.rate_limit), identity
+    result, values = await app_state(request).rate_limiter.hit_and_read(
+        RateLimitPolicy(caller.tier, caller.rate_limit), identity, read
     )
     # The security middleware turns this into headers on whatever answer the request gets.
     setattr(request.state, RATE_LIMIT_STATE, result)
@@ -150,6 +154,7 @@ async def count(request: Request, caller: Caller, address: str | None = None) ->
             f"More than {caller.rate_limit} requests in {result.policy.window} s; "
             f"retry in {result.reset_after} s."
         )
+    return values
 
 
 def _address(request: Request, settings: Settings) -> str:

@@ -1,6 +1,6 @@
 """Routes that answer a current cached page before FastAPI resolves their dependencies."""
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, get_args, get_origin
 
 from fastapi import Request, Response
@@ -8,10 +8,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from app.api.auth import caller_without_database, count
-from app.api.responses import json_response
+from app.api.responses import cached_response
+from app.api.state import app_state
+from app.services.usage_cache import CacheEntry, UsageCache
 
-# Reads the cached JSON body for a request, or None when it must be built (or is not cached).
-CachedBody = Callable[[Request], Awaitable[bytes | None]]
+# Where the answer to a request would be cached, or None when it must be built (CSV, a query
+# that does not validate, a page larger than allowed).
+CachedBody = Callable[[Request], CacheEntry | None]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 _LOOKUP = "__wump_cached_body__"
@@ -49,10 +52,13 @@ class CacheFirstRoute(APIRoute):
         async def answer(request: Request) -> Response:
             caller = await caller_without_database(request)
             if caller is not None and scope in caller.scopes:
-                await count(request, caller)
-                body = await lookup(request)
-                if body is not None:
-                    return json_response(request, body)
+                entry = lookup(request)
+                # The count and the cached answer in one round trip to Valkey.
+                values = await count(request, caller, read=entry.keys if entry else ())
+                if entry is not None:
+                    cached = await UsageCache(app_state(request).cache).read(entry, values)
+                    if cached is not None:
+                        return cached_response(request, cached)
             return await handler(request)
 
         return answer

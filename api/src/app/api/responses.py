@@ -2,7 +2,6 @@
 `list_response`, which answers any list in either form."""
 
 import csv
-import hashlib
 import io
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 
 from app.schemas.common import problem_response
 from app.services.paging import Listing
+from app.services.usage_cache import CachedAnswer, entity_tag
 
 CSV_MEDIA_TYPE = "text/csv"
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
@@ -20,7 +20,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def etag_for(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    return entity_tag(body)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -30,7 +30,12 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 def json_response(request: Request, body: bytes) -> Response:
     """`body` as JSON with a strong ETag; 304 without a body when If-None-Match matches it."""
-    etag = etag_for(body)
+    return cached_response(request, CachedAnswer(body, entity_tag(body)))
+
+
+def cached_response(request: Request, answer: CachedAnswer) -> Response:
+    """A cached answer as `json_response` answers it, with the ETag stored beside it."""
+    body, etag = answer.body, answer.etag
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})

@@ -3,6 +3,7 @@
 import asyncio
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,8 +23,10 @@ _KEY_PREFIX = "wump:ratelimit"
 
 # The sliding-window counter of the `limits` library (same keys, same arithmetic), counting the
 # hit and reading the window back in one script, so a request costs one round trip, not two.
-# KEYS: the previous and the current window's counters; ARGV: limit, window in seconds.
-# Returns allowed (0/1), then each counter's value and its time to live in milliseconds.
+# KEYS: the previous and the current window's counters, then any keys to read when the hit is
+# allowed (a cached answer, read in the same round trip); ARGV: limit, window in seconds.
+# Returns allowed (0/1), each counter's value and its time to live in milliseconds, then the
+# values of the keys to read (none when refused).
 _SLIDING_WINDOW_HIT = """
 local limit = tonumber(ARGV[1])
 local expiry = tonumber(ARGV[2]) * 1000
@@ -47,7 +50,13 @@ if math.floor(previous_count * previous_ttl / expiry) + current_count + 1 <= lim
     end
 end
 current_ttl = math.max(0, tonumber(redis.call('pttl', KEYS[2])))
-return {allowed, previous_count, previous_ttl, current_count, current_ttl}
+local reply = {allowed, previous_count, previous_ttl, current_count, current_ttl}
+if allowed == 1 and #KEYS > 2 then
+    for _, value in ipairs(redis.call('mget', unpack(KEYS, 3))) do
+        reply[#reply + 1] = value
+    end
+end
+return reply
 """
 
 
@@ -137,22 +146,30 @@ class RateLimiter:
 
     async def hit(self, policy: RateLimitPolicy, identity: str) -> RateLimitResult:
         """Count one request by `identity` against `policy` and say whether it may proceed."""
+        result, _ = await self.hit_and_read(policy, identity, ())
+        return result
+
+    async def hit_and_read(
+        self, policy: RateLimitPolicy, identity: str, keys: Sequence[str]
+    ) -> tuple[RateLimitResult, list[bytes | None] | None]:
+        """`hit`, and when the hit is allowed the values of `keys` read in the same round trip
+        (None for the values when the hit is refused or counted in this process)."""
         item = _item(policy.limit, policy.window)
         if self._client is not None:
             if self._breaker.allow():
                 try:
                     async with asyncio.timeout(self._timeout):
-                        result = await self._shared_hit(item, policy, identity)
+                        shared = await self._shared_hit(item, policy, identity, keys)
                 except (RedisError, OSError, TimeoutError) as error:
                     self._breaker.failed(error)
                     self._mark_down(error)
                 else:
                     self._breaker.succeeded()
                     self._mark_up()
-                    return result
+                    return shared
             else:
                 self._mark_down(None)
-        return await self._local_hit(item, policy, identity)
+        return await self._local_hit(item, policy, identity), None
 
     def _mark_down(self, error: BaseException | None) -> None:
         if not self._degraded:
@@ -169,16 +186,18 @@ class RateLimiter:
             log.info("rate_limit.storage.recovered")
 
     async def _shared_hit(
-        self, item: RateLimitItem, policy: RateLimitPolicy, identity: str
-    ) -> RateLimitResult:
+        self, item: RateLimitItem, policy: RateLimitPolicy, identity: str, keys: Sequence[str]
+    ) -> tuple[RateLimitResult, list[bytes | None] | None]:
         # The keys of the `limits` library's Redis storage: counts survive a change of client.
         current = f"{_KEY_PREFIX}:{{{item.key_for(identity)}}}"
         reply = await self._script(
-            keys=[f"{current}/-1", current], args=[policy.limit, policy.window]
+            keys=[f"{current}/-1", current, *keys], args=[policy.limit, policy.window]
         )
-        allowed, previous, previous_ttl, count, count_ttl = (int(value) for value in reply)
+        allowed, previous, previous_ttl, count, count_ttl = (int(value) for value in reply[:5])
         window = SlidingWindow(previous, previous_ttl / 1000, count, count_ttl / 1000)
-        return window.result(policy, allowed=bool(allowed), now=time.time())
+        result = window.result(policy, allowed=bool(allowed), now=time.time())
+        values = list(reply[5:]) if allowed and keys else None
+        return result, values
 
     async def _local_hit(
         self, item: RateLimitItem, policy: RateLimitPolicy, identity: str

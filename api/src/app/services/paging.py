@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidCursor, PageLimitExceeded
 from app.core.text import is_storable
 from app.schemas.pagination import ListQuery, Page
-from app.services.usage_cache import UsageCache
+from app.services.usage_cache import CacheEntry, UsageCache
 
 T = TypeVar("T", bound=BaseModel)
 Q = TypeVar("Q", bound=ListQuery)
@@ -160,22 +160,22 @@ class Cached:
     def key_params(self, query: ListQuery, limit: int) -> dict[str, Any]:
         return {**cache_params(query, limit), **self.params}
 
-    async def entry(self) -> bytes | None:
-        """The current cached answer of a single item (no query), or None."""
-        return await self.cache.get(self.kind, self.scope, self.params)
+    def entry(self) -> CacheEntry:
+        """Where the answer of a single item (no query) is cached."""
+        return self.cache.entry(self.kind, self.scope, self.params)
 
     async def build_entry(self, build: Callable[[], Awaitable[bytes]]) -> bytes:
         """The current cached answer of a single item, else `build()` cached."""
         return await self.cache.get_or_build(self.kind, self.scope, self.params, self.ttl, build)
 
-    async def page(self, query: ListQuery, settings: Settings) -> bytes | None:
-        """The current cached JSON page of `query`, or None when it must be built (not cached
-        yet, a limit above the maximum, Valkey failing)."""
+    def page(self, query: ListQuery, settings: Settings) -> CacheEntry | None:
+        """Where the JSON page of `query` is cached, or None when it is never cached (a limit
+        above the maximum)."""
         try:
             limit = page_limit(settings, query.limit)
         except PageLimitExceeded:
             return None
-        return await self.cache.get(self.kind, self.scope, self.key_params(query, limit))
+        return self.cache.entry(self.kind, self.scope, self.key_params(query, limit))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -47,6 +48,51 @@ def answer_shape() -> str:
     return digest.hexdigest()
 
 
+def entity_tag(body: bytes) -> str:
+    """The strong ETag of an answer's body."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """Where one answer is cached: its key and the key of its scope's generation, which are
+    read together (`keys`, in that order)."""
+
+    kind: str
+    key: str
+    generation_key: str
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return (self.generation_key, self.key)
+
+    def answer(self, values: Sequence[bytes | str | None]) -> tuple[int, CachedAnswer | None]:
+        """The scope's current generation and, when the entry is of that generation, its answer.
+
+        An entry is `<generation> <etag>\n<body>`, so a hit neither hashes nor copies more than
+        the body; an entry written before the ETag was stored (`<generation>\n<body>`) is still
+        served, its ETag computed."""
+        raw_generation, entry = values
+        generation = int(raw_generation) if raw_generation is not None else 0
+        if not isinstance(entry, bytes):
+            return generation, None
+        tag, _, body = entry.partition(b"\n")
+        stored_generation, _, etag = tag.partition(b" ")
+        if stored_generation != str(generation).encode():
+            return generation, None
+        return generation, CachedAnswer(body, etag.decode() if etag else entity_tag(body))
+
+
+def encode_entry(generation: int, body: bytes) -> bytes:
+    return f"{generation} {entity_tag(body)}\n".encode() + body
+
+
 def package_scope(ecosystem: str, name: str) -> str:
     return f"package:{ecosystem}:{name}"
 
@@ -76,6 +122,11 @@ class UsageCache:
         digest = params_digest({"params": params, "shape": self._shape})
         return f"{_PREFIX}:{kind}:{scope or '-'}:{digest}"
 
+    def entry(self, kind: str, scope: str | None, params: Mapping[str, Any]) -> CacheEntry:
+        key = self.key(kind, scope, params)
+        generation_key = self.generation_key(scope) if scope is not None else key + ":gen"
+        return CacheEntry(kind, key, generation_key)
+
     @staticmethod
     def generation_key(scope: str) -> str:
         return _GENERATION_PREFIX.decode() + scope
@@ -90,19 +141,19 @@ class UsageCache:
     ) -> bytes:
         """The cached answer of the scope's current generation, else `build()` stored for `ttl`
         seconds. Valkey failures are logged (once a minute) and answered by `build()`."""
-        key = self.key(kind, scope, params)
+        entry = self.entry(kind, scope, params)
         try:
-            generation, body = await self._read(key, scope)
+            generation, answer = entry.answer(await self._cache.mget(*entry.keys))
         except _CACHE_ERRORS as error:
             _warn_unavailable(error, "read")
             return await build()
-        if body is not None:
+        if answer is not None:
             CACHE_HITS.labels(kind).inc()
-            return body
+            return answer.body
         CACHE_MISSES.labels(kind).inc()
         body = await build()
         try:
-            await self._cache.set(key, str(generation).encode() + b"\n" + body, ex=ttl)
+            await self._cache.set(entry.key, encode_entry(generation, body), ex=ttl)
         except _CACHE_ERRORS as error:
             _warn_unavailable(error, "write")
         return body
@@ -110,25 +161,24 @@ class UsageCache:
     async def get(self, kind: str, scope: str | None, params: Mapping[str, Any]) -> bytes | None:
         """The cached answer of the scope's current generation, or None (a miss is not counted:
         whoever builds the answer counts it). Valkey failures are logged once a minute."""
-        try:
-            _, body = await self._read(self.key(kind, scope, params), scope)
-        except _CACHE_ERRORS as error:
-            _warn_unavailable(error, "read")
-            return None
-        if body is not None:
-            CACHE_HITS.labels(kind).inc()
-        return body
+        answer = await self.read(self.entry(kind, scope, params))
+        return answer.body if answer is not None else None
 
-    async def _read(self, key: str, scope: str | None) -> tuple[int, bytes | None]:
-        """The scope's current generation and the entry's body when it is of that generation."""
-        generation_key = self.generation_key(scope) if scope is not None else key + ":gen"
-        raw_generation, entry = await self._cache.mget(generation_key, key)
-        generation = int(raw_generation) if raw_generation is not None else 0
-        if isinstance(entry, bytes):
-            tag, _, body = entry.partition(b"\n")
-            if tag == str(generation).encode():
-                return generation, body
-        return generation, None
+    async def read(
+        self, entry: CacheEntry, values: Sequence[bytes | str | None] | None = None
+    ) -> CachedAnswer | None:
+        """The entry's current answer, or None; from `values` (its `keys` read already, as the
+        rate limiter does in its own round trip) or else read now."""
+        if values is None:
+            try:
+                values = await self._cache.mget(*entry.keys)
+            except _CACHE_ERRORS as error:
+                _warn_unavailable(error, "read")
+                return None
+        _, answer = entry.answer(values)
+        if answer is not None:
+            CACHE_HITS.labels(entry.kind).inc()
+        return answer
 
     async def clear(self) -> int:
         """Remove every cached answer (not the generation numbers), for after a change to the

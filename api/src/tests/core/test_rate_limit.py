@@ -167,6 +167,38 @@ async def test_a_hit_costs_one_round_trip(limiter: RateLimiter, cache: Redis) ->
     assert {name for name, count in sent.items() if count} <= inside
 
 
+async def test_an_allowed_hit_reads_the_given_keys_in_its_round_trip(
+    limiter: RateLimiter, cache: Redis
+) -> None:
+    policy = RateLimitPolicy("free", 1)
+    await cache.set("wump:test:a", b"first")
+    await limiter.hit(policy, "key:warm-read")  # loads the script once
+    before = (await cache.info("commandstats"))["cmdstat_evalsha"]["calls"]
+
+    allowed, values = await limiter.hit_and_read(policy, "key:read", ["wump:test:a", "wump:test:b"])
+    refused, nothing = await limiter.hit_and_read(policy, "key:read", ["wump:test:a"])
+    after = await cache.info("commandstats")
+
+    assert (allowed.allowed, values) == (True, [b"first", None])
+    # A refused hit reads nothing: its answer is the 429.
+    assert (refused.allowed, nothing) == (False, None)
+    assert after["cmdstat_evalsha"]["calls"] - before == 2
+
+
+async def test_a_script_valkey_forgot_after_a_restart_is_loaded_again(
+    limiter: RateLimiter, cache: Redis
+) -> None:
+    policy = RateLimitPolicy("free", 5)
+    await limiter.hit(policy, "key:flush")
+    # What a restarted Valkey knows of the scripts: nothing (EVALSHA answers NOSCRIPT).
+    await cache.script_flush()
+
+    result, values = await limiter.hit_and_read(policy, "key:flush", ["wump:test:none"])
+
+    assert (result.allowed, result.remaining, values) == (True, 3, [None])
+    assert limiter.is_shared
+
+
 async def test_without_valkey_the_limit_is_kept_in_process() -> None:
     limiter = RateLimiter(None)
     policy = RateLimitPolicy("anonymous", 2)

@@ -38,7 +38,7 @@ from app.schemas.package import (
 from app.schemas.pagination import Page
 from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
 from app.services.package import package_cached
-from app.services.usage_cache import UsageCache
+from app.services.usage_cache import CacheEntry, UsageCache
 
 
 class EcosystemConvertor(Convertor[str]):
@@ -58,8 +58,8 @@ router = APIRouter(
 )
 
 
-async def cached_users(request: Request) -> bytes | None:
-    """The users page the request asks for, when Valkey holds it (a name or query that does not
+def cached_users(request: Request) -> CacheEntry | None:
+    """Where the users page the request asks for is cached (a name or query that does not
     validate was never cached, so it misses and the route answers the 422)."""
     query = query_model(request, PackageUsersQuery)
     if query is None or wants_csv(request, query.format):
@@ -68,14 +68,14 @@ async def cached_users(request: Request) -> bytes | None:
     ecosystem = Ecosystem(request.path_params["ecosystem"])
     name: str = request.path_params["name"]
     cached = package_cached(UsageCache(state.cache), state.settings, "users", ecosystem, name)
-    return await cached.page(query, state.settings)
+    return cached.page(query, state.settings)
 
 
-async def cached_package(request: Request) -> bytes | None:
+def cached_package(request: Request) -> CacheEntry:
     state = app_state(request)
     ecosystem = Ecosystem(request.path_params["ecosystem"])
     name: str = request.path_params["name"]
-    return await package_cached(
+    return package_cached(
         UsageCache(state.cache), state.settings, "package", ecosystem, name
     ).entry()
 

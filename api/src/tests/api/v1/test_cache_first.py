@@ -1,6 +1,7 @@
 """A cached users page is answered before the route's dependencies: no session, one count."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI, Request
@@ -10,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.cache_first import query_model
 from app.api.deps import get_session
+from app.api.state import app_state, set_app_state
 from app.core.config import Settings
 from app.schemas.package import PackageUsersQuery
 from tests.api._auth import assert_problem, issue_key
 from tests.clients import app_client
+from tests.conftest import free_port
 
 USERS = "/api/v1/packages/pypi/django/users"
 
@@ -153,6 +156,73 @@ async def test_a_package_is_cached_under_its_generation_and_a_404_never(
     assert_problem(missing, 404, "package_not_found")
     # Asked again, PostgreSQL is asked again (and here no session is to be had).
     assert still_missing.status_code == stale.status_code == 500
+
+
+async def _entry_key(cache: Redis, kind: str) -> str:
+    keys = await cache.keys(f"wump:v1:{kind}:package:pypi:django:*")
+    assert len(keys) == 1
+    return bytes(keys[0]).decode()
+
+
+async def _raw(cache: Redis, key: str) -> bytes:
+    value = await cache.get(key)
+    return bytes(value) if value is not None else b""
+
+
+async def test_a_hit_is_read_in_the_rate_limit_round_trip(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get(USERS)
+        state = app_state(app)
+        # Any read of the cache but the rate limiter's would fail now.
+        unreachable = Redis(port=free_port(), socket_connect_timeout=0.2)
+        set_app_state(app, replace(state, cache=unreachable))
+        _without_sessions(app)
+        cached = await client.get(USERS)
+        await unreachable.aclose()
+
+    assert (cached.status_code, cached.content) == (200, built.content)
+    assert cached.headers["x-ratelimit-remaining"]
+
+
+async def test_a_hit_answers_the_etag_stored_with_its_entry(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get(USERS)
+        key = await _entry_key(cache, "users")
+        generation, _, rest = (await _raw(cache, key)).partition(b" ")
+        etag, _, body = rest.partition(b"\n")
+        # The ETag is read, not computed: a hit trusts what was stored with the body.
+        await cache.set(key, generation + b' "stored"\n' + body)
+        _without_sessions(app)
+        cached = await client.get(USERS)
+        not_modified = await client.get(USERS, headers={"If-None-Match": '"stored"'})
+
+    assert etag.decode() == built.headers["etag"]
+    assert body == built.content
+    assert (cached.status_code, cached.content) == (200, built.content)
+    assert cached.headers["etag"] == '"stored"'
+    assert (not_modified.status_code, not_modified.content) == (304, b"")
+    assert not_modified.headers["etag"] == '"stored"'
+
+
+async def test_an_entry_cached_before_etags_were_stored_is_served_with_its_etag(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get(USERS)
+        key = await _entry_key(cache, "users")
+        generation = await _raw(cache, "wump:v1:gen:package:pypi:django") or b"0"
+        await cache.set(key, generation + b"\n" + built.content)
+        _without_sessions(app)
+        cached = await client.get(USERS)
+        not_modified = await client.get(USERS, headers={"If-None-Match": built.headers["etag"]})
+
+    assert (cached.status_code, cached.content) == (200, built.content)
+    assert cached.headers["etag"] == built.headers["etag"]
+    assert not_modified.status_code == 304
 
 
 def _request(query: bytes) -> Request:
