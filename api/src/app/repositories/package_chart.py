@@ -17,7 +17,11 @@ PUSH_AGE_BUCKETS: tuple[tuple[str, str], ...] = (
 OLDER_LABEL = "over 2 years"
 NEVER_LABEL = "never pushed"
 
-_DEFAULT_VIEW = "package_id = :package_id AND NOT is_fork AND NOT is_archived AND NOT is_noise"
+# The default users list's rows: direct use, no forks, no archived repositories, no noise.
+_DEFAULT_VIEW = (
+    "package_id = :package_id AND is_direct"
+    " AND NOT is_fork AND NOT is_archived AND NOT is_noise"
+)
 
 
 class PackageChartRepository:

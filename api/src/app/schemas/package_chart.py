@@ -15,7 +15,8 @@ class PushAgeCount(BaseModel):
 
 
 class PackageChartsRead(BaseModel):
-    """Counted like the default users list: forks and archived repositories left out."""
+    """Counted like the default users list: direct use only, forks and archived repositories
+    left out."""
 
     languages: list[LanguageCount] = Field(description="The most used languages, most first.")
     other_languages: int = Field(description="Languages beyond those listed.")

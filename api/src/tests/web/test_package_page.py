@@ -6,12 +6,15 @@ from typing import get_args
 from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import Dependency, Repository
 from app.schemas.package import UsersSort
+from app.services.usage_refresh import UsageRefreshService
 from app.web.columns import USER_COLUMNS, Column
 from app.web.pages import SORT_LABELS
 from app.web.templating import templates
-from tests.api.v1.dataset import Dataset
+from tests.api.v1.dataset import Dataset, day
 from tests.web.html import more_href, row_logins, tbody, text
 
 
@@ -249,6 +252,44 @@ async def test_charts_are_inline_svg_with_a_text_alternative(
     counts = [int(part.rsplit(":", 1)[1].split()[0]) for part in ages.split(";")]
     assert sum(counts) == 8
     assert "never pushed: 2 repositories" in ages
+
+
+async def test_charts_count_direct_use_like_the_headline_and_the_default_list(
+    web: AsyncClient, dataset: Dataset, session: AsyncSession
+) -> None:
+    # delta's one live repository has django only in its lockfile, through wagtail.
+    repository = Repository(
+        organization_id=dataset.organizations["delta"].id,
+        name="cms",
+        full_name="delta/cms",
+        github_url="https://github.com/delta/cms",
+        stars=70,
+        primary_language="Rust",
+        pushed_at=day("2026-11-25"),
+    )
+    session.add(repository)
+    await session.flush()
+    django = dataset.packages[("pypi", "django")]
+    session.add(
+        Dependency(
+            repository_id=repository.id,
+            package_id=django.id,
+            manifest_path="poetry.lock",
+            dependency_type="runtime",
+            is_direct=False,
+            via="wagtail",
+        )
+    )
+    await session.flush()
+    await UsageRefreshService(session).refresh_packages([django.id])
+
+    response = await web.get("/packages/pypi/django")
+
+    body = text(response.text)
+    assert "4 organizations" in body
+    assert "Rust" not in body.split("Organizations by language of their repositories.", 1)[1]
+    ages = body.split("Repositories by last push.", 1)[1].split(".", 1)[0]
+    assert sum(int(part.rsplit(":", 1)[1].split()[0]) for part in ages.split(";")) == 8
 
 
 async def test_a_package_with_a_slash_in_its_name_has_its_page(
