@@ -19,8 +19,7 @@ NEVER_LABEL = "never pushed"
 
 # The default users list's rows: direct use, no forks, no archived repositories, no noise.
 _DEFAULT_VIEW = (
-    "package_id = :package_id AND is_direct"
-    " AND NOT is_fork AND NOT is_archived AND NOT is_noise"
+    "package_id = :package_id AND is_direct AND NOT is_fork AND NOT is_archived AND NOT is_noise"
 )
 
 
