@@ -2,8 +2,7 @@
 exact aggregate, with their readiness and the signals their sponsorship object shows."""
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -11,32 +10,22 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    SmallInteger,
-    cast,
     func,
     literal,
-    literal_column,
     select,
-    true,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import ColumnClause
 
-from app.core.readiness import SPONSORS_OTHERS_BIT, score_sql
+from app.core.readiness import SPONSORS_OTHERS_BIT
 from app.models import Organization, PackageDependent, PackageUsage
-from app.models.package_usage import VIA_LIMIT
 from app.repositories.package_usage import (
-    LANGUAGES_SQL,
     After,
     AnyRow,
-    DependentFilter,
     UsersSort,
-    dependent_conditions,
     keyset_page,
     sort_key,
 )
-from app.repositories.readiness import readiness_rules_sql
 
 _pd = PackageDependent.__table__
 _pu = PackageUsage.__table__
@@ -198,149 +187,3 @@ class PackageUsersRepository:
         if row is None:
             return OwnRow(None, None)
         return OwnRow(row.id, row.has_direct_use)
-
-    async def list_use_counts(
-        self, package_id: uuid.UUID, organization_ids: Sequence[uuid.UUID], f: DependentFilter
-    ) -> tuple[dict[uuid.UUID, tuple[int, int]], dict[uuid.UUID, list[tuple[str, int]]]]:
-        """Per organization, its direct and transitive-only repositories under `f` (whatever
-        its `dependency`), and the direct dependencies the latter arrive through with their
-        repository counts, most first (at most VIA_LIMIT)."""
-        if not organization_ids:
-            return {}, {}
-        any_use = replace(f, dependency="any")
-        scope = [
-            _pd.c.package_id == package_id,
-            _pd.c.organization_id.in_(list(organization_ids)),
-            *dependent_conditions(any_use),
-        ]
-        counted = await self._session.execute(
-            select(
-                _pd.c.organization_id,
-                func.count().filter(_pd.c.is_direct.is_(True)),
-                func.count().filter(_pd.c.is_direct.is_(False)),
-            )
-            .where(*scope)
-            .group_by(_pd.c.organization_id)
-        )
-        counts = {row[0]: (int(row[1]), int(row[2])) for row in counted}
-        name = (
-            func.unnest(func.string_to_array(_pd.c.via, " ")).table_valued("name").render_derived()
-        )
-        named = await self._session.execute(
-            select(_pd.c.organization_id, name.c.name, func.count().label("n"))
-            .select_from(_pd)
-            .join(name, true())
-            .where(*scope, _pd.c.via.is_not(None))
-            .group_by(_pd.c.organization_id, name.c.name)
-            .order_by(_pd.c.organization_id, func.count().desc(), name.c.name.collate("C"))
-        )
-        via: dict[uuid.UUID, list[tuple[str, int]]] = {}
-        for organization_id, via_name, n in named:
-            names = via.setdefault(organization_id, [])
-            if len(names) < VIA_LIMIT:
-                names.append((via_name, int(n)))
-        return counts, via
-
-    async def list_users_filtered(
-        self,
-        package_id: uuid.UUID,
-        f: DependentFilter,
-        uf: UserFilter,
-        *,
-        sort: UsersSort,
-        after: After | None,
-        limit: int,
-    ) -> tuple[list[AnyRow], int]:
-        """One page of an exact aggregate over the package's dependents, and the exact total;
-        readiness is scored over the repositories the filters keep."""
-        scored = _scored(package_id, f)
-        conditions = user_conditions(
-            uf, scored.c.organization_id, scored.c.readiness, scored.c.readiness_rules
-        )
-        total = (
-            select(func.count()).select_from(scored).where(*conditions).scalar_subquery()
-        ).label("total")
-        stmt: Select[Any] = select(scored, total).where(*conditions)
-        result = await self._session.execute(users_page(stmt, sort, scored.c, after, limit))
-        rows = list(result.all())
-        if rows:
-            return rows, int(rows[0].total)
-        if after is None:
-            return rows, 0
-        count = await self._session.execute(
-            select(func.count()).select_from(scored).where(*conditions)
-        )
-        return rows, int(count.scalar_one())
-
-    async def count_transitive_only(
-        self, package_id: uuid.UUID, f: DependentFilter, uf: UserFilter
-    ) -> int:
-        """The organizations that a `dependency=direct` list of `f` leaves out because their
-        matching repositories use the package only transitively (scored over those)."""
-        scored = _scored(package_id, replace(f, dependency="transitive"), without_direct=f)
-        conditions = user_conditions(
-            uf, scored.c.organization_id, scored.c.readiness, scored.c.readiness_rules
-        )
-        result = await self._session.execute(
-            select(func.count()).select_from(scored).where(*conditions)
-        )
-        return int(result.scalar_one())
-
-
-def _scored(
-    package_id: uuid.UUID, f: DependentFilter, without_direct: DependentFilter | None = None
-) -> Any:
-    """Per organization, the aggregate of its repositories matching `f`, scored for readiness,
-    as a CTE; with `without_direct`, only organizations with no repository matching that."""
-    where = [_pd.c.package_id == package_id, *dependent_conditions(f)]
-    if without_direct is not None:
-        direct = _pd.alias("direct")
-        where.append(
-            ~select(direct.c.repository_id)
-            .where(
-                direct.c.package_id == package_id,
-                direct.c.organization_id == _pd.c.organization_id,
-                *dependent_conditions(without_direct, direct),
-            )
-            .exists()
-        )
-    matched = (
-        select(
-            _pd.c.organization_id,
-            _pd.c.primary_language,
-            func.count().label("n"),
-            func.sum(_pd.c.stars).label("s"),
-            func.max(_pd.c.pushed_at).label("p"),
-            func.bit_or(_pd.c.kinds).label("k"),
-        )
-        .where(*where)
-        .group_by(_pd.c.organization_id, _pd.c.primary_language)
-        .cte("matched")
-    )
-    per_org = (
-        select(
-            matched.c.organization_id,
-            cast(func.sum(matched.c.n), Integer).label("repository_count"),
-            cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
-            func.max(matched.c.p).label("latest_push"),
-            func.bit_or(matched.c.k).label("kinds"),
-            literal_column(LANGUAGES_SQL).label("languages"),
-        )
-        .group_by(matched.c.organization_id)
-        .cte("per_org")
-    )
-    rules: ColumnClause[Any] = literal_column(
-        readiness_rules_sql("organizations", "per_org.repository_count", "per_org.latest_push"),
-        SmallInteger,
-    )
-    return (
-        select(
-            per_org,
-            func.lower(_org.c.login).collate("C").label("login_key"),
-            rules.label("readiness_rules"),
-            literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
-            *SIGNALS,
-        )
-        .join(_org, _org.c.id == per_org.c.organization_id)
-        .cte("scored")
-    )

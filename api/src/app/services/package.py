@@ -20,6 +20,7 @@ from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
+from app.repositories.package_users_filtered import FilteredUsersRepository, UseCounts
 from app.schemas.package import (
     Declaration,
     PackageRead,
@@ -103,6 +104,7 @@ class PackageService:
         self._packages = PackageRepository(session)
         self._usage = PackageUsageRepository(session)
         self._users = PackageUsersRepository(session)
+        self._filtered = FilteredUsersRepository(session)
         self._organizations = OrganizationRepository(session)
         self._cache = cache
         self._settings = settings
@@ -205,6 +207,7 @@ class PackageService:
             exclude=(own.id,) if excluded and own.id is not None else (),
         )
         transitive_only: int | None = None
+        known: UseCounts | None = None
         if query.is_default:
             rows = await self._users.list_users_rollup(
                 package.id,
@@ -233,15 +236,15 @@ class PackageService:
                 for row in rows
             }
         else:
-            rows, total = await self._users.list_users_filtered(
+            filtered = await self._filtered.list_users(
                 package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
             )
-            if f.dependency == "direct":
-                transitive_only = await self._users.count_transitive_only(package.id, f, uf)
+            rows, total = filtered.rows, filtered.total
+            transitive_only, known = filtered.transitive_only, filtered.uses
         rows, next_cursor = paginate(rows, limit, keyset)
         if not query.is_default:
-            uses, vias = await self._users.list_use_counts(
-                package.id, [row.organization_id for row in rows], f
+            uses, vias = await self._filtered.list_use_counts(
+                package.id, [row.organization_id for row in rows], f, known
             )
         samples = await self._samples(package.id, rows, f)
         now = datetime.now(UTC)

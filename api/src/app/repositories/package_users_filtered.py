@@ -1,0 +1,431 @@
+"""SQL of a filtered users list: an exact aggregate over the package's dependents, ranked before
+the page's organizations are joined, with the counts the answer shows."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    SmallInteger,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ColumnClause
+
+from app.core.readiness import score_sql
+from app.models import Organization, PackageDependent
+from app.models.package_usage import VIA_LIMIT
+from app.repositories.package_usage import (
+    LANGUAGES_SQL,
+    After,
+    AnyRow,
+    DependentFilter,
+    UsersSort,
+    dependent_conditions,
+)
+from app.repositories.package_users import SIGNALS, UserFilter, user_conditions, users_page
+from app.repositories.readiness import readiness_rules_sql
+
+_pd = PackageDependent.__table__
+_org = Organization.__table__
+
+# (repositories used directly, repositories used only transitively) per organization.
+UseCounts = dict[uuid.UUID, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class FilteredUsers:
+    """A page of a filtered users list, its total, the organizations a `dependency=direct` list
+    leaves out as transitive only (None for the other values), and, when the page's query
+    counted them, its organizations' direct and transitive repositories under the filters."""
+
+    rows: list[AnyRow]
+    total: int
+    transitive_only: int | None
+    uses: UseCounts | None
+
+
+class FilteredUsersRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def list_users(
+        self,
+        package_id: uuid.UUID,
+        f: DependentFilter,
+        uf: UserFilter,
+        *,
+        sort: UsersSort,
+        after: After | None,
+        limit: int,
+    ) -> FilteredUsers:
+        """One page of the exact aggregate over the package's dependents, with its exact
+        totals; readiness is scored over the repositories the filters keep."""
+        if uf.narrows or sort == "readiness":
+            return await self._list_scored(package_id, f, uf, sort=sort, after=after, limit=limit)
+        return await self._list_ranked(package_id, f, uf, sort=sort, after=after, limit=limit)
+
+    async def _list_ranked(
+        self,
+        package_id: uuid.UUID,
+        f: DependentFilter,
+        uf: UserFilter,
+        *,
+        sort: UsersSort,
+        after: After | None,
+        limit: int,
+    ) -> FilteredUsers:
+        """Without a readiness filter or sort, the organizations are ranked on their aggregates
+        alone; only the page's rows are joined to their owners, scored and given languages."""
+        matched, per_org = _aggregates(package_id, f)
+        excluded = user_conditions(
+            UserFilter(exclude=uf.exclude), per_org.c.organization_id, None, None
+        )
+        listed = [per_org.c.repository_count > 0, *excluded]
+        page = _page(per_org, listed, sort, after, limit).cte("page")
+        languages = (
+            select(matched.c.organization_id, literal_column(LANGUAGES_SQL).label("languages"))
+            .where(
+                matched.c.n > 0,
+                matched.c.organization_id.in_(select(page.c.organization_id)),
+            )
+            .group_by(matched.c.organization_id)
+            .subquery("page_languages")
+        )
+        rules: ColumnClause[Any] = literal_column(
+            readiness_rules_sql("organizations", "page.repository_count", "page.latest_push"),
+            SmallInteger,
+        )
+        totals = _totals(per_org, listed, excluded, f)
+        columns: list[Any] = [
+            page,
+            func.coalesce(languages.c.languages, literal_column("'{}'")).label("languages"),
+            rules.label("readiness_rules"),
+            literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
+            *SIGNALS,
+            *(total.scalar_subquery().label(name) for name, total in totals.items()),
+        ]
+        if "login_key" not in page.c:
+            columns.append(func.lower(_org.c.login).collate("C").label("login_key"))
+        stmt = (
+            select(*columns)
+            .join(_org, _org.c.id == page.c.organization_id)
+            .outerjoin(languages, languages.c.organization_id == page.c.organization_id)
+        )
+        result = await self._session.execute(users_page(stmt, sort, page.c, None, limit))
+        rows = list(result.all())
+        if rows:
+            total, transitive_only = int(rows[0].total), rows[0].transitive_only
+        else:
+            counted = (
+                await self._session.execute(select(*(t.scalar_subquery() for t in totals.values())))
+            ).one()
+            total, transitive_only = int(counted[0]), counted[1]
+        uses = {
+            row.organization_id: (row.direct_repository_count, row.transitive_repository_count)
+            for row in rows
+        }
+        return FilteredUsers(
+            rows,
+            total,
+            int(transitive_only) if f.dependency == "direct" else None,
+            uses,
+        )
+
+    async def _list_scored(
+        self,
+        package_id: uuid.UUID,
+        f: DependentFilter,
+        uf: UserFilter,
+        *,
+        sort: UsersSort,
+        after: After | None,
+        limit: int,
+    ) -> FilteredUsers:
+        """Every organization scored, for a readiness filter or sort."""
+        scored = _scored(package_id, f)
+        conditions = user_conditions(
+            uf, scored.c.organization_id, scored.c.readiness, scored.c.readiness_rules
+        )
+        total = (
+            select(func.count()).select_from(scored).where(*conditions).scalar_subquery()
+        ).label("total")
+        stmt: Select[Any] = select(scored, total).where(*conditions)
+        result = await self._session.execute(users_page(stmt, sort, scored.c, after, limit))
+        rows = list(result.all())
+        if rows:
+            count = int(rows[0].total)
+        elif after is None:
+            count = 0
+        else:
+            counted = await self._session.execute(
+                select(func.count()).select_from(scored).where(*conditions)
+            )
+            count = int(counted.scalar_one())
+        transitive_only = (
+            await self._count_transitive_only(package_id, f, uf)
+            if f.dependency == "direct"
+            else None
+        )
+        return FilteredUsers(rows, count, transitive_only, None)
+
+    async def _count_transitive_only(
+        self, package_id: uuid.UUID, f: DependentFilter, uf: UserFilter
+    ) -> int:
+        """The organizations that a `dependency=direct` list of `f` leaves out because their
+        matching repositories use the package only transitively (scored over those)."""
+        scored = _scored(package_id, replace(f, dependency="transitive"), without_direct=f)
+        conditions = user_conditions(
+            uf, scored.c.organization_id, scored.c.readiness, scored.c.readiness_rules
+        )
+        result = await self._session.execute(
+            select(func.count()).select_from(scored).where(*conditions)
+        )
+        return int(result.scalar_one())
+
+    async def list_use_counts(
+        self,
+        package_id: uuid.UUID,
+        organization_ids: Sequence[uuid.UUID],
+        f: DependentFilter,
+        known: Mapping[uuid.UUID, tuple[int, int]] | None = None,
+    ) -> tuple[UseCounts, dict[uuid.UUID, list[tuple[str, int]]]]:
+        """Per organization, its direct and transitive-only repositories under `f` (whatever
+        its `dependency`; taken from `known` when given), and the direct dependencies the
+        latter arrive through with their repository counts, most first (at most VIA_LIMIT)."""
+        if not organization_ids:
+            return {}, {}
+        any_use = replace(f, dependency="any")
+        if known is None:
+            scope = [
+                _pd.c.package_id == package_id,
+                _pd.c.organization_id.in_(list(organization_ids)),
+                *dependent_conditions(any_use),
+            ]
+            counted = await self._session.execute(
+                select(
+                    _pd.c.organization_id,
+                    func.count().filter(_pd.c.is_direct.is_(True)),
+                    func.count().filter(_pd.c.is_direct.is_(False)),
+                )
+                .where(*scope)
+                .group_by(_pd.c.organization_id)
+            )
+            counts = {row[0]: (int(row[1]), int(row[2])) for row in counted}
+        else:
+            counts = {o: known[o] for o in organization_ids if o in known}
+        # Only organizations with transitive repositories have a via to name.
+        transitive = [o for o in organization_ids if counts.get(o, (0, 0))[1]]
+        if not transitive:
+            return counts, {}
+        name = (
+            func.unnest(func.string_to_array(_pd.c.via, " ")).table_valued("name").render_derived()
+        )
+        named = await self._session.execute(
+            select(_pd.c.organization_id, name.c.name, func.count().label("n"))
+            .select_from(_pd)
+            .join(name, true())
+            .where(
+                _pd.c.package_id == package_id,
+                _pd.c.organization_id.in_(transitive),
+                *dependent_conditions(any_use),
+                _pd.c.via.is_not(None),
+            )
+            .group_by(_pd.c.organization_id, name.c.name)
+            .order_by(_pd.c.organization_id, func.count().desc(), name.c.name.collate("C"))
+        )
+        via: dict[uuid.UUID, list[tuple[str, int]]] = {}
+        for organization_id, via_name, n in named:
+            names = via.setdefault(organization_id, [])
+            if len(names) < VIA_LIMIT:
+                names.append((via_name, int(n)))
+        return counts, via
+
+
+def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
+    """The package's dependents under `f` whatever their `dependency`, per (organization,
+    language) and per organization: the figures count the rows `f.dependency` keeps, the
+    direct and transitive repository counts every row."""
+    direct = _pd.c.is_direct.is_(True)
+    kept: ColumnElement[bool] | None = None
+    if f.dependency != "any":
+        kept = _pd.c.is_direct.is_(f.dependency == "direct")
+
+    def counted(aggregate: Any) -> Any:
+        return aggregate if kept is None else aggregate.filter(kept)
+
+    matched = (
+        select(
+            _pd.c.organization_id,
+            _pd.c.primary_language,
+            cast(counted(func.count()), Integer).label("n"),
+            counted(func.sum(_pd.c.stars)).label("s"),
+            counted(func.max(_pd.c.pushed_at)).label("p"),
+            counted(func.bit_or(_pd.c.kinds)).label("k"),
+            cast(func.count().filter(direct), Integer).label("d"),
+            cast(func.count().filter(~direct), Integer).label("t"),
+        )
+        .where(
+            _pd.c.package_id == package_id,
+            *dependent_conditions(replace(f, dependency="any")),
+        )
+        .group_by(_pd.c.organization_id, _pd.c.primary_language)
+        .cte("matched")
+    )
+    per_org = (
+        select(
+            matched.c.organization_id,
+            cast(func.sum(matched.c.n), Integer).label("repository_count"),
+            cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
+            func.max(matched.c.p).label("latest_push"),
+            func.bit_or(matched.c.k).label("kinds"),
+            cast(func.sum(matched.c.d), Integer).label("direct_repository_count"),
+            cast(func.sum(matched.c.t), Integer).label("transitive_repository_count"),
+        )
+        .group_by(matched.c.organization_id)
+        .cte("per_org")
+    )
+    return matched, per_org
+
+
+def _page(
+    per_org: Any,
+    listed: list[ColumnElement[bool]],
+    sort: UsersSort,
+    after: After | None,
+    limit: int,
+) -> Select[Any]:
+    """The page's organizations. Only the default order and `name` need logins: `name` joins
+    every organization, the default order only those tied with the page's rows on
+    (repositories, stars)."""
+    if sort not in ("repositories", "name"):
+        return users_page(select(per_org).where(*listed), sort, per_org.c, after, limit)
+    login_key = func.lower(_org.c.login).collate("C").label("login_key")
+    candidates = list(listed)
+    if sort == "repositories":
+        pair = tuple_(-per_org.c.repository_count, -per_org.c.total_stars)
+        beyond = list(listed)
+        if after is not None:
+            # Typed as the columns, so the comparison reads the aggregates' types.
+            bound = tuple_(literal(-after[0], Integer), literal(-after[1], BigInteger))
+            beyond.append(pair > bound)
+            candidates.append(pair >= bound)
+        # The limit-th (repositories, stars) past the bound: no row of the page comes after it.
+        cut = (
+            select((-per_org.c.repository_count).label("r"), (-per_org.c.total_stars).label("s"))
+            .where(*beyond)
+            .order_by(-per_org.c.repository_count, -per_org.c.total_stars)
+            .offset(limit - 1)
+            .limit(1)
+            .cte("cut")
+        )
+        candidates.append(
+            or_(
+                ~exists(select(cut.c.r)),
+                pair
+                <= tuple_(select(cut.c.r).scalar_subquery(), select(cut.c.s).scalar_subquery()),
+            )
+        )
+    keyed = (
+        select(per_org, login_key)
+        .join(_org, _org.c.id == per_org.c.organization_id)
+        .where(*candidates)
+        .subquery("keyed")
+    )
+    return users_page(select(keyed), sort, keyed.c, after, limit)
+
+
+def _totals(
+    per_org: Any,
+    listed: list[ColumnElement[bool]],
+    excluded: list[ColumnElement[bool]],
+    f: DependentFilter,
+) -> dict[str, Select[Any]]:
+    """The list's total and, for `dependency=direct`, the organizations whose matching
+    repositories all use the package only transitively."""
+    totals = {"total": select(func.count()).select_from(per_org).where(*listed)}
+    transitive_only: Select[Any] = select(literal(None, Integer))
+    if f.dependency == "direct":
+        transitive_only = (
+            select(func.count())
+            .select_from(per_org)
+            .where(
+                per_org.c.direct_repository_count == 0,
+                per_org.c.transitive_repository_count > 0,
+                *excluded,
+            )
+        )
+    totals["transitive_only"] = transitive_only
+    return totals
+
+
+def _scored(
+    package_id: uuid.UUID, f: DependentFilter, without_direct: DependentFilter | None = None
+) -> Any:
+    """Per organization, the aggregate of its repositories matching `f`, scored for readiness,
+    as a CTE; with `without_direct`, only organizations with no repository matching that."""
+    where = [_pd.c.package_id == package_id, *dependent_conditions(f)]
+    if without_direct is not None:
+        direct = _pd.alias("direct")
+        where.append(
+            ~select(direct.c.repository_id)
+            .where(
+                direct.c.package_id == package_id,
+                direct.c.organization_id == _pd.c.organization_id,
+                *dependent_conditions(without_direct, direct),
+            )
+            .exists()
+        )
+    matched = (
+        select(
+            _pd.c.organization_id,
+            _pd.c.primary_language,
+            func.count().label("n"),
+            func.sum(_pd.c.stars).label("s"),
+            func.max(_pd.c.pushed_at).label("p"),
+            func.bit_or(_pd.c.kinds).label("k"),
+        )
+        .where(*where)
+        .group_by(_pd.c.organization_id, _pd.c.primary_language)
+        .cte("matched")
+    )
+    per_org = (
+        select(
+            matched.c.organization_id,
+            cast(func.sum(matched.c.n), Integer).label("repository_count"),
+            cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
+            func.max(matched.c.p).label("latest_push"),
+            func.bit_or(matched.c.k).label("kinds"),
+            literal_column(LANGUAGES_SQL).label("languages"),
+        )
+        .group_by(matched.c.organization_id)
+        .cte("per_org")
+    )
+    rules: ColumnClause[Any] = literal_column(
+        readiness_rules_sql("organizations", "per_org.repository_count", "per_org.latest_push"),
+        SmallInteger,
+    )
+    return (
+        select(
+            per_org,
+            func.lower(_org.c.login).collate("C").label("login_key"),
+            rules.label("readiness_rules"),
+            literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
+            *SIGNALS,
+        )
+        .join(_org, _org.c.id == per_org.c.organization_id)
+        .cte("scored")
+    )

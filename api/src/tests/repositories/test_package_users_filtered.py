@@ -1,0 +1,105 @@
+"""A filtered users page ranked on the aggregates alone (joining only the page's organizations)
+holds the same rows, figures, scores and totals as the page built by scoring every
+organization, page after page, on random data and filters."""
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.package_usage import kinds_mask
+from app.repositories.package_usage import DependentFilter, UsersSort
+from app.repositories.package_users import UserFilter
+from app.repositories.package_users_filtered import FilteredUsersRepository
+from tests.api.v1.test_users_property import KINDS, LANGUAGES, _load
+
+# Few star and push values, so organizations tie on the sort keys and pages split ties.
+repositories = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # owner
+        st.sampled_from([0, 5]),  # stars
+        st.sampled_from(LANGUAGES),
+        st.one_of(st.none(), st.integers(0, 2)),  # days after the base date
+        st.booleans(),  # fork
+        st.just(False),  # archived
+        st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), min_size=1, max_size=2),
+    ),
+    min_size=8,
+    max_size=16,
+)
+
+filters = st.builds(
+    DependentFilter,
+    min_stars=st.sampled_from([None, 0, 5]),
+    language=st.sampled_from([None, "python"]),
+    kinds_mask=st.sampled_from([None, kinds_mask(["runtime"]), kinds_mask(["development"])]),
+    include_forks=st.booleans(),
+    dependency=st.sampled_from(["direct", "transitive", "any"]),
+)
+COLUMNS = (
+    "organization_id",
+    "repository_count",
+    "total_stars",
+    "latest_push",
+    "kinds",
+    "languages",
+    "login_key",
+    "readiness_rules",
+    "readiness",
+    "login",
+)
+AFTER = {
+    "repositories": ("repository_count", "total_stars", "login_key"),
+    "stars": ("total_stars", "organization_id"),
+    "recent": ("latest_push", "organization_id"),
+    "name": ("login_key", "organization_id"),
+}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    repos=repositories,
+    f=filters,
+    sort=st.sampled_from(list(AFTER)),
+    limit=st.integers(1, 3),
+    exclude_first=st.booleans(),
+)
+async def test_ranked_pages_match_pages_scored_for_every_organization(
+    session: AsyncSession,
+    repos: list[Any],
+    f: DependentFilter,
+    sort: UsersSort,
+    limit: int,
+    exclude_first: bool,
+) -> None:
+    savepoint = await session.begin_nested()
+    try:
+        package = await _load(session, repos)
+        users = FilteredUsersRepository(session)
+        uf = UserFilter()
+        if exclude_first:
+            everyone = await users._list_scored(package.id, f, uf, sort=sort, after=None, limit=100)
+            if everyone.rows:
+                uf = UserFilter(exclude=(everyone.rows[0].organization_id,))
+        after = None
+        for _ in range(20):
+            ranked = await users._list_ranked(
+                package.id, f, uf, sort=sort, after=after, limit=limit
+            )
+            scored = await users._list_scored(
+                package.id, f, uf, sort=sort, after=after, limit=limit
+            )
+            assert (ranked.total, ranked.transitive_only) == (scored.total, scored.transitive_only)
+            assert [tuple(getattr(row, c) for c in COLUMNS) for row in ranked.rows] == [
+                tuple(getattr(row, c) for c in COLUMNS) for row in scored.rows
+            ]
+            if len(ranked.rows) < limit:
+                break
+            after = tuple(getattr(ranked.rows[-1], name) for name in AFTER[sort])
+    finally:
+        await savepoint.rollback()
