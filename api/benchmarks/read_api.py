@@ -367,6 +367,11 @@ def main() -> int:
         action="store_true",
         help="only the cached answers and throughput (no first hits or filters)",
     )
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="only the first hits, filters, kinds and sorts (no cached answers or throughput)",
+    )
     args = parser.parse_args()
     data_dir = Path(os.environ.get("WUMP_DATA_DIR", "")).expanduser()
     if not data_dir.is_dir():
@@ -399,7 +404,7 @@ def main() -> int:
                     runtime["valkey_url"],
                     runtime["database_url"],
                     server.pid,
-                    warm_paths=warm_paths,
+                    warm_paths=warm_paths and not args.cold_only,
                     cold=not args.cached_only,
                 )
             )
