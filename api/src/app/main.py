@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import health, metrics
 from app.api.auth import RequireRead
+from app.api.cache_first import CacheFirstMiddleware
 from app.api.errors import install_error_handlers
 from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_error_pages(app)
     install_openapi(app, anonymous_reads=settings.anonymous_access)
+    # Innermost: a cached answer gets every header the other middleware add to any answer.
+    app.add_middleware(CacheFirstMiddleware)
     if settings.cors_origins:
         wildcard = settings.cors_origins == ["*"]
         app.add_middleware(

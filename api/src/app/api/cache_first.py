@@ -1,15 +1,21 @@
-"""Routes that answer a current cached page before FastAPI resolves their dependencies."""
+"""Routes whose current cached answer is sent before routing and the route's dependencies."""
 
-from collections.abc import Callable, Coroutine
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, get_args, get_origin
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, Request
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.auth import caller_without_database, count
-from app.api.responses import cached_response
+from app.api.errors import wump_problem
+from app.api.responses import if_none_match_matches
 from app.api.state import app_state
+from app.core.errors import RateLimitExceeded
+from app.core.metrics import ROUTE_TEMPLATE
 from app.services.usage_cache import CacheEntry, UsageCache
 
 # Where the answer to a request would be cached, or None when it must be built (CSV, a query
@@ -21,8 +27,8 @@ _LOOKUP = "__wump_cached_body__"
 
 
 def cache_first(lookup: CachedBody, *, scope: str = "read") -> Callable[[Endpoint], Endpoint]:
-    """Mark an endpoint of a `CacheFirstRoute` router: a request `lookup` finds in the cache is
-    answered without the endpoint's dependency graph (no session, no service)."""
+    """Mark a GET endpoint whose cached answer `CacheFirstMiddleware` sends: a request `lookup`
+    finds in the cache is answered without routing or the endpoint's dependency graph."""
 
     def mark(endpoint: Endpoint) -> Endpoint:
         setattr(endpoint, _LOOKUP, (lookup, scope))
@@ -31,37 +37,126 @@ def cache_first(lookup: CachedBody, *, scope: str = "read") -> Callable[[Endpoin
     return mark
 
 
-class CacheFirstRoute(APIRoute):
-    """A route whose marked endpoint first tries the cache.
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """A route as the router matches it; `lookup` is set for a cache-first endpoint."""
 
-    Resolving a route's dependencies (the caller, a session, a service, the query model) costs
-    more than answering from Valkey, so a cache hit skips it: the caller is taken as far as it
-    can be without the database, counted once against its limit, and the cached body answered
-    with its ETag (or 304). Anything else (a miss, CSV, a caller who needs the database or lacks
-    the scope, parameters that do not validate) goes through the whole route, which answers
-    errors exactly as it always does and does not count the request again.
+    regex: re.Pattern[str]
+    methods: frozenset[str] | None  # None: a mount, which takes every method
+    convertors: Mapping[str, Any]
+    template: str
+    lookup: CachedBody | None
+    scope: str
+
+
+class CacheFirstMiddleware:
+    """Answers a current cached page of a `cache_first` endpoint before routing.
+
+    Routing, resolving a route's dependencies (the caller, a session, a service, the query
+    model) and the exception layers cost more than answering from Valkey, so a cache hit skips
+    them: the route is matched as the router would (the first route whose path matches and that
+    takes GET), the caller is taken as far as it can be without the database, and one round
+    trip to Valkey counts the request and reads the entry, which is answered with its stored
+    ETag (or 304). It runs inside the other middleware, so request id, metrics, security and
+    rate-limit headers, the input guard and CORS apply as to any answer. Anything else (a miss,
+    CSV, a caller who needs the database or lacks the scope, parameters that do not validate)
+    goes through the router, whose route answers errors as always and does not count the
+    request again.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        marked: tuple[CachedBody, str] | None = getattr(self.endpoint, _LOOKUP, None)
-        if marked is None:
-            return handler
-        lookup, scope = marked
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._routes: list[_Route] | None = None
 
-        async def answer(request: Request) -> Response:
-            caller = await caller_without_database(request)
-            if caller is not None and scope in caller.scopes:
-                entry = lookup(request)
-                # The count and the cached answer in one round trip to Valkey.
-                values = await count(request, caller, read=entry.keys if entry else ())
-                if entry is not None:
-                    cached = await UsageCache(app_state(request).cache).read(entry, values)
-                    if cached is not None:
-                        return cached_response(request, cached)
-            return await handler(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            matched = self.match(scope)
+            if matched is not None and await self._answer(scope, receive, send, *matched):
+                return
+        await self.app(scope, receive, send)
 
-        return answer
+    def match(self, scope: Scope) -> tuple[_Route, dict[str, Any]] | None:
+        """The cache-first route the router would pick for this GET, and its path parameters."""
+        if self._routes is None:
+            self._routes = _cache_first_routes(scope["app"])
+        path: str = scope["path"]
+        for route in self._routes:
+            found = route.regex.match(path)
+            if found is None:
+                continue
+            if route.methods is not None and "GET" not in route.methods:
+                continue  # the router goes on looking for one that takes GET
+            if route.lookup is None:
+                return None
+            params = {
+                name: route.convertors[name].convert(value)
+                for name, value in found.groupdict().items()
+            }
+            return route, params
+        return None
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, route: _Route, params: dict[str, Any]
+    ) -> bool:
+        """Answer from the cache; False when the router must answer instead."""
+        assert route.lookup is not None
+        request = Request({**scope, "path_params": params})
+        caller = await caller_without_database(request)
+        if caller is None or route.scope not in caller.scopes:
+            return False
+        entry = route.lookup(request)
+        # Metrics label the answer with the route it stands for.
+        scope[ROUTE_TEMPLATE] = route.template
+        try:
+            # The count and the cached answer in one round trip to Valkey.
+            values = await count(request, caller, read=entry.keys if entry else ())
+        except RateLimitExceeded as error:
+            await wump_problem(request, error)(scope, receive, send)
+            return True
+        if entry is None:
+            return False
+        answer = await UsageCache(app_state(request).cache).read(entry, values)
+        if answer is None:
+            return False
+        etag = answer.etag.encode()
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match is not None and if_none_match_matches(if_none_match, answer.etag):
+            # As `json_response` answers: the ETag alone, no body.
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        headers = [
+            (b"etag", etag),
+            (b"content-length", str(len(answer.body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        return True
+
+
+def _cache_first_routes(app: FastAPI) -> list[_Route]:
+    """The app's routes in the router's order, up to the last cache-first one."""
+    routes: list[_Route] = []
+    for context in iter_route_contexts(app.routes):
+        regex = getattr(context, "path_regex", None)
+        if regex is None:
+            continue
+        methods = context.methods
+        marked = getattr(context.endpoint, _LOOKUP, None)
+        lookup, scope = marked if marked is not None else (None, "")
+        routes.append(
+            _Route(
+                regex=regex,
+                methods=frozenset(methods) if methods is not None else None,
+                convertors=getattr(context, "param_convertors", {}),
+                template=context.path_format or "",
+                lookup=lookup,
+                scope=scope,
+            )
+        )
+    last = max((i for i, route in enumerate(routes) if route.lookup is not None), default=-1)
+    return routes[: last + 1]
 
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -45,8 +45,8 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-async def _wump_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, WumpError)
+def wump_problem(request: Request, error: WumpError) -> JSONResponse:
+    """The problem answer of a `WumpError`, as the error handler renders it."""
     return problem(
         request,
         error.status,
@@ -56,6 +56,11 @@ async def _wump_error(request: Request, error: Exception) -> JSONResponse:
         headers=error.headers,
         **error.extra,
     )
+
+
+async def _wump_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, WumpError)
+    return wump_problem(request, error)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

@@ -23,7 +23,8 @@ def etag_for(body: bytes) -> str:
     return entity_tag(body)
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def if_none_match_matches(if_none_match: str, etag: str) -> bool:
+    """Whether If-None-Match names `etag` (weakly compared, as for a GET) or is `*`."""
     candidates = [part.strip() for part in if_none_match.split(",")]
     return any(c == "*" or c.removeprefix("W/") == etag for c in candidates)
 
@@ -37,7 +38,7 @@ def cached_response(request: Request, answer: CachedAnswer) -> Response:
     """A cached answer as `json_response` answers it, with the ETag stored beside it."""
     body, etag = answer.body, answer.etag
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _matches(if_none_match, etag):
+    if if_none_match is not None and if_none_match_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})
 

@@ -119,8 +119,15 @@ def is_multiprocess() -> bool:
     return bool(os.environ.get(MULTIPROCESS_DIR_ENV))
 
 
+# Set by what answers a request before routing, with the template of the route it stands for.
+ROUTE_TEMPLATE = "wump.route_template"
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template (`/api/v1/packages/{ecosystem}/{name}/users`)."""
+    answered: str | None = scope.get(ROUTE_TEMPLATE)
+    if answered is not None:
+        return answered
     # FastAPI keeps an included route's full template (prefixes and all) beside the route,
     # whose own path is relative to its router.
     selected = scope.get("fastapi", {}).get("effective_route_context")

@@ -13,7 +13,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.atom import events_response, events_responses, wants_atom
 from app.api.auth import RequireRead
-from app.api.cache_first import CacheFirstRoute, cache_first, query_model
+from app.api.cache_first import cache_first, query_model
 from app.api.deps import PackageServiceDep, UsageEventServiceDep
 from app.api.params import Login, PackageName, PackageUrl
 from app.api.responses import (
@@ -53,9 +53,7 @@ class EcosystemConvertor(Convertor[str]):
 
 register_url_convertor("ecosystem", EcosystemConvertor())
 
-router = APIRouter(
-    prefix="/packages", tags=["packages"], dependencies=[RequireRead], route_class=CacheFirstRoute
-)
+router = APIRouter(prefix="/packages", tags=["packages"], dependencies=[RequireRead])
 
 
 def cached_users(request: Request) -> CacheEntry | None:
