@@ -114,12 +114,17 @@ class PortfolioService:
         keyset = _USERS[query.sort]
         purls = dict(resolved)
         uf = UserFilter(query.sponsors_others, query.min_readiness, exclude)
-        rows, total = (
+        rows, total, transitive_only = (
             await self._portfolio.list_users(
-                list(purls), uf, sort=query.sort, after=keyset.after(query.cursor), limit=limit + 1
+                list(purls),
+                uf,
+                dependency=query.dependency,
+                sort=query.sort,
+                after=keyset.after(query.cursor),
+                limit=limit + 1,
             )
             if purls
-            else ([], 0)
+            else ([], 0, 0 if query.dependency == "direct" else None)
         )
         rows, next_cursor = paginate(rows, limit, keyset)
         now = datetime.now(UTC)
@@ -131,8 +136,12 @@ class PortfolioService:
                 github_url=row.github_url,
                 website_url=row.website_url,
                 package_count=row.package_count,
-                packages=sorted(purls[package_id] for package_id in row.package_ids),
+                packages=sorted(purls[package_id] for package_id in row.package_ids or ()),
                 repository_count=row.repository_count,
+                transitive_repository_count=row.transitive_repository_count,
+                transitive_packages=sorted(
+                    purls[package_id] for package_id in row.transitive_package_ids or ()
+                ),
                 readiness=readiness_read(row, now),
                 sponsorship=sponsorship_read(row),
             )
@@ -144,4 +153,5 @@ class PortfolioService:
             total=total,
             packages=[purl for _, purl in resolved],
             unknown=unknown,
+            transitive_only_total=transitive_only,
         )

@@ -7,6 +7,8 @@ npm packages a, b, c come from repositories of `maint`, d from `someone`:
 | smallco | a (2)                 |                                     |
 | maint   | b (1)                 | the maintainer itself               |
 | otherco | d (1)                 |                                     |
+| smallco | b (1, transitive)     | its lockfile pulls b in, via x      |
+| deepco  | a (2, transitive)     | uses the portfolio only through x   |
 """
 
 import csv
@@ -31,7 +33,10 @@ USES = {
     "smallco": [("a", 2)],
     "maint": [("b", 1)],
     "otherco": [("d", 1)],
+    "deepco": [],
 }
+# Repositories whose lockfiles alone pull the package in, through the direct dependency `x`.
+TRANSITIVE = {"smallco": [("b", 1)], "deepco": [("a", 2)]}
 
 
 @pytest.fixture
@@ -50,13 +55,15 @@ async def portfolio(session: AsyncSession) -> None:
         organization = Organization(id=uuid.UUID(int=700 + n), login=login, **signals)
         session.add(organization)
         await session.flush()
-        for name, count in uses:
+        declared = [(name, count, True) for name, count in uses]
+        pulled = [(name, count, False) for name, count in TRANSITIVE.get(login, [])]
+        for name, count, direct in declared + pulled:
             for r in range(count):
                 repository = Repository(
                     organization_id=organization.id,
-                    name=f"{name}-{r}",
-                    full_name=f"{login}/{name}-{r}",
-                    github_url=f"https://github.com/{login}/{name}-{r}",
+                    name=f"{name}-{r}{'' if direct else '-locked'}",
+                    full_name=f"{login}/{name}-{r}{'' if direct else '-locked'}",
+                    github_url=f"https://github.com/{login}/{name}-{r}{'' if direct else '-l'}",
                 )
                 session.add(repository)
                 await session.flush()
@@ -64,8 +71,10 @@ async def portfolio(session: AsyncSession) -> None:
                     Dependency(
                         repository_id=repository.id,
                         package_id=packages[name].id,
-                        manifest_path="package.json",
+                        manifest_path="package.json" if direct else "package-lock.json",
                         dependency_type="runtime",
+                        is_direct=direct,
+                        via=None if direct else "x",
                     )
                 )
     await session.flush()
@@ -195,7 +204,7 @@ async def test_both_export_as_csv(api: AsyncClient) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(maintainer.text)))
-    assert list(rows[0])[:9] == [
+    assert list(rows[0])[:11] == [
         "login",
         "name",
         "owner_type",
@@ -204,6 +213,8 @@ async def test_both_export_as_csv(api: AsyncClient) -> None:
         "package_count",
         "packages",
         "repository_count",
+        "transitive_repository_count",
+        "transitive_packages",
         "readiness.score",
     ]
     assert (rows[0]["login"], rows[0]["packages"]) == (
@@ -214,3 +225,74 @@ async def test_both_export_as_csv(api: AsyncClient) -> None:
         "bigco",
         "smallco",
     ]
+
+
+@pytest.mark.usefixtures("portfolio")
+async def test_direct_use_is_listed_and_transitive_use_counted_beside_it(api: AsyncClient) -> None:
+    body = (await api.get(MAINTAINER)).json()
+
+    assert summary(body) == [
+        ("bigco", ["pkg:npm/a", "pkg:npm/b", "pkg:npm/c"]),
+        ("smallco", ["pkg:npm/a"]),
+    ]
+    assert body["total"] == 2
+    # deepco reaches the portfolio only through its lockfiles.
+    assert body["transitive_only_total"] == 1
+    smallco = body["items"][1]
+    assert smallco["transitive_packages"] == ["pkg:npm/b"]
+    assert (smallco["repository_count"], smallco["transitive_repository_count"]) == (2, 1)
+
+
+@pytest.mark.usefixtures("portfolio")
+async def test_dependency_transitive_lists_who_uses_the_portfolio_only_through_others(
+    api: AsyncClient,
+) -> None:
+    body = (await api.get(MAINTAINER, params={"dependency": "transitive"})).json()
+
+    assert summary(body) == [("deepco", ["pkg:npm/a"])]
+    deepco = body["items"][0]
+    assert (deepco["package_count"], deepco["repository_count"]) == (1, 2)
+    assert deepco["transitive_packages"] == ["pkg:npm/a"]
+    assert (body["total"], body["transitive_only_total"]) == (1, None)
+
+
+@pytest.mark.usefixtures("portfolio")
+async def test_dependency_any_counts_both_uses(api: AsyncClient) -> None:
+    body = (
+        await api.post(
+            PORTFOLIO, params={"dependency": "any"}, json={"purls": ["pkg:npm/a", "pkg:npm/b"]}
+        )
+    ).json()
+
+    assert {login: packages for login, packages in summary(body)} == {
+        "bigco": ["pkg:npm/a", "pkg:npm/b"],
+        "smallco": ["pkg:npm/a", "pkg:npm/b"],
+        "deepco": ["pkg:npm/a"],
+    }
+    smallco = next(item for item in body["items"] if item["login"] == "smallco")
+    # Two repositories declare a, a third pulls b in.
+    assert (smallco["package_count"], smallco["repository_count"]) == (2, 3)
+    assert (body["total"], body["transitive_only_total"]) == (3, None)
+
+
+@pytest.mark.usefixtures("portfolio")
+@pytest.mark.parametrize("dependency", ["direct", "transitive", "any"])
+@pytest.mark.parametrize("sort", ["packages", "repositories", "readiness", "name"])
+async def test_each_dependency_value_pages_to_its_total(
+    api: AsyncClient, dependency: str, sort: str
+) -> None:
+    whole = (await api.get(MAINTAINER, params={"dependency": dependency, "sort": sort})).json()
+    logins: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"dependency": dependency, "sort": sort, "limit": 1}
+        body = (
+            await api.get(MAINTAINER, params=params | ({"cursor": cursor} if cursor else {}))
+        ).json()
+        assert body["total"] == whole["total"]
+        logins += [item["login"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert logins == [item["login"] for item in whole["items"]]
+    assert len(logins) == whole["total"]
