@@ -9,17 +9,17 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    PrimaryKeyConstraint,
     String,
     Text,
-    UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Timestamps, UUIDPrimaryKey
+from app.models.base import Base
 
 if TYPE_CHECKING:
-    from app.models.package import Package
     from app.models.repository import Repository
 
 DEPENDENCY_TYPES = (
@@ -38,21 +38,24 @@ DEPENDENCY_TYPES = (
 )
 
 
-class Dependency(UUIDPrimaryKey, Timestamps, Base):
+class Dependency(Base):
     __tablename__ = "dependencies"
     __table_args__ = (
         # A package may be declared by several manifests of one repository (a monorepo's
         # package.json files, a lockfile beside its manifest): each keeps its own evidence.
-        UniqueConstraint("repository_id", "package_id", "manifest_path"),
+        # The natural key is the primary key: no query needs a surrogate id, and every row
+        # written would pay for its index. detected_at is the row's one timestamp.
+        PrimaryKeyConstraint("repository_id", "package_id", "manifest_path"),
         CheckConstraint(f"dependency_type IN {DEPENDENCY_TYPES!r}", name="dependency_type"),
     )
 
     repository_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False
     )
-    package_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("packages.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    # No foreign key: packages are never deleted, and ingestion writes only the ids its
+    # package upsert returned and locked in the same transaction, so a check per row (a
+    # quarter of the write's cost) could never fail.
+    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
     manifest_path: Mapped[str] = mapped_column(String(1000), nullable=False, server_default="")
     requirement: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[str | None] = mapped_column(String(100))
@@ -61,9 +64,9 @@ class Dependency(UUIDPrimaryKey, Timestamps, Base):
     )
     is_direct: Mapped[bool | None] = mapped_column(Boolean)
     # For a transitive package of a lockfile that records the graph: the direct dependencies of
-    # the manifest that pull it in, nearest first, separated by spaces (no ecosystem allows one
-    # in a package name). One short text costs a fraction of an array's 24-byte header; NULL
-    # for direct rows and where the file does not tell.
+    # the manifest that pull it in, nearest first, each once, separated by spaces (no ecosystem
+    # allows one in a package name). One short text costs a fraction of an array's 24-byte
+    # header; NULL for direct rows and where the file does not tell.
     via: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(50))
     commit_sha: Mapped[str | None] = mapped_column(String(64))
@@ -72,4 +75,3 @@ class Dependency(UUIDPrimaryKey, Timestamps, Base):
     )
 
     repository: Mapped["Repository"] = relationship(back_populates="dependencies", lazy="raise")
-    package: Mapped["Package"] = relationship(lazy="raise")

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Constraint, Index, Table, UniqueConstraint, select, text
+from sqlalchemy import Connection, Constraint, Index, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -50,7 +50,7 @@ class SeedRepository:
 
     async def drop_bulk_constraints(self) -> None:
         """Drop what a bulk load would otherwise check or update row by row: the plain indexes,
-        the foreign keys and unique key of dependencies, the keys of the derived tables."""
+        the foreign keys and key of dependencies, the keys of the derived tables."""
         connection = await self._session.connection()
         for constraint in _bulk_constraints():
             await connection.execute(DropConstraint(constraint, if_exists=True))
@@ -88,8 +88,7 @@ def _bulk_constraints() -> list[Constraint]:
     derived = [cast(Table, model.__table__) for model in (PackageDependent, PackageUsage)]
     return [
         *dependencies.foreign_key_constraints,
-        *(c for c in dependencies.constraints if isinstance(c, UniqueConstraint)),
-        *(cast(Constraint, table.primary_key) for table in derived),
+        *(cast(Constraint, table.primary_key) for table in (dependencies, *derived)),
     ]
 
 

@@ -1,5 +1,5 @@
 """Ingestion writes of dependencies: one statement per batch compares the wanted rows with the
-stored ones inside the database (no stored rows travel to Python) and then deletes, updates by id
+stored ones inside the database (no stored rows travel to Python) and then deletes, updates by key
 and plainly inserts: an ON CONFLICT insert and its speculative insertion cost about a third more
 per row."""
 
@@ -16,10 +16,17 @@ from app.repositories.ingestion.base import Writes
 
 @dataclass(frozen=True, slots=True)
 class DependencyColumns:
-    """Dependency rows as parallel columns, the shape unnest takes; a key (repository_id,
-    package_id, manifest_path) may appear more than once."""
+    """Dependency rows as parallel columns, the shape unnest takes. What every row of one scanned
+    repository shares (its id, source and commit) is sent once per repository, and each row
+    names its repository by position; a key (repository_id, package_id, manifest_path) may
+    appear more than once."""
 
+    # One entry per scanned repository.
     repository_ids: list[uuid.UUID]
+    sources: list[str]
+    commit_shas: list[str | None]
+    # One entry per row; `scans` is the position of the row's repository above, from 1.
+    scans: list[int]
     package_ids: list[uuid.UUID]
     manifest_paths: list[str]
     requirements: list[str | None]
@@ -28,11 +35,9 @@ class DependencyColumns:
     directs: list[bool | None]
     # Dependency.via: names separated by spaces, or None.
     vias: list[str | None]
-    sources: list[str]
-    commit_shas: list[str | None]
 
     def __len__(self) -> int:
-        return len(self.repository_ids)
+        return len(self.scans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +66,18 @@ class DependencyWrites:
     changed: int
 
 
-_DEPENDENCY_UNNEST = (
-    "unnest(CAST(:repository_ids AS uuid[]), CAST(:package_ids AS uuid[]),"
+_ROWS = (
+    "unnest(CAST(:scans AS integer[]), CAST(:package_ids AS uuid[]),"
     " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
     " CAST(:versions AS varchar[]), CAST(:dependency_types AS varchar[]),"
-    " CAST(:directs AS boolean[]), CAST(:vias AS text[]), CAST(:sources AS varchar[]),"
+    " CAST(:directs AS boolean[]), CAST(:vias AS text[])) WITH ORDINALITY"
+    " AS r(scan, package_id, manifest_path, requirement, version, dependency_type, is_direct,"
+    " via, position)"
+)
+_SCANS = (
+    "unnest(CAST(:repository_ids AS uuid[]), CAST(:sources AS varchar[]),"
     " CAST(:commit_shas AS varchar[])) WITH ORDINALITY"
-    " AS w(repository_id, package_id, manifest_path, requirement, version, dependency_type,"
-    " is_direct, via, source, commit_sha, position)"
+    " AS s(repository_id, source, commit_sha, scan)"
 )
 # A manifest may name one package twice (a dev and a runtime entry, two spellings of one
 # normalized name): the direct, most significant (then the first) declaration is kept.
@@ -78,12 +87,16 @@ _DECLARATION_RANK = (
     " CAST(w.dependency_type AS text)), w.position"
 )
 _EVIDENCE = "requirement, version, dependency_type, is_direct, via, source, commit_sha"
+_SAME_KEY = (
+    "w.repository_id = d.repository_id AND w.package_id = d.package_id"
+    " AND w.manifest_path = d.manifest_path"
+)
 
 
 def _write_dependencies_sql(scope: DependencyScope) -> str:
     """One statement: the wanted rows meet the stored ones (one index probe each), then the
-    unwanted rows are deleted, the changed ones updated by id and the missing ones inserted.
-    Its data-modifying parts share one snapshot and touch disjoint rows."""
+    unwanted rows are deleted, the changed ones updated and the missing ones inserted. Its
+    data-modifying parts share one snapshot and touch disjoint rows."""
     deletable = ""
     if scope.package_id is not None:
         deletable += " AND d.package_id = CAST(:package_id AS uuid)"
@@ -101,35 +114,40 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
             " AND NOT coalesce(d.source = ANY(CAST(:protected_sources AS varchar[])), false)"
         )
     return (
-        "WITH wanted AS MATERIALIZED ("
+        "WITH w AS (SELECT s.repository_id, r.package_id, r.manifest_path, r.requirement,"
+        "  r.version, r.dependency_type, r.is_direct, r.via, s.source, s.commit_sha, r.position"
+        f"  FROM {_ROWS} JOIN {_SCANS} ON s.scan = r.scan),"
+        " wanted AS MATERIALIZED ("
         " SELECT DISTINCT ON (w.repository_id, w.package_id, w.manifest_path) w.*,"
-        "  d.id AS stored_id, d.id IS NOT NULL AND"
+        "  d.repository_id IS NOT NULL AS stored, d.repository_id IS NOT NULL AND"
         "  (d.requirement, d.version, d.dependency_type, d.is_direct, d.via, d.source,"
         "  d.commit_sha) IS DISTINCT FROM"
         "  (w.requirement, w.version, w.dependency_type, w.is_direct, w.via, w.source,"
         "  w.commit_sha)"
         f"{protected} AS changed"
-        f" FROM {_DEPENDENCY_UNNEST}"
-        # LIMIT keeps this a probe of the unique index per wanted row, whatever the planner
+        " FROM w"
+        # LIMIT keeps this a probe of the primary key per wanted row, whatever the planner
         # believes about the table's size.
         " LEFT JOIN LATERAL (SELECT * FROM dependencies d WHERE d.repository_id = w.repository_id"
         "  AND d.package_id = w.package_id AND d.manifest_path = w.manifest_path LIMIT 1) d ON true"
         f" ORDER BY w.repository_id, w.package_id, w.manifest_path, {_DECLARATION_RANK}),"
         " deleted AS (DELETE FROM dependencies d"
         f"  WHERE d.repository_id = ANY(CAST(:replace_ids AS uuid[])){deletable}"
-        "  AND NOT EXISTS (SELECT FROM wanted w WHERE w.stored_id = d.id) RETURNING d.id),"
+        f"  AND NOT EXISTS (SELECT FROM wanted w WHERE {_SAME_KEY}) RETURNING 1),"
         " updated AS (UPDATE dependencies d SET requirement = w.requirement,"
         "  version = w.version, dependency_type = w.dependency_type, is_direct = w.is_direct,"
-        "  via = w.via, source = w.source, commit_sha = w.commit_sha, detected_at = :detected_at,"
-        "  updated_at = now()"
-        "  FROM wanted w WHERE d.id = w.stored_id AND w.changed RETURNING d.id),"
+        "  via = w.via, source = w.source, commit_sha = w.commit_sha, detected_at = :detected_at"
+        f"  FROM wanted w WHERE w.changed AND {_SAME_KEY} RETURNING 1),"
+        # Plain inserts: every missing row is inserted or the statement fails, so the count
+        # comes from `wanted` and no row is returned.
         " inserted AS (INSERT INTO dependencies (repository_id, package_id, manifest_path,"
         f"  {_EVIDENCE}, detected_at)"
         f"  SELECT repository_id, package_id, manifest_path, {_EVIDENCE}, :detected_at"
-        "  FROM wanted WHERE stored_id IS NULL RETURNING id)"
-        " SELECT (SELECT count(*) FROM wanted WHERE changed) AS changed,"
-        " (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM inserted) AS inserted,"
-        " (SELECT count(*) FROM deleted) AS deleted"
+        "  FROM wanted WHERE NOT stored)"
+        " SELECT count(*) FILTER (WHERE changed) AS changed,"
+        " count(*) FILTER (WHERE NOT stored) AS inserted,"
+        " (SELECT count(*) FROM updated) AS updated, (SELECT count(*) FROM deleted) AS deleted"
+        " FROM wanted"
     )
 
 
@@ -149,6 +167,9 @@ class DependencyWriter(Writes):
             text(_write_dependencies_sql(scope)),
             {
                 "repository_ids": rows.repository_ids,
+                "sources": rows.sources,
+                "commit_shas": rows.commit_shas,
+                "scans": rows.scans,
                 "package_ids": rows.package_ids,
                 "manifest_paths": rows.manifest_paths,
                 "requirements": rows.requirements,
@@ -156,8 +177,6 @@ class DependencyWriter(Writes):
                 "dependency_types": rows.dependency_types,
                 "directs": rows.directs,
                 "vias": rows.vias,
-                "sources": rows.sources,
-                "commit_shas": rows.commit_shas,
                 "detected_at": detected_at,
                 "replace_ids": sorted(set(scope.replace), key=lambda id_: id_.int),
                 "package_id": scope.package_id,

@@ -209,11 +209,13 @@ def dependency_columns(
     """Every declaration of the scans as columns, in scan order (the write keeps one row per
     key and sorts them). Columns of objects that already exist leave the garbage collector
     idle: a tuple per row would make it sweep the whole heap many times over."""
-    columns = DependencyColumns([], [], [], [], [], [], [], [], [], [])
-    for repository_id, scan in scans:
+    columns = DependencyColumns([], [], [], [], [], [], [], [], [], [], [])
+    for position, (repository_id, scan) in enumerate(scans, start=1):
         facts = scan.dependencies
-        count = len(facts)
-        columns.repository_ids.extend([repository_id] * count)
+        columns.repository_ids.append(repository_id)
+        columns.sources.append(scan.source)
+        columns.commit_shas.append(_cut(scan.commit_sha, _MAX_SHA))
+        columns.scans.extend([position] * len(facts))
         columns.package_ids.extend([packages[(f.ecosystem, f.name)] for f in facts])
         columns.manifest_paths.extend([f.manifest_path for f in facts])
         columns.requirements.extend([f.requirement for f in facts])
@@ -221,8 +223,6 @@ def dependency_columns(
         columns.dependency_types.extend([f.dependency_type for f in facts])
         columns.directs.extend([f.is_direct for f in facts])
         columns.vias.extend([f.via for f in facts])
-        columns.sources.extend([scan.source] * count)
-        columns.commit_shas.extend([_cut(scan.commit_sha, _MAX_SHA)] * count)
     return columns
 
 
