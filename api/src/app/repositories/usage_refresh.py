@@ -41,8 +41,11 @@ _DEPENDENT_VALUES = (
 # each name once, at most ten).
 _DEPENDENT_DIRECT = "bool_or(d.is_direct IS NOT FALSE)"
 _DEPENDENT_VIA = (
-    f"CASE WHEN {_DEPENDENT_DIRECT} THEN NULL ELSE"
-    " (SELECT string_agg(v.name, ' ' ORDER BY v.first) FROM"
+    f"CASE WHEN {_DEPENDENT_DIRECT} THEN NULL"
+    # One lockfile's row (the common case): its via names each package once, nearest first,
+    # so its first ten names are the union, without the per-group unnest and sort.
+    " WHEN count(*) = 1 THEN array_to_string((string_to_array(min(d.via), ' '))[1:10], ' ')"
+    " ELSE (SELECT string_agg(v.name, ' ' ORDER BY v.first) FROM"
     "  (SELECT u.name, min(u.position) AS first FROM unnest(string_to_array("
     "   string_agg(d.via, ' ' ORDER BY d.manifest_path), ' ')) WITH ORDINALITY AS u(name, position)"
     "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"

@@ -41,8 +41,8 @@ class UsageRefreshService:
         await self._usage.rebuild_dependents(package_ids=ids)
         await self._usage.rebuild_usage(package_ids=ids)
         await self._usage.update_package_counts(ids)
-        packages = await self._packages.list_by_ids(ids)
-        return Refreshed({package_scope(p.ecosystem, p.name) for p in packages})
+        packages = await self._packages.list_keys(ids)
+        return Refreshed({package_scope(*key) for key in packages})
 
     async def refresh_repositories(
         self,
@@ -81,9 +81,9 @@ class UsageRefreshService:
                 ]
             refreshed.events = await self._events.insert_events(events, deleted or {})
         package_ids = sorted({pair[0] for pair in pairs})
-        packages = await self._packages.list_by_ids(package_ids)
+        packages = await self._packages.list_keys(package_ids)
         organizations = await self._organizations.list_by_ids(sorted({p[1] for p in pairs}))
-        refreshed.scopes = {package_scope(p.ecosystem, p.name) for p in packages} | {
+        refreshed.scopes = {package_scope(*key) for key in packages} | {
             organization_scope(o.login) for o in organizations
         }
         return refreshed

@@ -102,3 +102,54 @@ async def test_refreshing_a_package_follows_an_owner_type_change(session: AsyncS
     )
     assert owner_types.scalar_one() == "user"
     assert refreshed.scopes == {"package:pypi:django"}
+
+
+async def test_a_transitive_dependent_arrives_through_its_lockfiles_first_ten_names(
+    session: AsyncSession,
+) -> None:
+    organization = Organization(login="via-refresh", owner_type="organization")
+    session.add(organization)
+    await session.flush()
+    one, two = (
+        Repository(
+            organization_id=organization.id,
+            name=name,
+            full_name=f"via-refresh/{name}",
+            github_url=f"https://github.com/via-refresh/{name}",
+        )
+        for name in ("one", "two")
+    )
+    package = Package(ecosystem="npm", name="via-refresh-leaf")
+    session.add_all([one, two, package])
+    await session.flush()
+    names = [f"d{number}" for number in range(12)]
+    for repository, manifest, via in (
+        # One lockfile naming twelve direct dependencies: the first ten are kept.
+        (one, "package-lock.json", " ".join(names)),
+        # Two lockfiles: the union, each name once, in manifest order then nearest first.
+        (two, "package-lock.json", "a b c"),
+        (two, "web/package-lock.json", "c d a"),
+    ):
+        session.add(
+            Dependency(
+                repository_id=repository.id,
+                package_id=package.id,
+                manifest_path=manifest,
+                is_direct=False,
+                via=via,
+            )
+        )
+    await session.flush()
+
+    await UsageRefreshService(session).refresh_repositories([one.id, two.id])
+
+    vias = dict(
+        (
+            await session.execute(
+                select(PackageDependent.repository_id, PackageDependent.via).where(
+                    PackageDependent.package_id == package.id
+                )
+            )
+        ).all()
+    )
+    assert vias == {one.id: " ".join(names[:10]), two.id: "a b c d"}
