@@ -19,33 +19,22 @@ a small `--repos` keeps it short.
 import argparse
 import asyncio
 import json
-import os
 import random
-import shutil
 import string
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 
+from ingest_batches import bytes_per_dependency, database, load_average, write
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core import migrate as migrations
-from app.core.config import Settings
-from app.core.db import create_engine, create_session_factory
-from app.core.embedded import EmbeddedServers
 from app.manifests import parse
-from app.services.ingestion.crawl import BATCH_REPOSITORIES, BATCH_ROWS
 from app.services.ingestion.rows import (
     DependencyFacts,
     ScannedRepository,
     facts_from_manifest,
     local_fields,
 )
-from app.services.ingestion.writes import store_scans
-from app.services.usage_refresh import UsageRefreshService
 
 TARGET_ROWS_PER_S = 25_000
 DIRECT = 40
@@ -99,44 +88,10 @@ def scans_for(
     return scans
 
 
-def batches(scans: Sequence[ScannedRepository]) -> list[list[ScannedRepository]]:
-    """The crawl's write batches: at most BATCH_ROWS rows or BATCH_REPOSITORIES repositories."""
-    found: list[list[ScannedRepository]] = [[]]
-    rows = 0
-    for scan in scans:
-        size = len(scan.dependencies)
-        if found[-1] and (rows + size > BATCH_ROWS or len(found[-1]) >= BATCH_REPOSITORIES):
-            found.append([])
-            rows = 0
-        found[-1].append(scan)
-        rows += size
-    return found
-
-
-async def write(
-    factory: async_sessionmaker[AsyncSession], scans: Sequence[ScannedRepository]
-) -> tuple[float, float, int]:
-    """Seconds in the dependency writes, seconds in the rollup refresh, rows written."""
-    writes = refresh = 0.0
-    rows = 0
-    for batch in batches(scans):
-        async with factory() as session, session.begin():
-            began = time.perf_counter()
-            stored = await store_scans(session, batch, datetime.now(UTC))
-            written = time.perf_counter()
-            await UsageRefreshService(session).refresh_repositories(
-                stored.repository_ids, record_events=False
-            )
-            refresh += time.perf_counter() - written
-            writes += written - began
-            rows += stored.rows_written
-    return writes, refresh, rows
-
-
 async def run(args: argparse.Namespace, factory: async_sessionmaker[AsyncSession]) -> None:
     print(
         f"{args.repos} repositories, {args.variants} distinct package-lock.json files of"
-        f" about {args.lock_mb} MB"
+        f" about {args.lock_mb} MB; {load_average()}"
     )
     files = [lockfile(seed, args.lock_mb) for seed in range(args.variants)]
     facts: list[list[DependencyFacts]] = []
@@ -156,27 +111,29 @@ async def run(args: argparse.Namespace, factory: async_sessionmaker[AsyncSession
         f" {with_via / parsed:.0%} transitive with via"
     )
     # Every package exists before the timed writes, so both pay the same for the packages.
-    await write(factory, scans_for("bench-warm", facts, len(facts), with_via=True))
+    await write(factory, scans_for("bench-warm", facts, len(facts), with_via=True), False)
     print("2. dependency writes (rows/s; rollup refresh apart):")
-    results = {}
-    for label, login, keep_via in (
-        ("without via (before)", "bench-before", False),
-        ("with via (after)", "bench-after", True),
-    ):
-        writes, refresh, rows = await write(factory, scans_for(login, facts, args.repos, keep_via))
-        rate = rows / writes
-        results[label] = (writes, rows)
+    runs = [("with via (after)", "bench-after", True)]
+    if not args.only_via:
+        runs.insert(0, ("without via (before)", "bench-before", False))
+    for label, login, keep_via in runs:
+        timed = await write(factory, scans_for(login, facts, args.repos, keep_via), False)
+        rate = timed.rows / timed.writes
         met = "met" if rate >= TARGET_ROWS_PER_S else "NOT met"
         print(
-            f"   {label:22} {rows:>10,} rows  {rate:>9,.0f} rows/s  refresh {refresh:6.1f} s"
-            f"  (target {TARGET_ROWS_PER_S:,}: {met})"
+            f"   {label:22} {timed.rows:>10,} rows  {rate:>9,.0f} rows/s"
+            f" (target {TARGET_ROWS_PER_S:,}: {met}); refresh {timed.refresh:6.1f} s"
+            f" ({timed.rows / timed.refresh:,.0f} rows/s); {timed.cpu_rate()}"
         )
-    writes, rows = results["with via (after)"]
     parsing = sum(parse_seconds[i % len(files)] for i in range(args.repos))
+    total = parsing + timed.writes + timed.refresh
     print(
-        f"3. end to end, parse + write with via: {rows / (parsing + writes):,.0f} rows/s"
-        f" ({parsing:.1f} s parsing, {writes:.1f} s writing)"
+        f"3. end to end with via: {timed.rows / (parsing + timed.writes):,.0f} rows/s parse"
+        f" + write ({parsing:.1f} s parsing, {timed.writes:.1f} s writing),"
+        f" {timed.rows / total:,.0f} rows/s with the refresh ({total:.1f} s)"
     )
+    rows, size = await bytes_per_dependency(factory)
+    print(f"4. dependencies table: {rows:,} rows, {size:,.0f} bytes per row; {load_average()}")
 
 
 async def main() -> None:
@@ -184,24 +141,12 @@ async def main() -> None:
     parser.add_argument("--repos", type=int, default=1_000)
     parser.add_argument("--lock-mb", type=float, default=5.0)
     parser.add_argument("--variants", type=int, default=4)
+    parser.add_argument(
+        "--only-via", action="store_true", help="skip the run without via (a long run's half)"
+    )
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="wump-bench-"))
-    database_url = os.environ.get("DATABASE_URL") or None
-    embedded = EmbeddedServers(data_dir, database=database_url is None, cache=False)
-    try:
-        urls = await embedded.start()
-        settings = Settings(_env_file=None, database_url=database_url or urls.database_url)
-        assert settings.database_url is not None
-        await asyncio.to_thread(migrations.upgrade, settings.database_url)
-        # Ingestion runs in jobs, under the jobs' statement timeout.
-        engine = create_engine(settings, statement_timeout=settings.job_statement_timeout)
-        try:
-            await run(args, create_session_factory(engine))
-        finally:
-            await engine.dispose()
-    finally:
-        embedded.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    async with database() as factory:
+        await run(args, factory)
 
 
 if __name__ == "__main__":

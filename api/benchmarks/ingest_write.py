@@ -19,7 +19,6 @@ events-off-versus-on comparison.
 import asyncio
 import os
 import random
-import shutil
 import socket
 import statistics
 import sys
@@ -27,19 +26,17 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from ingest_batches import database, write
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import app.services.ingestion.writes as ingestion_module
-from app.core import migrate as migrations
 from app.core.config import Settings
-from app.core.db import create_engine, create_session_factory
-from app.core.embedded import EmbeddedServers
 from app.providers import build_providers
 from app.providers.fake_upstream import Scenario
 from app.providers.http import create_http_client
@@ -48,8 +45,7 @@ from app.repositories.usage_event import UsageEventRepository
 from app.services.ingestion import IngestionService, IngestReport
 from app.services.ingestion.crawl import BATCH_REPOSITORIES
 from app.services.ingestion.rows import DependencyFacts, ScannedRepository, local_fields
-from app.services.ingestion.writes import StoredScans, store_scans
-from app.services.usage_refresh import UsageRefreshService
+from app.services.ingestion.writes import StoredScans
 
 REPOSITORIES = 1_000
 DEPENDENCIES = 50
@@ -109,29 +105,6 @@ def synthetic_scans(
     return scans
 
 
-async def write(
-    factory: async_sessionmaker[AsyncSession],
-    scans: Sequence[ScannedRepository],
-    record_events: bool = True,
-) -> tuple[float, float, int]:
-    """Seconds spent in the upserts, seconds in the rollup refresh, rows written."""
-    upserts = refresh = 0.0
-    rows = 0
-    for start in range(0, len(scans), BATCH_REPOSITORIES):
-        batch = scans[start : start + BATCH_REPOSITORIES]
-        async with factory() as session, session.begin():
-            began = time.perf_counter()
-            stored = await store_scans(session, batch, datetime.now(UTC))
-            upserted = time.perf_counter()
-            await UsageRefreshService(session).refresh_repositories(
-                stored.repository_ids, record_events=record_events
-            )
-            refresh += time.perf_counter() - upserted
-            upserts += upserted - began
-            rows += stored.rows_written
-    return upserts, refresh, rows
-
-
 async def write_path(factory: async_sessionmaker[AsyncSession]) -> None:
     login = "bench-write"
     async with factory() as session, session.begin():
@@ -146,7 +119,8 @@ async def write_path(factory: async_sessionmaker[AsyncSession]) -> None:
         ("re-scan, unchanged", synthetic_scans(login, 1)),
         ("re-scan, 10% changed", synthetic_scans(login, 1, changed=0.1)),
     ):
-        upserts, refresh, rows = await write(factory, scans)
+        timed = await write(factory, scans)
+        upserts, refresh, rows = timed.writes, timed.refresh, timed.rows
         rate = total / upserts
         verdict = "meets" if rate >= TARGET_ROWS_PER_S else "MISSES"
         print(
@@ -189,8 +163,8 @@ async def events_cost(factory: async_sessionmaker[AsyncSession], login: str) -> 
         # Alternating which goes first keeps the table's growth from favouring either.
         for record_events in (False, True) if round_number % 2 == 0 else (True, False):
             await write(factory, base, record_events=False)
-            upserts, refresh, _ = await write(factory, changed, record_events=record_events)
-            timings[record_events].append(upserts + refresh)
+            timed = await write(factory, changed, record_events=record_events)
+            timings[record_events].append(timed.writes + timed.refresh)
     UsageEventRepository.insert_events = original  # type: ignore[method-assign]
     async with factory() as session:
         after = await session.scalar(text("SELECT count(*) FROM usage_events"))
@@ -357,28 +331,13 @@ async def crawl(factory: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def main() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="wump-bench-"))
-    database_url = os.environ.get("DATABASE_URL") or None
-    embedded = EmbeddedServers(data_dir, database=database_url is None, cache=False)
-    try:
-        urls = await embedded.start()
-        settings = Settings(_env_file=None, database_url=database_url or urls.database_url)
-        assert settings.database_url is not None
-        await asyncio.to_thread(migrations.upgrade, settings.database_url)
-        engine = create_engine(settings)
-        factory = create_session_factory(engine)
-        try:
-            if "1" in PARTS:
-                await write_path(factory)
-            if "2" in PARTS:
-                await served_write_path(factory)
-            if "3" in PARTS:
-                await crawl(factory)
-        finally:
-            await engine.dispose()
-    finally:
-        embedded.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    async with database() as factory:
+        if "1" in PARTS:
+            await write_path(factory)
+        if "2" in PARTS:
+            await served_write_path(factory)
+        if "3" in PARTS:
+            await crawl(factory)
 
 
 if __name__ == "__main__":
