@@ -24,6 +24,7 @@ from app.core.db import create_engine, create_session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import MetricsMiddleware, mark_process_dead
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.core.orphan import watch_parent
 from app.core.queue import create_queue
 from app.core.rate_limit import FailureLimiter, RateLimiter
 from app.core.security import resolve_api_key_secret
@@ -51,6 +52,8 @@ RATE_LIMIT_HEADERS = [
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # A worker of `wump serve --workers N` stops when the serve process is killed.
+    watch_parent()
     engine = create_engine(settings)
     # One breaker for everything that talks to Valkey here: cache, key cache and rate limits.
     breaker = CircuitBreaker("valkey", settings.valkey_breaker_cooldown)

@@ -75,6 +75,7 @@ def serve(
     from app.core.embedded import EmbeddedError, EmbeddedServers
     from app.core.http_protocol import BoundedHttpToolsProtocol
     from app.core.logging import configure_logging
+    from app.core.orphan import SERVE_PID_ENV
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
@@ -108,6 +109,8 @@ def serve(
     try:
         if embedded is not None and settings.is_embedded_database:
             migrations.upgrade(os.environ["DATABASE_URL"])
+        # Worker processes (and the reloader's child) stop when this process is killed.
+        os.environ[SERVE_PID_ENV] = str(os.getpid())
         uvicorn.run(
             "app.main:create_app",
             factory=True,
