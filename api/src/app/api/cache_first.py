@@ -12,15 +12,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.auth import caller_without_database, count
 from app.api.errors import wump_problem
-from app.api.responses import if_none_match_matches
+from app.api.responses import CSV_MEDIA_TYPE, if_none_match_matches
 from app.api.state import app_state
 from app.core.errors import RateLimitExceeded
 from app.core.metrics import ROUTE_TEMPLATE
 from app.services.usage_cache import CacheEntry, UsageCache
 
 # Where the answer to a request would be cached, or None when it must be built (CSV, a query
-# that does not validate, a page larger than allowed).
+# that does not validate, a page larger than allowed). It reads only the path parameters and
+# the query string, so its answer is kept per path and query.
 CachedBody = Callable[[Request], CacheEntry | None]
+# Paths and queries whose cache entry is known; past this many the memo starts over, so a
+# stream of distinct URLs costs lookups, never memory.
+MEMO_SIZE = 4096
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 _LOOKUP = "__wump_cached_body__"
@@ -67,13 +71,37 @@ class CacheFirstMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._routes: list[_Route] | None = None
+        self._located: dict[tuple[str, bytes], tuple[_Route, CacheEntry | None] | None] = {}
+
+    @property
+    def remembered(self) -> int:
+        """How many paths and queries have their cache entry remembered."""
+        return len(self._located)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            matched = self.match(scope)
-            if matched is not None and await self._answer(scope, receive, send, *matched):
+            located = self.locate(scope)
+            if located is not None and await self._answer(scope, receive, send, *located):
                 return
         await self.app(scope, receive, send)
+
+    def locate(self, scope: Scope) -> tuple[_Route, CacheEntry | None] | None:
+        """The cache-first route of the request and its entry, remembered per path and query."""
+        memo_key = (scope["path"], scope["query_string"])
+        try:
+            return self._located[memo_key]
+        except KeyError:
+            pass
+        matched = self.match(scope)
+        located = None
+        if matched is not None:
+            route, params = matched
+            assert route.lookup is not None
+            located = route, route.lookup(Request({**scope, "path_params": params}))
+        if len(self._located) >= MEMO_SIZE:
+            self._located.clear()
+        self._located[memo_key] = located
+        return located
 
     def match(self, scope: Scope) -> tuple[_Route, dict[str, Any]] | None:
         """The cache-first route the router would pick for this GET, and its path parameters."""
@@ -96,15 +124,15 @@ class CacheFirstMiddleware:
         return None
 
     async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, route: _Route, params: dict[str, Any]
+        self, scope: Scope, receive: Receive, send: Send, route: _Route, entry: CacheEntry | None
     ) -> bool:
         """Answer from the cache; False when the router must answer instead."""
-        assert route.lookup is not None
-        request = Request({**scope, "path_params": params})
+        request = Request(scope)
+        if CSV_MEDIA_TYPE in request.headers.get("accept", ""):
+            return False  # cached answers are JSON; the route decides what the client gets
         caller = await caller_without_database(request)
         if caller is None or route.scope not in caller.scopes:
             return False
-        entry = route.lookup(request)
         # Metrics label the answer with the route it stands for.
         scope[ROUTE_TEMPLATE] = route.template
         try:

@@ -22,7 +22,6 @@ from app.api.responses import (
     list_response,
     list_responses,
     model_response,
-    wants_csv,
 )
 from app.api.state import app_state
 from app.core.ecosystems import Ecosystem
@@ -58,9 +57,10 @@ router = APIRouter(prefix="/packages", tags=["packages"], dependencies=[RequireR
 
 def cached_users(request: Request) -> CacheEntry | None:
     """Where the users page the request asks for is cached (a name or query that does not
-    validate was never cached, so it misses and the route answers the 422)."""
+    validate was never cached, so it misses and the route answers the 422). CSV is never
+    cached: `format=csv` here, `Accept: text/csv` in the middleware."""
     query = query_model(request, PackageUsersQuery)
-    if query is None or wants_csv(request, query.format):
+    if query is None or query.format == "csv":
         return None
     state = app_state(request)
     ecosystem = Ecosystem(request.path_params["ecosystem"])

@@ -28,7 +28,7 @@ async def _no_session() -> AsyncIterator[AsyncSession]:
     yield  # pragma: no cover
 
 
-def _without_sessions(app: FastAPI) -> None:
+def without_sessions(app: FastAPI) -> None:
     app.dependency_overrides[get_session] = _no_session
 
 
@@ -41,7 +41,7 @@ async def test_a_cached_page_is_answered_without_a_database_session(
 ) -> None:
     async with app_client(settings, session) as (app, client):
         built = await client.get(USERS, params={"sort": "stars", "kind": "runtime"})
-        _without_sessions(app)
+        without_sessions(app)
         # The same query written another way: the same normalized cache entry.
         cached = await client.get(USERS, params={"kind": "runtime", "sort": "stars"})
         not_modified = await client.get(
@@ -91,7 +91,7 @@ async def test_a_key_known_to_valkey_is_answered_from_the_cache(
         headers = {"X-API-Key": key.key}
         # Authenticates through the database, caches the lookup and stamps the last use.
         first = await client.get(USERS, headers=headers)
-        _without_sessions(app)
+        without_sessions(app)
         second = await client.get(USERS, headers=headers)
         anonymous = await client.get(USERS)
 
@@ -128,7 +128,7 @@ async def test_a_bumped_generation_is_a_miss_the_route_answers(
 ) -> None:
     async with app_client(settings, session) as (app, client):
         await client.get(USERS)
-        _without_sessions(app)
+        without_sessions(app)
         cached = await client.get(USERS)
         await cache.incr("wump:v1:gen:package:pypi:django")
         stale = await client.get(USERS)
@@ -144,7 +144,7 @@ async def test_a_package_is_cached_under_its_generation_and_a_404_never(
     async with app_client(settings, session) as (app, client):
         built = await client.get("/api/v1/packages/pypi/django")
         missing = await client.get("/api/v1/packages/pypi/no-such-package")
-        _without_sessions(app)
+        without_sessions(app)
         cached = await client.get("/api/v1/packages/pypi/django")
         still_missing = await client.get("/api/v1/packages/pypi/no-such-package")
         await cache.incr("wump:v1:gen:package:pypi:django")
@@ -179,7 +179,7 @@ async def test_a_hit_is_read_in_the_rate_limit_round_trip(
         # Any read of the cache but the rate limiter's would fail now.
         unreachable = Redis(port=free_port(), socket_connect_timeout=0.2)
         set_app_state(app, replace(state, cache=unreachable))
-        _without_sessions(app)
+        without_sessions(app)
         cached = await client.get(USERS)
         await unreachable.aclose()
 
@@ -197,7 +197,7 @@ async def test_a_hit_answers_the_etag_stored_with_its_entry(
         etag, _, body = rest.partition(b"\n")
         # The ETag is read, not computed: a hit trusts what was stored with the body.
         await cache.set(key, generation + b' "stored"\n' + body)
-        _without_sessions(app)
+        without_sessions(app)
         cached = await client.get(USERS)
         not_modified = await client.get(USERS, headers={"If-None-Match": '"stored"'})
 
@@ -217,7 +217,7 @@ async def test_an_entry_cached_before_etags_were_stored_is_served_with_its_etag(
         key = await _entry_key(cache, "users")
         generation = await _raw(cache, "wump:v1:gen:package:pypi:django") or b"0"
         await cache.set(key, generation + b"\n" + built.content)
-        _without_sessions(app)
+        without_sessions(app)
         cached = await client.get(USERS)
         not_modified = await client.get(USERS, headers={"If-None-Match": built.headers["etag"]})
 

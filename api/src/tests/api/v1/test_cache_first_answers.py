@@ -4,9 +4,10 @@ import pytest
 from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.cache_first import CacheFirstMiddleware
+from app.api.cache_first import MEMO_SIZE, CacheFirstMiddleware
 from app.core.config import Settings
 from tests.api._auth import issue_key
+from tests.api.v1.test_cache_first import without_sessions
 from tests.clients import app_client
 from tests.metrics_support import value
 
@@ -115,3 +116,46 @@ def _matched(
 ) -> tuple[str, dict[str, object]] | None:
     found = middleware.match({"type": "http", "method": "GET", "path": path, "app": app})
     return None if found is None else (found[0].template, found[1])
+
+
+async def test_a_client_asking_for_csv_gets_csv_from_the_route(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        built = await client.get(USERS)
+        exported = await client.get(USERS, headers={"Accept": "text/csv"})
+        without_sessions(app)
+        cached = await client.get(USERS)
+
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.text.startswith("login,")
+    assert (cached.status_code, cached.content) == (200, built.content)
+
+
+async def test_the_entries_remembered_per_url_stay_bounded(
+    settings: Settings, session: AsyncSession
+) -> None:
+    async with app_client(settings, session) as (app, _):
+        middleware = CacheFirstMiddleware(app)
+        for number in range(MEMO_SIZE + 10):
+            middleware.locate(
+                {
+                    "type": "http",
+                    "method": "GET",
+                    "path": USERS,
+                    "query_string": f"min_stars={number}".encode(),
+                    "headers": [],
+                    "app": app,
+                }
+            )
+        located = middleware.locate(
+            {"type": "http", "method": "GET", "path": USERS, "query_string": b"", "app": app}
+        )
+
+    assert 0 < middleware.remembered <= MEMO_SIZE
+    assert located is not None
+    route, entry = located
+    assert route.template == USERS_ROUTE
+    assert entry is not None
+    assert entry.kind == "users"
