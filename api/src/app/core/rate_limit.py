@@ -1,17 +1,20 @@
 """Sliding-window rate limits shared by all replicas via Valkey; per process while it is down."""
 
 import asyncio
+import hashlib
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
-from redis.exceptions import RedisError
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from app.core.breaker import CircuitBreaker
 from app.core.logging import get_logger
@@ -58,6 +61,14 @@ if allowed == 1 and #KEYS > 2 then
 end
 return reply
 """
+
+
+_SCRIPT_SHA = hashlib.sha1(_SLIDING_WINDOW_HIT.encode()).hexdigest()
+
+
+async def _round_trip(connection: AbstractConnection, command: tuple[Any, ...]) -> Any:
+    await connection.send_packed_command(connection.pack_command(*command))
+    return await connection.read_response()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +142,6 @@ class RateLimiter:
                     max_connections=max_connections,
                 )
             self._client = Redis(connection_pool=pool)
-            # EVALSHA, loading the script again when Valkey has forgotten it (a restart).
-            self._script = self._client.register_script(_SLIDING_WINDOW_HIT)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -190,14 +199,42 @@ class RateLimiter:
     ) -> tuple[RateLimitResult, list[bytes | None] | None]:
         # The keys of the `limits` library's Redis storage: counts survive a change of client.
         current = f"{_KEY_PREFIX}:{{{item.key_for(identity)}}}"
-        reply = await self._script(
-            keys=[f"{current}/-1", current, *keys], args=[policy.limit, policy.window]
+        reply = await self._evalsha(
+            f"{current}/-1", current, *keys, limit=policy.limit, window=policy.window
         )
         allowed, previous, previous_ttl, count, count_ttl = (int(value) for value in reply[:5])
         window = SlidingWindow(previous, previous_ttl / 1000, count, count_ttl / 1000)
         result = window.result(policy, allowed=bool(allowed), now=time.time())
         values = list(reply[5:]) if allowed and keys else None
         return result, values
+
+    async def _evalsha(self, *keys: str, limit: int, window: int) -> list[Any]:
+        """The script by its digest on a pooled connection, without the client's per-command
+        layers (retries, response callbacks, instrumentation): it runs on every request.
+        Valkey that lost its scripts (a restart) answers NOSCRIPT; the script is loaded again
+        and the call repeated once."""
+        assert self._client is not None
+        pool = self._client.connection_pool
+        command = ("EVALSHA", _SCRIPT_SHA, len(keys), *keys, limit, window)
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            try:
+                reply = await _round_trip(connection, command)
+            except NoScriptError:
+                await _round_trip(connection, ("SCRIPT", "LOAD", _SLIDING_WINDOW_HIT))
+                reply = await _round_trip(connection, command)
+        except ResponseError:
+            raise
+        except BaseException:
+            # A reply may still be on its way (a timeout, a cancellation): never reuse the
+            # connection for another command.
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+        if not isinstance(reply, list):
+            raise ResponseError(f"unexpected reply from the rate-limit script: {reply!r}")
+        return reply
 
     async def _local_hit(
         self, item: RateLimitItem, policy: RateLimitPolicy, identity: str
