@@ -17,6 +17,7 @@ from app.api.middleware import SecurityMiddleware
 from app.api.openapi import install_openapi
 from app.api.state import AppState, set_app_state
 from app.api.v1 import include_v1
+from app.api.warm_up import warm_up
 from app.core.breaker import CircuitBreaker
 from app.core.cache import GuardedCache, create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
@@ -101,6 +102,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             queue=queue,
         ),
     )
+    if settings.warm_up_on_start:
+        await warm_up(app)
     try:
         async with contextlib.AsyncExitStack() as stack:
             if in_process:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     database_pool_recycle: int = Field(default=3600, ge=-1)
     # Longest wait for a pooled connection before a request answers 503.
     database_pool_timeout: float = Field(default=5.0, gt=0, le=600)
+    # Build the most used package's users page once at start (not cached), so the first request
+    # finds the statements compiled, the connection's types known and the pages in memory.
+    warm_up_on_start: bool = True
     # Longest statement of an API request (0: none), and the budget of each of its database
     # calls with every wait included; jobs get JOB_STATEMENT_TIMEOUT.
     database_statement_timeout: float = Field(default=5.0, ge=0, le=86_400)

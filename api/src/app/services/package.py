@@ -171,6 +171,13 @@ class PackageService:
         rows, next_cursor = paginate(rows, limit, _SEARCH)
         return Page(items=[package_read(p) for p in rows], next_cursor=next_cursor)
 
+    async def most_used(self) -> PackageRead | None:
+        """The package the most organizations use, None when none is used."""
+        found = await self._packages.search(q=None, ecosystem=None, after=None, limit=1)
+        if not found or not found[0].organization_count:
+            return None
+        return package_read(found[0])
+
     def users(
         self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery
     ) -> Listing[PackageUsersQuery, PackageUserRead]:
