@@ -21,6 +21,7 @@ from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
 from tests.clients import app_client
+from tests.scheduling import SharedFixtureScheduling
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,20 @@ def _own_valkey_db(url: str) -> str:
     scheme, _, rest = base.partition("://")
     host = rest.split("/", 1)[0]
     return f"{scheme}://{host}/{worker_number() % 16}" + (f"?{query}" if query else "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests first: they mostly wait on the processes they start, so handed out
+    early they overlap with the quick tests on the other workers instead of ending the run."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadscope` (the default in pyproject.toml) with the scopes of
+    tests/scheduling.py; any other `--dist` keeps pytest-xdist's own."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import free_port
 
 _SCRUBBED = ("DATABASE_URL", "VALKEY_URL", "WUMP_DATA_DIR", "WORKER_IN_PROCESS")
+# Generous: the suite runs these beside other tests, and a process just started is busy importing.
+_ANSWER_S = 30
 
 
 @dataclass
@@ -38,10 +40,10 @@ class Stack:
         return process
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.base_url + path, headers=self.headers, timeout=10)
+        return httpx.get(self.base_url + path, headers=self.headers, timeout=_ANSWER_S)
 
     def post(self, path: str, body: Any = None) -> httpx.Response:
-        return httpx.post(self.base_url + path, json=body, headers=self.headers, timeout=10)
+        return httpx.post(self.base_url + path, json=body, headers=self.headers, timeout=_ANSWER_S)
 
     def job_when(
         self, job_id: str, ready: Callable[[dict[str, Any]], bool], deadline_s: float

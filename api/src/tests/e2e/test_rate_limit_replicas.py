@@ -102,7 +102,8 @@ def replicas(environment: dict[str, str]) -> Iterator[Replicas]:
 
 
 def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
+    # Generous: the suite runs other tests' processes beside these two.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")

@@ -29,7 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-AXE = Path(__file__).parents[1] / "fixtures" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).parents[2] / "fixtures" / "axe-core" / "axe.min.js"
 
 
 @dataclass(frozen=True)

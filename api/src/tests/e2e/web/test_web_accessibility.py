@@ -6,7 +6,7 @@ from typing import Any, Literal
 import pytest
 from playwright.async_api import Browser, ViewportSize
 
-from tests.e2e.web_server import AXE, Server
+from tests.e2e.web.web_server import AXE, Server
 
 pytestmark = pytest.mark.e2e
 

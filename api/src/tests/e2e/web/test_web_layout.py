@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route
 
-from tests.e2e.web_server import Server
+from tests.e2e.web.web_server import Server
 
 pytestmark = pytest.mark.e2e
 

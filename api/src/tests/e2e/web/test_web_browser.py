@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, Route
 
-from tests.e2e.web_server import Server
+from tests.e2e.web.web_server import Server
 
 pytestmark = pytest.mark.e2e
 
