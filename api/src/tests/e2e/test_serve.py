@@ -35,6 +35,7 @@ def _start(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes]) -> httpx.Response:
+    # Deadlines are generous: the suite runs other tests' processes beside this one.
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -68,7 +69,7 @@ def test_serve_starts_embedded_servers_migrates_and_reports_healthy(data_dir: Pa
     environment = _environment(WUMP_DATA_DIR=str(data_dir))
     server = _start(port, environment)
     try:
-        health = _wait_for(f"http://127.0.0.1:{port}/health", 60, server)
+        health = _wait_for(f"http://127.0.0.1:{port}/health", 120, server)
         ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
 
         assert health.status_code == 200
@@ -102,7 +103,7 @@ def test_serve_with_unreachable_urls_still_answers_health(closed_port: int) -> N
     )
     server = _start(port, environment)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/live", 30, server)
+        _wait_for(f"http://127.0.0.1:{port}/health/live", 120, server)
         started = time.monotonic()
         health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
         elapsed = time.monotonic() - started
