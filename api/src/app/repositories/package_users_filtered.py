@@ -116,24 +116,21 @@ class FilteredUsersRepository:
             rules.label("readiness_rules"),
             literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
             *SIGNALS,
-            *(total.scalar_subquery().label(name) for name, total in totals.items()),
         ]
         if "login_key" not in page.c:
             columns.append(func.lower(_org.c.login).collate("C").label("login_key"))
-        stmt = (
+        ordered = (
             select(*columns)
             .join(_org, _org.c.id == page.c.organization_id)
             .outerjoin(languages, languages.c.organization_id == page.c.organization_id)
+            .subquery("ordered")
         )
-        result = await self._session.execute(users_page(stmt, sort, page.c, None, limit))
-        rows = list(result.all())
-        if rows:
-            total, transitive_only = int(rows[0].total), rows[0].transitive_only
-        else:
-            counted = (
-                await self._session.execute(select(*(t.scalar_subquery() for t in totals.values())))
-            ).one()
-            total, transitive_only = int(counted[0]), counted[1]
+        # The totals always make a row, so an empty page costs no second pass for its counts.
+        stmt = select(totals, ordered).select_from(totals.outerjoin(ordered, true()))
+        result = await self._session.execute(users_page(stmt, sort, ordered.c, None, limit))
+        found = list(result.all())
+        total, transitive_only = int(found[0].total), found[0].transitive_only
+        rows = [row for row in found if row.organization_id is not None]
         uses = {
             row.organization_id: (row.direct_repository_count, row.transitive_repository_count)
             for row in rows
@@ -353,10 +350,10 @@ def _totals(
     listed: list[ColumnElement[bool]],
     excluded: list[ColumnElement[bool]],
     f: DependentFilter,
-) -> dict[str, Select[Any]]:
-    """The list's total and, for `dependency=direct`, the organizations whose matching
-    repositories all use the package only transitively."""
-    totals = {"total": select(func.count()).select_from(per_org).where(*listed)}
+) -> Any:
+    """One row: the list's `total` and, for `dependency=direct`, `transitive_only`, the
+    organizations whose matching repositories all use the package only transitively."""
+    total = select(func.count()).select_from(per_org).where(*listed)
     transitive_only: Select[Any] = select(literal(None, Integer))
     if f.dependency == "direct":
         transitive_only = (
@@ -368,8 +365,10 @@ def _totals(
                 *excluded,
             )
         )
-    totals["transitive_only"] = transitive_only
-    return totals
+    return select(
+        total.scalar_subquery().label("total"),
+        transitive_only.scalar_subquery().label("transitive_only"),
+    ).cte("totals")
 
 
 def _scored(
