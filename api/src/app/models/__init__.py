@@ -6,7 +6,12 @@ from app.models.dependency import Dependency
 from app.models.job_execution import JobExecution
 from app.models.organization import Organization
 from app.models.package import Package
-from app.models.package_usage import EcosystemStats, PackageDependent, PackageUsage
+from app.models.package_usage import (
+    EcosystemStats,
+    PackageDependent,
+    PackageKindUsage,
+    PackageUsage,
+)
 from app.models.repository import Repository
 from app.models.usage_event import UsageEvent
 from app.models.webhook import (
@@ -26,6 +31,7 @@ __all__ = [
     "Organization",
     "Package",
     "PackageDependent",
+    "PackageKindUsage",
     "PackageUsage",
     "Repository",
     "UsageEvent",

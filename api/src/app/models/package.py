@@ -1,6 +1,6 @@
 """Packages of every supported ecosystem, keyed by (ecosystem, normalized name)."""
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Timestamps, UUIDPrimaryKey
@@ -47,3 +47,6 @@ class Package(UUIDPrimaryKey, Timestamps, Base):
     transitive_organization_count: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default="0"
     )
+    # Whether package_kind_usage holds the package's per-kind rows (a package this many
+    # repositories use: KIND_USAGE_MIN_REPOSITORIES); set with the rows themselves.
+    has_kind_usage: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")

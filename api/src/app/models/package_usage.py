@@ -5,9 +5,11 @@ filters need, so a filtered answer is one pass over one package's rows. `package
 rollup per (package, organization) under the default filters (no forks, no archived
 repositories, direct use), read through a partial index in each sort order; an organization
 that uses the package only transitively has a row too, kept out of those indexes, for its
-counts and via. `ecosystem_stats` holds the counts that
-are too costly to compute per request. All three are rebuilt from the source tables by
-`UsageRefreshService`; they carry no foreign keys, so bulk rebuilds pay no per-row checks.
+counts and via. `package_kind_usage` splits that rollup by dependency kind for the most used
+packages, whose kind-filtered lists are too large to aggregate per request. `ecosystem_stats`
+holds the counts that are too costly to compute per request. All four are rebuilt from the
+source tables by `UsageRefreshService`; they carry no foreign keys, so bulk rebuilds pay no
+per-row checks.
 """
 
 import uuid
@@ -37,6 +39,10 @@ from app.models.dependency import DEPENDENCY_TYPES
 NON_USAGE_KINDS = ("excluded", "managed", "suggested")
 # The direct dependencies a rollup row names as the package's via, most repositories first.
 VIA_LIMIT = 5
+# Packages that this many repositories use directly (the default view) get per-kind rollup
+# rows: below it, a kind-filtered users list aggregates the package's dependents per request
+# well within its budget, and the rows would only cost disk.
+KIND_USAGE_MIN_REPOSITORIES = 20_000
 
 
 # Repositories that declare a package without using it, recognisable by name: owners whose login
@@ -214,6 +220,43 @@ class PackageUsage(Base):
     )
     via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
     via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+
+
+class PackageKindUsage(Base):
+    """The users of a package under one `kind` filter with the other filters at their
+    defaults: per (package, kind, organization), the organization's repositories of the
+    default view that declare the package as that kind (among others), as a kind-filtered
+    list shows them. Held for the packages marked `has_kind_usage`."""
+
+    __tablename__ = "package_kind_usage"
+    __table_args__ = (
+        # Replacing the rows of the (package, organization) pairs an ingest touched.
+        PrimaryKeyConstraint("package_id", "organization_id", "kind"),
+        # Read backwards, the default users order (repositories, then stars, descending; the
+        # page's few ties are put in login order after the join). Organizations that use the
+        # package only transitively (repository_count 0) end the range, so one index counts
+        # both the list and those left out.
+        Index(
+            "ix_package_kind_usage_ranked",
+            "package_id",
+            "kind",
+            "repository_count",
+            "total_stars",
+        ),
+    )
+
+    # Columns in an order that leaves no alignment padding.
+    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # Figures of the repositories that use the package directly; 0 and NULL when none does.
+    total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    transitive_repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The kind's position in DEPENDENCY_TYPES (its bit in `kinds` masks).
+    kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
 
 
 class EcosystemStats(Base):

@@ -8,11 +8,17 @@ from sqlalchemy import Connection, Constraint, Index, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
-from app.models import Dependency, Organization, PackageDependent, PackageUsage
+from app.models import (
+    Dependency,
+    Organization,
+    PackageDependent,
+    PackageKindUsage,
+    PackageUsage,
+)
 
 # The source tables a seed fills, and the tables derived from them.
 SEEDED_TABLES = ("organizations", "repositories", "packages", "dependencies")
-DERIVED_TABLES = ("package_dependents", "package_usage", "ecosystem_stats")
+DERIVED_TABLES = ("package_dependents", "package_usage", "package_kind_usage", "ecosystem_stats")
 # News about the data a reset replaces, and the deliveries of that news: they name its
 # organizations and packages. Webhook subscriptions and API keys stay.
 EVENT_TABLES = ("usage_events", "webhook_deliveries", "webhook_attempts")
@@ -85,7 +91,9 @@ class SeedRepository:
 
 def _bulk_constraints() -> list[Constraint]:
     dependencies = cast(Table, Dependency.__table__)
-    derived = [cast(Table, model.__table__) for model in (PackageDependent, PackageUsage)]
+    derived = [
+        cast(Table, model.__table__) for model in (PackageDependent, PackageUsage, PackageKindUsage)
+    ]
     return [
         *dependencies.foreign_key_constraints,
         *(cast(Constraint, table.primary_key) for table in (dependencies, *derived)),
@@ -94,7 +102,8 @@ def _bulk_constraints() -> list[Constraint]:
 
 def _secondary_indexes() -> list[Index]:
     tables = [
-        cast(Table, model.__table__) for model in (Dependency, PackageDependent, PackageUsage)
+        cast(Table, model.__table__)
+        for model in (Dependency, PackageDependent, PackageUsage, PackageKindUsage)
     ]
     return [index for table in tables for index in table.indexes if not index.unique]
 

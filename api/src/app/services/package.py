@@ -15,12 +15,14 @@ from app.core.errors import (
     PackageNotFound,
 )
 from app.models import Package
+from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository, UseCounts
+from app.repositories.package_users_kind import KindUsersRepository
 from app.schemas.package import (
     Declaration,
     PackageRead,
@@ -75,6 +77,23 @@ def dependent_filter(filters: UsageFilters) -> DependentFilter:
     )
 
 
+def rolled_up_kind(package: Package, query: PackageUsersQuery) -> int | None:
+    """The kind (its position in DEPENDENCY_TYPES) whose per-kind rollup rows answer the query
+    exactly: one kind, the default order, every other filter at its default; else None."""
+    kinds = set(query.kind or ())
+    if (
+        not package.has_kind_usage
+        or len(kinds) != 1
+        or query.sort != "repositories"
+        or query.owner_type is not None
+        or query.sponsors_others is not None
+        or query.min_readiness
+        or not query.model_copy(update={"kind": None}).is_default
+    ):
+        return None
+    return DEPENDENCY_TYPES.index(kinds.pop())
+
+
 def package_read(package: Package) -> PackageRead:
     ecosystem = Ecosystem(package.ecosystem)
     return PackageRead(
@@ -105,6 +124,7 @@ class PackageService:
         self._usage = PackageUsageRepository(session)
         self._users = PackageUsersRepository(session)
         self._filtered = FilteredUsersRepository(session)
+        self._kinds = KindUsersRepository(session)
         self._organizations = OrganizationRepository(session)
         self._cache = cache
         self._settings = settings
@@ -243,9 +263,15 @@ class PackageService:
                 for row in rows
             }
         else:
-            filtered = await self._filtered.list_users(
-                package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
-            )
+            kind = rolled_up_kind(package, query)
+            if kind is None:
+                filtered = await self._filtered.list_users(
+                    package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
+                )
+            else:
+                filtered = await self._kinds.list_users(
+                    package.id, kind, uf.exclude, after=after, limit=limit + 1
+                )
             rows, total = filtered.rows, filtered.total
             transitive_only, known = filtered.transitive_only, filtered.uses
         rows, next_cursor = paginate(rows, limit, keyset)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.package_usage import KIND_USAGE_MIN_REPOSITORIES
+from app.repositories.kind_usage_refresh import KindUsageRefreshRepository
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.stats import StatsRepository
@@ -25,8 +27,14 @@ class Refreshed:
 
 
 class UsageRefreshService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, kind_usage_minimum: int = KIND_USAGE_MIN_REPOSITORIES
+    ) -> None:
+        """`kind_usage_minimum`: how many repositories must use a package directly for it to
+        get per-kind rollup rows."""
         self._usage = UsageRefreshRepository(session)
+        self._kinds = KindUsageRefreshRepository(session)
+        self._kind_usage_minimum = kind_usage_minimum
         self._packages = PackageRepository(session)
         self._organizations = OrganizationRepository(session)
         self._stats = StatsRepository(session)
@@ -41,6 +49,7 @@ class UsageRefreshService:
         await self._usage.rebuild_dependents(package_ids=ids)
         await self._usage.rebuild_usage(package_ids=ids)
         await self._usage.update_package_counts(ids)
+        await self._kinds.rebuild(self._kind_usage_minimum, ids)
         packages = await self._packages.list_keys(ids)
         return Refreshed({package_scope(*key) for key in packages})
 
@@ -64,9 +73,14 @@ class UsageRefreshService:
         if not pairs:
             return Refreshed()
         rollup = await self._usage.replace_usage_pairs(pairs)
+        await self._kinds.replace_pairs(pairs)
         # The counts move by what the replaced rollup rows add and remove: a full recount would
         # read every user of each touched package, tens of thousands for a popular one.
         await self._usage.apply_count_changes(rollup.count_changes())
+        package_ids = sorted({pair[0] for pair in pairs})
+        # A package that grew past the minimum gets its rows; one that shrank keeps them until
+        # it is rebuilt whole, so a package near the minimum does not rebuild on every ingest.
+        await self._kinds.start(package_ids, self._kind_usage_minimum)
         refreshed = Refreshed()
         if record_events:
             events = derive_events(rollup, changes)
@@ -80,7 +94,6 @@ class UsageRefreshService:
                     e for e in events if e.event_type != "changed" or e.organization_id not in first
                 ]
             refreshed.events = await self._events.insert_events(events, deleted or {})
-        package_ids = sorted({pair[0] for pair in pairs})
         packages = await self._packages.list_keys(package_ids)
         organizations = await self._organizations.list_by_ids(sorted({p[1] for p in pairs}))
         refreshed.scopes = {package_scope(*key) for key in packages} | {
@@ -103,6 +116,7 @@ class UsageRefreshService:
 
     async def finish_rebuild(self) -> None:
         await self._usage.update_package_counts()
+        await self._kinds.rebuild(self._kind_usage_minimum)
         await self._stats.rebuild_ecosystem_stats()
 
     async def refresh_stats(self) -> None:

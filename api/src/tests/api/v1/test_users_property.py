@@ -1,7 +1,7 @@
 """Property: on random data, the users endpoint agrees with a direct SQL aggregate over the
 source tables (dependencies, repositories, organizations), for random filters, sorts and
-`dependency` values: its lists, totals, direct and transitive counts, via and the count of
-organizations left out as transitive only."""
+`dependency` values, with and without per-kind rollup rows: its lists, totals, direct and
+transitive counts, via and the count of organizations left out as transitive only."""
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
+from app.models.package_usage import KIND_USAGE_MIN_REPOSITORIES
 from app.services.usage_refresh import UsageRefreshService
 
 LANGUAGES = ["Python", "Go", None]
@@ -53,6 +54,10 @@ queries = st.fixed_dictionaries(
         "sort": st.sampled_from(["repositories", "stars", "recent", "name"]),
         "dependency": st.sampled_from(["direct", "transitive", "any"]),
     },
+)
+# One kind and nothing else: on a package with per-kind rollup rows, answered from them.
+kind_queries = st.fixed_dictionaries(
+    {"kind": st.lists(st.sampled_from(KINDS[:4]), min_size=1, max_size=1)}
 )
 
 # The oracle: one plain aggregate over the source tables, written independently of the app.
@@ -103,7 +108,10 @@ ORACLE_VIA = text(
 )
 
 
-async def _load(session: AsyncSession, repos: list[Any]) -> Package:
+async def _load(
+    session: AsyncSession, repos: list[Any], kind_usage_minimum: int = KIND_USAGE_MIN_REPOSITORIES
+) -> Package:
+    """The package and its dependents; with `kind_usage_minimum` 0, with per-kind rollup rows."""
     package = Package(ecosystem="pypi", name=f"prop-{uuid.uuid4().hex[:8]}")
     session.add(package)
     owners = []
@@ -141,7 +149,8 @@ async def _load(session: AsyncSession, repos: list[Any]) -> Package:
                 )
             )
     await session.flush()
-    await UsageRefreshService(session).refresh_packages([package.id])
+    await UsageRefreshService(session, kind_usage_minimum).refresh_packages([package.id])
+    await session.refresh(package)
     return package
 
 
@@ -200,13 +209,23 @@ def _sort_key(sort: str, row: dict[str, Any]) -> Any:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(repos=repositories, query=queries, limit=st.integers(1, 4))
+@given(
+    repos=repositories,
+    query=st.one_of(queries, kind_queries),
+    limit=st.integers(1, 4),
+    rolled_up=st.booleans(),
+)
 async def test_users_endpoint_matches_a_direct_sql_aggregate(
-    api: AsyncClient, session: AsyncSession, repos: list[Any], query: dict[str, Any], limit: int
+    api: AsyncClient,
+    session: AsyncSession,
+    repos: list[Any],
+    query: dict[str, Any],
+    limit: int,
+    rolled_up: bool,
 ) -> None:
     savepoint = await session.begin_nested()
     try:
-        package = await _load(session, repos)
+        package = await _load(session, repos, 0 if rolled_up else KIND_USAGE_MIN_REPOSITORIES)
         items: list[dict[str, Any]] = []
         cursor = None
         total = transitive_only = None

@@ -1,0 +1,107 @@
+"""SQL that keeps the per-kind rollup (package_kind_usage) and the packages' `has_kind_usage`
+marks in step with package_dependents."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
+
+from app.models.dependency import DEPENDENCY_TYPES
+from app.repositories.package_usage import LANGUAGES_SQL
+
+_DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
+# Scopes over package_kind_usage or package_dependents, `{p}` the table's prefix.
+_PACKAGES = "{p}package_id = ANY(CAST(:ids AS uuid[]))"
+_PAIRS = (
+    "({p}package_id, {p}organization_id) IN (SELECT * FROM"
+    " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
+)
+
+
+def _insert(scope: str) -> TextClause:
+    """INSERT of the rows of the marked packages' dependents matching `scope` (over `pd`): per
+    kind of a repository's declarations, its organization's figures as the kind-filtered
+    list counts them. A language counts only through repositories of direct use, as in the
+    list, so a language group of transitive use alone gives no language."""
+    return text(
+        "INSERT INTO package_kind_usage (package_id, organization_id, total_stars, latest_push,"
+        " repository_count, transitive_repository_count, kind, kinds, languages)"
+        " WITH matched AS ("
+        "  SELECT pd.package_id, b.kind, pd.organization_id, pd.primary_language,"
+        "   count(*) FILTER (WHERE pd.is_direct) AS n,"
+        "   count(*) FILTER (WHERE NOT pd.is_direct) AS t,"
+        "   sum(pd.stars) FILTER (WHERE pd.is_direct) AS s,"
+        "   max(pd.pushed_at) FILTER (WHERE pd.is_direct) AS p,"
+        "   bit_or(pd.kinds) FILTER (WHERE pd.is_direct) AS k"
+        "  FROM package_dependents pd"
+        "  JOIN packages pk ON pk.id = pd.package_id AND pk.has_kind_usage"
+        f"  CROSS JOIN generate_series(0, {len(DEPENDENCY_TYPES) - 1}) AS b(kind)"
+        f"  WHERE {_DEFAULT_VIEW} AND pd.kinds & (1 << b.kind) <> 0 {scope}"
+        "  GROUP BY pd.package_id, b.kind, pd.organization_id, pd.primary_language),"
+        " named AS ("
+        "  SELECT package_id, kind, organization_id, n, t, s, p, k,"
+        "   CASE WHEN n > 0 THEN primary_language END AS primary_language"
+        "  FROM matched)"
+        " SELECT package_id, organization_id, coalesce(sum(s), 0), max(p), sum(n), sum(t),"
+        f" kind, coalesce(bit_or(k), 0), {LANGUAGES_SQL}"
+        " FROM named GROUP BY package_id, kind, organization_id"
+    )
+
+
+class KindUsageRefreshRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def rebuild(self, minimum: int, package_ids: Sequence[uuid.UUID] | None = None) -> None:
+        """Mark the given packages (or all) by whether `minimum` repositories use them
+        directly, from their current counts, and replace their rows."""
+        scope: str | None = None
+        params: dict[str, Any] = {"minimum": minimum}
+        if package_ids is not None:
+            scope, params = _PACKAGES, {**params, "ids": list(package_ids)}
+        marked = "" if package_ids is None else "AND id = ANY(CAST(:ids AS uuid[]))"
+        await self._session.execute(
+            text(
+                "UPDATE packages SET has_kind_usage = repository_count >= :minimum"
+                f" WHERE has_kind_usage <> (repository_count >= :minimum) {marked}"
+            ),
+            params,
+        )
+        await self._replace(scope, params)
+
+    async def replace_pairs(self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+        """Replace the rows of the given (package, organization) pairs of marked packages."""
+        await self._replace(
+            _PAIRS,
+            {
+                "pair_packages": [pair[0] for pair in pairs],
+                "pair_organizations": [pair[1] for pair in pairs],
+            },
+        )
+
+    async def start(self, package_ids: Sequence[uuid.UUID], minimum: int) -> None:
+        """Mark and fill the given packages that `minimum` repositories now use directly and
+        that have no rows yet; a marked package keeps its rows until it is rebuilt whole."""
+        started = await self._session.execute(
+            text(
+                "UPDATE packages SET has_kind_usage = true"
+                " WHERE id = ANY(CAST(:ids AS uuid[])) AND NOT has_kind_usage"
+                " AND repository_count >= :minimum RETURNING id"
+            ),
+            {"ids": list(package_ids), "minimum": minimum},
+        )
+        ids = list(started.scalars())
+        if ids:
+            await self._replace(_PACKAGES, {"ids": ids})
+
+    async def _replace(self, scope: str | None, params: dict[str, Any]) -> None:
+        if scope is None:
+            await self._session.execute(text("TRUNCATE package_kind_usage"))
+            await self._session.execute(_insert(""), params)
+            return
+        delete = f"DELETE FROM package_kind_usage WHERE {scope.format(p='')}"
+        await self._session.execute(text(delete), params)
+        await self._session.execute(_insert("AND " + scope.format(p="pd.")), params)

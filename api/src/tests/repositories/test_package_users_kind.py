@@ -1,0 +1,127 @@
+"""A users list filtered by one kind, read from the per-kind rollup, holds the same rows,
+figures, scores and totals as the exact aggregate over the package's dependents, page after
+page, on random data, with and without an organization left out."""
+
+import uuid
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.dependency import DEPENDENCY_TYPES
+from app.models.package_usage import kind_bit
+from app.repositories.package_usage import DependentFilter
+from app.repositories.package_users import UserFilter
+from app.repositories.package_users_filtered import FilteredUsersRepository
+from app.repositories.package_users_kind import KindUsersRepository
+from tests.api.v1.test_users_property import KINDS, LANGUAGES, _load
+
+COLUMNS = (
+    "organization_id",
+    "repository_count",
+    "total_stars",
+    "latest_push",
+    "kinds",
+    "languages",
+    "login_key",
+    "readiness_rules",
+    "readiness",
+    "login",
+    "sponsorship_url",
+)
+
+# Few star values, so organizations tie on (repositories, stars) and pages split the ties.
+repositories = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # owner
+        st.sampled_from([0, 5]),  # stars
+        st.sampled_from(LANGUAGES),
+        st.one_of(st.none(), st.integers(0, 2)),  # days after the base date
+        st.booleans(),  # fork
+        st.booleans(),  # archived
+        st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), min_size=1, max_size=3),
+    ),
+    min_size=4,
+    max_size=16,
+)
+
+
+async def assert_kind_pages_match(
+    session: AsyncSession,
+    package_id: uuid.UUID,
+    kind: str,
+    limit: int,
+    exclude: tuple[uuid.UUID, ...] = (),
+) -> int:
+    """Page through the kind's list from the rollup and from the exact aggregate and assert
+    they agree; returns the list's total."""
+    rolled_up = KindUsersRepository(session)
+    exact = FilteredUsersRepository(session)
+    f = DependentFilter(kinds_mask=kind_bit(kind))
+    after: Any = None
+    for _ in range(30):
+        got = await rolled_up.list_users(
+            package_id, DEPENDENCY_TYPES.index(kind), exclude, after=after, limit=limit
+        )
+        expected = await exact.list_users(
+            package_id,
+            f,
+            UserFilter(exclude=exclude),
+            sort="repositories",
+            after=after,
+            limit=limit,
+        )
+        assert (got.total, got.transitive_only) == (expected.total, expected.transitive_only)
+        assert [tuple(getattr(row, c) for c in COLUMNS) for row in got.rows] == [
+            tuple(getattr(row, c) for c in COLUMNS) for row in expected.rows
+        ]
+        assert got.uses == expected.uses
+        if len(got.rows) < limit:
+            return got.total
+        last = got.rows[-1]
+        after = (last.repository_count, last.total_stars, last.login_key)
+    raise AssertionError("more pages than the data can hold")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# An organization with a language only among its repositories of transitive use: the list
+# names only the languages of direct use.
+@example(
+    repos=[
+        (0, 5, "Python", 1, False, False, [("runtime", 1)]),
+        (0, 0, "Go", 2, False, False, [("runtime", 2)]),
+        (1, 0, "Go", None, False, False, [("runtime", 3), ("development", 0)]),
+        (1, 5, None, 0, False, False, [("development", 0)]),
+    ],
+    kind="runtime",
+    limit=1,
+    exclude_first=False,
+)
+@given(
+    repos=repositories,
+    kind=st.sampled_from(KINDS[:4]),
+    limit=st.integers(1, 3),
+    exclude_first=st.booleans(),
+)
+async def test_kind_pages_from_the_rollup_match_the_exact_aggregate(
+    session: AsyncSession, repos: list[Any], kind: str, limit: int, exclude_first: bool
+) -> None:
+    savepoint = await session.begin_nested()
+    try:
+        package = await _load(session, repos, kind_usage_minimum=0)
+        assert package.has_kind_usage
+        exclude: tuple[uuid.UUID, ...] = ()
+        if exclude_first:
+            everyone = await KindUsersRepository(session).list_users(
+                package.id, DEPENDENCY_TYPES.index(kind), (), after=None, limit=100
+            )
+            if everyone.rows:
+                exclude = (everyone.rows[0].organization_id,)
+        await assert_kind_pages_match(session, package.id, kind, limit, exclude)
+    finally:
+        await savepoint.rollback()
