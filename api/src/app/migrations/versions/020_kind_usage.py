@@ -70,6 +70,8 @@ def upgrade() -> None:
         '  coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
         "   FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
         " FROM named GROUP BY package_id, kind, organization_id"
+        # Written in the order a list reads them, so a page's rows share a few heap pages.
+        " ORDER BY package_id, kind, sum(n) DESC, coalesce(sum(s), 0) DESC"
     )
     op.create_primary_key(
         "pk_package_kind_usage", "package_kind_usage", ["package_id", "organization_id", "kind"]
