@@ -6,12 +6,7 @@ from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, normalize_name
 from app.core.errors import PackageNotFound
 from app.repositories.package import PackageRepository
-from app.repositories.package_chart import (
-    NEVER_LABEL,
-    OLDER_LABEL,
-    PUSH_AGE_BUCKETS,
-    PackageChartRepository,
-)
+from app.repositories.package_chart import PackageChartRepository
 from app.schemas.package_chart import LanguageCount, PackageChartsRead, PushAgeCount
 from app.services.usage_cache import UsageCache, package_scope
 
@@ -46,9 +41,8 @@ class PackageChartService:
         package = await self._packages.get_by_name(ecosystem.value, name)
         if package is None:
             raise PackageNotFound(f"no {ecosystem.value} package named {name[:200]!r}")
-        languages = await self._charts.count_by_language(package.id)
-        ages = await self._charts.count_by_push_age(package.id)
-        labels = [label for _, label in PUSH_AGE_BUCKETS] + [OLDER_LABEL, NEVER_LABEL]
+        counts = await self._charts.counts(package.id)
+        languages = counts.languages
         return PackageChartsRead(
             languages=[
                 LanguageCount(
@@ -60,6 +54,7 @@ class PackageChartService:
             ],
             other_languages=max(0, len(languages) - TOP_LANGUAGES),
             push_ages=[
-                PushAgeCount(label=label, repositories=ages.get(label, 0)) for label in labels
+                PushAgeCount(label=label, repositories=repositories)
+                for label, repositories in counts.push_ages.items()
             ],
         )

@@ -1,6 +1,7 @@
 """The package page: totals, the users table as the API answers it, filters, paging, charts."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import get_args
 from urllib.parse import parse_qs, urlsplit
@@ -8,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Dependency, Repository
+from app.models import Dependency, Package, Repository
 from app.schemas.package import UsersSort
 from app.services.usage_refresh import UsageRefreshService
 from app.web.columns import USER_COLUMNS, Column
@@ -290,6 +291,50 @@ async def test_charts_count_direct_use_like_the_headline_and_the_default_list(
     assert "Rust" not in body.split("Organizations by language of their repositories.", 1)[1]
     ages = body.split("Repositories by last push.", 1)[1].split(".", 1)[0]
     assert sum(int(part.rsplit(":", 1)[1].split()[0]) for part in ages.split(";")) == 8
+
+
+async def test_the_push_age_chart_counts_each_repository_in_its_own_bucket(
+    web: AsyncClient, dataset: Dataset, session: AsyncSession
+) -> None:
+    # One repository of acme per bucket, youngest first, each using a package of its own.
+    package = Package(ecosystem="pypi", name="ages", description="the ages package")
+    session.add(package)
+    await session.flush()
+    now = datetime.now(UTC)
+    ages = [10, 60, 200, 500, 1000, None, 1000]
+    for n, days in enumerate(ages):
+        repository = Repository(
+            organization_id=dataset.organizations["acme"].id,
+            name=f"aged-{n}",
+            full_name=f"acme/aged-{n}",
+            github_url=f"https://github.com/acme/aged-{n}",
+            stars=n,
+            primary_language="Python",
+            pushed_at=None if days is None else now - timedelta(days=days),
+        )
+        session.add(repository)
+        await session.flush()
+        session.add(
+            Dependency(
+                repository_id=repository.id,
+                package_id=package.id,
+                manifest_path="requirements.txt",
+                dependency_type="runtime",
+            )
+        )
+    await session.flush()
+    await UsageRefreshService(session).refresh_packages([package.id])
+
+    response = await web.get("/packages/pypi/ages")
+
+    body = text(response.text)
+    counted = body.split("Repositories by last push.", 1)[1].split(".", 1)[0]
+    assert counted.strip() == (
+        "under 1 month: 1 repositories; 1-3 months: 1 repositories; "
+        "3-12 months: 1 repositories; 1-2 years: 1 repositories; "
+        "over 2 years: 2 repositories; never pushed: 1 repositories"
+    )
+    assert "Organizations by language of their repositories. Python: 1 organizations." in body
 
 
 async def test_a_package_with_a_slash_in_its_name_has_its_page(
