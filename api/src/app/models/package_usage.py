@@ -257,6 +257,10 @@ class PackageKindUsage(Base):
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
+    # What the repositories of transitive use arrive through, as in package_usage; NULL when
+    # there are none.
+    via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
+    via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
 
 class EcosystemStats(Base):

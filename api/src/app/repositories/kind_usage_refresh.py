@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from app.models.dependency import DEPENDENCY_TYPES
+from app.models.package_usage import VIA_LIMIT
 from app.repositories.package_usage import LANGUAGES_SQL
 
 _DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
@@ -26,9 +27,16 @@ def _insert(scope: str) -> TextClause:
     kind of a repository's declarations, its organization's figures as the kind-filtered
     list counts them. A language counts only through repositories of direct use, as in the
     list, so a language group of transitive use alone gives no language."""
+    kinds = f"generate_series(0, {len(DEPENDENCY_TYPES) - 1}) AS b(kind)"
+    dependents = (
+        "package_dependents pd JOIN packages pk ON pk.id = pd.package_id AND pk.has_kind_usage"
+        f" CROSS JOIN {kinds}"
+    )
+    where = f"{_DEFAULT_VIEW} AND pd.kinds & (1 << b.kind) <> 0 {scope}"
     return text(
         "INSERT INTO package_kind_usage (package_id, organization_id, total_stars, latest_push,"
-        " repository_count, transitive_repository_count, kind, kinds, languages)"
+        " repository_count, transitive_repository_count, kind, kinds, languages, via,"
+        " via_counts)"
         " WITH matched AS ("
         "  SELECT pd.package_id, b.kind, pd.organization_id, pd.primary_language,"
         "   count(*) FILTER (WHERE pd.is_direct) AS n,"
@@ -36,20 +44,34 @@ def _insert(scope: str) -> TextClause:
         "   sum(pd.stars) FILTER (WHERE pd.is_direct) AS s,"
         "   max(pd.pushed_at) FILTER (WHERE pd.is_direct) AS p,"
         "   bit_or(pd.kinds) FILTER (WHERE pd.is_direct) AS k"
-        "  FROM package_dependents pd"
-        "  JOIN packages pk ON pk.id = pd.package_id AND pk.has_kind_usage"
-        f"  CROSS JOIN generate_series(0, {len(DEPENDENCY_TYPES) - 1}) AS b(kind)"
-        f"  WHERE {_DEFAULT_VIEW} AND pd.kinds & (1 << b.kind) <> 0 {scope}"
+        f"  FROM {dependents} WHERE {where}"
         "  GROUP BY pd.package_id, b.kind, pd.organization_id, pd.primary_language),"
         " named AS ("
         "  SELECT package_id, kind, organization_id, n, t, s, p, k,"
         "   CASE WHEN n > 0 THEN primary_language END AS primary_language"
-        "  FROM matched)"
-        " SELECT package_id, organization_id, coalesce(sum(s), 0), max(p), sum(n), sum(t),"
-        f" kind, coalesce(bit_or(k), 0), {LANGUAGES_SQL}"
-        " FROM named GROUP BY package_id, kind, organization_id"
+        "  FROM matched),"
+        " grouped AS ("
+        "  SELECT package_id, kind, organization_id, coalesce(sum(s), 0) AS s, max(p) AS p,"
+        f"   sum(n) AS n, sum(t) AS t, coalesce(bit_or(k), 0) AS k, {LANGUAGES_SQL} AS languages"
+        "  FROM named GROUP BY package_id, kind, organization_id),"
+        # The repositories of transitive use per direct dependency they arrive through, most
+        # first, then by name: what the list's via names.
+        " vias AS ("
+        "  SELECT package_id, kind, organization_id,"
+        f'   (array_agg(name ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via,'
+        f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
+        "  FROM (SELECT pd.package_id, b.kind, pd.organization_id, u.name,"
+        "    CAST(count(*) AS integer) AS c"
+        f"   FROM {dependents}, unnest(string_to_array(pd.via, ' ')) AS u(name)"
+        f"   WHERE pd.via IS NOT NULL AND {where}"
+        "   GROUP BY pd.package_id, b.kind, pd.organization_id, u.name) counted"
+        "  GROUP BY package_id, kind, organization_id)"
+        " SELECT g.package_id, g.organization_id, s, p, n, t, g.kind, k, languages, v.via,"
+        " v.via_counts"
+        " FROM grouped g LEFT JOIN vias v ON v.package_id = g.package_id AND v.kind = g.kind"
+        "  AND v.organization_id = g.organization_id"
         # Written in the order a list reads them, so a page's rows share a few heap pages.
-        " ORDER BY package_id, kind, sum(n) DESC, coalesce(sum(s), 0) DESC"
+        " ORDER BY g.package_id, g.kind, n DESC, s DESC"
     )
 
 

@@ -1,5 +1,5 @@
 """SQL of a users list filtered by one kind, from the per-kind rollup (package_kind_usage):
-the same page, figures and totals as the exact aggregate, read from one index range."""
+the same page, figures, via and totals as the exact aggregate, read from one index range."""
 
 import uuid
 from typing import Any
@@ -45,7 +45,8 @@ class KindUsersRepository:
     ) -> FilteredUsers:
         """One page of the default order of the package's users under the kind (its position
         in DEPENDENCY_TYPES), with the list's total and the organizations it leaves out as
-        transitive only, `exclude` left out of both."""
+        transitive only, `exclude` left out of both. Its rows carry their `via` and
+        `via_counts`."""
         scope = [_pku.c.package_id == package_id, _pku.c.kind == kind]
         excluded = [_pku.c.organization_id.not_in(list(exclude))] if exclude else []
         listed = [*scope, _pku.c.repository_count > 0, *excluded]
@@ -105,6 +106,8 @@ class KindUsersRepository:
                 candidates.c.languages,
                 candidates.c.kinds,
                 candidates.c.transitive_repository_count,
+                candidates.c.via,
+                candidates.c.via_counts,
                 func.lower(_org.c.login).collate("C").label("login_key"),
                 rules.label("readiness_rules"),
                 literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),

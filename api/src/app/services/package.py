@@ -235,6 +235,7 @@ class PackageService:
         )
         transitive_only: int | None = None
         known: UseCounts | None = None
+        kind = rolled_up_kind(package, query)
         if query.is_default:
             rows = await self._users.list_users_rollup(
                 package.id,
@@ -254,16 +255,7 @@ class PackageService:
                 transitive_only = await self._users.count_users_rollup(
                     package.id, query.owner_type, uf, direct=False
                 )
-            uses = {
-                row.organization_id: (row.repository_count, row.transitive_repository_count)
-                for row in rows
-            }
-            vias = {
-                row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
-                for row in rows
-            }
         else:
-            kind = rolled_up_kind(package, query)
             if kind is None:
                 filtered = await self._filtered.list_users(
                     package.id, f, uf, sort=query.sort, after=after, limit=limit + 1
@@ -275,7 +267,17 @@ class PackageService:
             rows, total = filtered.rows, filtered.total
             transitive_only, known = filtered.transitive_only, filtered.uses
         rows, next_cursor = paginate(rows, limit, keyset)
-        if not query.is_default:
+        if query.is_default or kind is not None:
+            # Rollup rows carry their organization's use counts and via.
+            uses = {
+                row.organization_id: (row.repository_count, row.transitive_repository_count)
+                for row in rows
+            }
+            vias = {
+                row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
+                for row in rows
+            }
+        else:
             uses, vias = await self._filtered.list_use_counts(
                 package.id, [row.organization_id for row in rows], f, known
             )

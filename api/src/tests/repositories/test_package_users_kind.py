@@ -1,5 +1,5 @@
 """A users list filtered by one kind, read from the per-kind rollup, holds the same rows,
-figures, scores and totals as the exact aggregate over the package's dependents, page after
+figures, scores, via and totals as the exact aggregate over the package's dependents, page after
 page, on random data, with and without an organization left out."""
 
 import uuid
@@ -77,6 +77,12 @@ async def assert_kind_pages_match(
             tuple(getattr(row, c) for c in COLUMNS) for row in expected.rows
         ]
         assert got.uses == expected.uses
+        ids = [row.organization_id for row in got.rows]
+        _, vias = await exact.list_use_counts(package_id, ids, f, expected.uses)
+        assert {
+            row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
+            for row in got.rows
+        } == {organization_id: vias.get(organization_id, []) for organization_id in ids}
         if len(got.rows) < limit:
             return got.total
         last = got.rows[-1]

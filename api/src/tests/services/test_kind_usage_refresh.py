@@ -32,6 +32,8 @@ async def _rows(session: AsyncSession) -> list[tuple[Any, ...]]:
             row.latest_push,
             row.kinds,
             row.languages,
+            row.via,
+            row.via_counts,
         )
         for row in found.scalars()
     ]
