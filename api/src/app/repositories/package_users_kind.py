@@ -21,13 +21,17 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from app.core.readiness import score_sql
 from app.models import Organization, PackageKindUsage
-from app.repositories.package_usage import After
+from app.repositories.package_usage import After, UsersSort
 from app.repositories.package_users import SIGNALS, users_page
 from app.repositories.package_users_filtered import FilteredUsers
 from app.repositories.readiness import readiness_rules_sql
 
 _pku = PackageKindUsage.__table__
 _org = Organization.__table__
+_COLUMNS = [c for c in _pku.c if c.name not in ("package_id", "kind")]
+# The orders the rollup ranks on its own columns: `name` and `readiness` need every
+# organization's owner.
+KIND_SORTS: tuple[UsersSort, ...] = ("repositories", "stars", "recent")
 
 
 class KindUsersRepository:
@@ -40,55 +44,26 @@ class KindUsersRepository:
         kind: int,
         exclude: tuple[uuid.UUID, ...],
         *,
+        sort: UsersSort,
         after: After | None,
         limit: int,
     ) -> FilteredUsers:
-        """One page of the default order of the package's users under the kind (its position
-        in DEPENDENCY_TYPES), with the list's total and the organizations it leaves out as
-        transitive only, `exclude` left out of both. Its rows carry their `via` and
-        `via_counts`."""
+        """One page of the package's users under the kind (its position in DEPENDENCY_TYPES),
+        with the list's total and the organizations it leaves out as transitive only,
+        `exclude` left out of both. Its rows carry their `via` and `via_counts`."""
+        if sort not in KIND_SORTS:
+            raise ValueError(f"the per-kind rollup does not rank by {sort}")
         scope = [_pku.c.package_id == package_id, _pku.c.kind == kind]
         excluded = [_pku.c.organization_id.not_in(list(exclude))] if exclude else []
         listed = [*scope, _pku.c.repository_count > 0, *excluded]
-        pair = tuple_(_pku.c.repository_count, _pku.c.total_stars)
-        columns = [c for c in _pku.c if c.name not in ("package_id", "kind")]
-        beyond = list(listed)
-        parts = []
-        if after is not None:
-            # Typed as the columns, so the comparisons are conditions of the index.
-            bound = tuple_(literal(after[0], Integer), literal(after[1], BigInteger))
-            beyond.append(pair < bound)
-            # The rows tied with the previous page's last, some of them still to come.
-            parts.append(select(*columns).where(*listed, pair == bound))
-        # The next `limit` rows past the bound in index order, then the rows tied with the last
-        # of them: the page is among these, and only they are joined to their owners. Each part
-        # is an index range the planner sizes right, so it never reaches for a parallel scan.
-        ahead = (
-            select(*columns)
-            .where(*beyond)
-            .order_by(_pku.c.repository_count.desc(), _pku.c.total_stars.desc())
-            .limit(limit)
-            .cte("ahead")
-        )
-        cut = (
-            select(ahead.c.repository_count, ahead.c.total_stars)
-            .order_by(ahead.c.repository_count.desc(), ahead.c.total_stars.desc())
-            .offset(limit - 1)
-            .limit(1)
-            .cte("cut")
-        )
-        parts.append(select(ahead))
-        parts.append(
-            select(*columns).where(
-                *listed,
-                pair
-                == tuple_(
-                    select(cut.c.repository_count).scalar_subquery(),
-                    select(cut.c.total_stars).scalar_subquery(),
-                ),
-            )
-        )
-        candidates = union(*parts).subquery("candidates")
+        if sort == "repositories":
+            candidates = _default_candidates(listed, after, limit)
+        else:
+            # The page in one pass over the kind's rows (a few thousand heap pages for the most
+            # used package, written together), before any join.
+            candidates = users_page(
+                select(*_COLUMNS).where(*listed), sort, _pku.c, after, limit
+            ).subquery("candidates")
         rules: ColumnClause[Any] = literal_column(
             readiness_rules_sql(
                 "organizations",
@@ -116,15 +91,11 @@ class KindUsersRepository:
             .join(_org, _org.c.id == candidates.c.organization_id)
             .subquery("ranked")
         )
-        ordered = users_page(select(ranked), "repositories", ranked.c, after, limit).subquery(
-            "ordered"
-        )
+        ordered = users_page(select(ranked), sort, ranked.c, after, limit).subquery("ordered")
         totals = _totals(scope, exclude).cte("totals")
         # The totals always make a row, so an empty page costs no second pass for its counts.
         stmt = select(totals, ordered).select_from(totals.outerjoin(ordered, true()))
-        result = await self._session.execute(
-            users_page(stmt, "repositories", ordered.c, None, limit)
-        )
+        result = await self._session.execute(users_page(stmt, sort, ordered.c, None, limit))
         found = list(result.all())
         rows = [row for row in found if row.organization_id is not None]
         return FilteredUsers(
@@ -136,6 +107,48 @@ class KindUsersRepository:
                 for row in rows
             },
         )
+
+
+def _default_candidates(listed: list[Any], after: After | None, limit: int) -> Any:
+    """The rows the default order's page is among: the next `limit` rows past the bound in
+    index order, those tied with the last of them on (repositories, stars), and those tied
+    with the bound. Only they are joined to their owners; each part is an index range the
+    planner sizes right, so it never reaches for a parallel scan."""
+    pair = tuple_(_pku.c.repository_count, _pku.c.total_stars)
+    beyond = list(listed)
+    parts = []
+    if after is not None:
+        # Typed as the columns, so the comparisons are conditions of the index.
+        bound = tuple_(literal(after[0], Integer), literal(after[1], BigInteger))
+        beyond.append(pair < bound)
+        # The rows tied with the previous page's last, some of them still to come.
+        parts.append(select(*_COLUMNS).where(*listed, pair == bound))
+    ahead = (
+        select(*_COLUMNS)
+        .where(*beyond)
+        .order_by(_pku.c.repository_count.desc(), _pku.c.total_stars.desc())
+        .limit(limit)
+        .cte("ahead")
+    )
+    cut = (
+        select(ahead.c.repository_count, ahead.c.total_stars)
+        .order_by(ahead.c.repository_count.desc(), ahead.c.total_stars.desc())
+        .offset(limit - 1)
+        .limit(1)
+        .cte("cut")
+    )
+    parts.append(select(ahead))
+    parts.append(
+        select(*_COLUMNS).where(
+            *listed,
+            pair
+            == tuple_(
+                select(cut.c.repository_count).scalar_subquery(),
+                select(cut.c.total_stars).scalar_subquery(),
+            ),
+        )
+    )
+    return union(*parts).subquery("candidates")
 
 
 def _totals(scope: list[Any], exclude: tuple[uuid.UUID, ...]) -> Any:

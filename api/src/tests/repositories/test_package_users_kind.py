@@ -1,6 +1,7 @@
 """A users list filtered by one kind, read from the per-kind rollup, holds the same rows,
 figures, scores, via and totals as the exact aggregate over the package's dependents, page after
-page, on random data, with and without an organization left out."""
+page, in each order the rollup ranks, on random data, with and without an organization left
+out."""
 
 import uuid
 from typing import Any
@@ -11,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import kind_bit
-from app.repositories.package_usage import DependentFilter
+from app.repositories.package_usage import DependentFilter, UsersSort
 from app.repositories.package_users import UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
-from app.repositories.package_users_kind import KindUsersRepository
+from app.repositories.package_users_kind import KIND_SORTS, KindUsersRepository
 from tests.api.v1.test_users_property import KINDS, LANGUAGES, _load
 
 COLUMNS = (
@@ -31,6 +32,11 @@ COLUMNS = (
     "sponsorship_url",
 )
 
+AFTER = {
+    "repositories": ("repository_count", "total_stars", "login_key"),
+    "stars": ("total_stars", "organization_id"),
+    "recent": ("latest_push", "organization_id"),
+}
 # Few star values, so organizations tie on (repositories, stars) and pages split the ties.
 repositories = st.lists(
     st.tuples(
@@ -38,12 +44,13 @@ repositories = st.lists(
         st.sampled_from([0, 5]),  # stars
         st.sampled_from(LANGUAGES),
         st.one_of(st.none(), st.integers(0, 2)),  # days after the base date
-        st.booleans(),  # fork
-        st.booleans(),  # archived
+        # Mostly kept: forks and archived repositories are left out of every list.
+        st.sampled_from([False, False, False, True]),  # fork
+        st.sampled_from([False, False, False, True]),  # archived
         st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3)), min_size=1, max_size=3),
     ),
-    min_size=4,
-    max_size=16,
+    min_size=8,
+    max_size=20,
 )
 
 
@@ -53,6 +60,7 @@ async def assert_kind_pages_match(
     kind: str,
     limit: int,
     exclude: tuple[uuid.UUID, ...] = (),
+    sort: UsersSort = "repositories",
 ) -> int:
     """Page through the kind's list from the rollup and from the exact aggregate and assert
     they agree; returns the list's total."""
@@ -62,13 +70,13 @@ async def assert_kind_pages_match(
     after: Any = None
     for _ in range(30):
         got = await rolled_up.list_users(
-            package_id, DEPENDENCY_TYPES.index(kind), exclude, after=after, limit=limit
+            package_id, DEPENDENCY_TYPES.index(kind), exclude, sort=sort, after=after, limit=limit
         )
         expected = await exact.list_users(
             package_id,
             f,
             UserFilter(exclude=exclude),
-            sort="repositories",
+            sort=sort,
             after=after,
             limit=limit,
         )
@@ -85,8 +93,7 @@ async def assert_kind_pages_match(
         } == {organization_id: vias.get(organization_id, []) for organization_id in ids}
         if len(got.rows) < limit:
             return got.total
-        last = got.rows[-1]
-        after = (last.repository_count, last.total_stars, last.login_key)
+        after = tuple(getattr(got.rows[-1], name) for name in AFTER[sort])
     raise AssertionError("more pages than the data can hold")
 
 
@@ -105,17 +112,55 @@ async def assert_kind_pages_match(
         (1, 5, None, 0, False, False, [("development", 0)]),
     ],
     kind="runtime",
+    sort="repositories",
     limit=1,
+    exclude_first=False,
+)
+# Every organization listed, ranked differently by each order, with ties on stars.
+@example(
+    repos=[
+        (0, 5, "Python", 2, False, False, [("runtime", 0)]),
+        (0, 5, "Go", None, False, False, [("runtime", 1)]),
+        (1, 0, "Go", 0, False, False, [("runtime", 0), ("peer", 2)]),
+        (1, 5, None, 1, False, False, [("runtime", 3)]),
+        (2, 5, "Python", 1, False, False, [("runtime", 0)]),
+        (2, 5, "Python", None, False, False, [("development", 0)]),
+        (3, 0, None, 2, False, False, [("runtime", 1)]),
+        (3, 5, "Go", 0, False, False, [("runtime", 1)]),
+        (3, 5, "Go", 0, False, False, [("runtime", 2)]),
+    ],
+    kind="runtime",
+    sort="stars",
+    limit=1,
+    exclude_first=True,
+)
+@example(
+    repos=[
+        (0, 5, "Python", 2, False, False, [("runtime", 0)]),
+        (1, 0, "Go", 0, False, False, [("runtime", 0)]),
+        (2, 5, "Python", 1, False, False, [("runtime", 0)]),
+        (3, 0, None, None, False, False, [("runtime", 1)]),
+        (3, 5, "Go", 2, False, False, [("runtime", 2)]),
+    ],
+    kind="runtime",
+    sort="recent",
+    limit=2,
     exclude_first=False,
 )
 @given(
     repos=repositories,
     kind=st.sampled_from(KINDS[:4]),
+    sort=st.sampled_from(KIND_SORTS),
     limit=st.integers(1, 3),
     exclude_first=st.booleans(),
 )
 async def test_kind_pages_from_the_rollup_match_the_exact_aggregate(
-    session: AsyncSession, repos: list[Any], kind: str, limit: int, exclude_first: bool
+    session: AsyncSession,
+    repos: list[Any],
+    kind: str,
+    sort: UsersSort,
+    limit: int,
+    exclude_first: bool,
 ) -> None:
     savepoint = await session.begin_nested()
     try:
@@ -124,10 +169,10 @@ async def test_kind_pages_from_the_rollup_match_the_exact_aggregate(
         exclude: tuple[uuid.UUID, ...] = ()
         if exclude_first:
             everyone = await KindUsersRepository(session).list_users(
-                package.id, DEPENDENCY_TYPES.index(kind), (), after=None, limit=100
+                package.id, DEPENDENCY_TYPES.index(kind), (), sort=sort, after=None, limit=100
             )
             if everyone.rows:
                 exclude = (everyone.rows[0].organization_id,)
-        await assert_kind_pages_match(session, package.id, kind, limit, exclude)
+        await assert_kind_pages_match(session, package.id, kind, limit, exclude, sort)
     finally:
         await savepoint.rollback()

@@ -57,7 +57,8 @@ queries = st.fixed_dictionaries(
 )
 # One kind and nothing else: on a package with per-kind rollup rows, answered from them.
 kind_queries = st.fixed_dictionaries(
-    {"kind": st.lists(st.sampled_from(KINDS[:4]), min_size=1, max_size=1)}
+    {"kind": st.lists(st.sampled_from(KINDS[:4]), min_size=1, max_size=1)},
+    optional={"sort": st.sampled_from(["repositories", "stars", "recent", "name"])},
 )
 
 # The oracle: one plain aggregate over the source tables, written independently of the app.
