@@ -16,36 +16,49 @@ from app.repositories.package_usage import LANGUAGES_SQL
 _DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
 # Scopes over package_kind_usage or package_dependents, `{p}` the table's prefix.
 _PACKAGES = "{p}package_id = ANY(CAST(:ids AS uuid[]))"
+# Only the pairs of marked packages: an ingest's pairs of a large organization hold hundreds
+# of its dependents each, and only those of marked packages are read.
 _PAIRS = (
-    "({p}package_id, {p}organization_id) IN (SELECT * FROM"
-    " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
+    "({p}package_id, {p}organization_id) IN (SELECT x.package_id, x.organization_id FROM"
+    " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[]))"
+    " AS x(package_id, organization_id)"
+    " JOIN packages k ON k.id = x.package_id AND k.has_kind_usage)"
 )
 
 
 def _insert(scope: str) -> TextClause:
     """INSERT of the rows of the marked packages' dependents matching `scope` (over `pd`): per
     kind of a repository's declarations, its organization's figures as the kind-filtered
-    list counts them. A language counts only through repositories of direct use, as in the
-    list, so a language group of transitive use alone gives no language."""
-    kinds = f"generate_series(0, {len(DEPENDENCY_TYPES) - 1}) AS b(kind)"
+    list counts them. The dependents are first grouped by their kinds mask (a few per
+    organization), and only those groups are spread over the kinds they hold. A language
+    counts only through repositories of direct use, as in the list, so a language group of
+    transitive use alone gives no language."""
     dependents = (
         "package_dependents pd JOIN packages pk ON pk.id = pd.package_id AND pk.has_kind_usage"
-        f" CROSS JOIN {kinds}"
     )
-    where = f"{_DEFAULT_VIEW} AND pd.kinds & (1 << b.kind) <> 0 {scope}"
+    where = f"{_DEFAULT_VIEW} {scope}"
+    held = (
+        f"CROSS JOIN generate_series(0, {len(DEPENDENCY_TYPES) - 1}) AS b(kind)"
+        " WHERE m.kinds & (1 << b.kind) <> 0"
+    )
     return text(
         "INSERT INTO package_kind_usage (package_id, organization_id, total_stars, latest_push,"
         " repository_count, transitive_repository_count, kind, kinds, languages, via,"
         " via_counts)"
-        " WITH matched AS ("
-        "  SELECT pd.package_id, b.kind, pd.organization_id, pd.primary_language,"
+        " WITH per_mask AS ("
+        "  SELECT pd.package_id, pd.organization_id, pd.primary_language, pd.kinds,"
         "   count(*) FILTER (WHERE pd.is_direct) AS n,"
         "   count(*) FILTER (WHERE NOT pd.is_direct) AS t,"
         "   sum(pd.stars) FILTER (WHERE pd.is_direct) AS s,"
-        "   max(pd.pushed_at) FILTER (WHERE pd.is_direct) AS p,"
-        "   bit_or(pd.kinds) FILTER (WHERE pd.is_direct) AS k"
+        "   max(pd.pushed_at) FILTER (WHERE pd.is_direct) AS p"
         f"  FROM {dependents} WHERE {where}"
-        "  GROUP BY pd.package_id, b.kind, pd.organization_id, pd.primary_language),"
+        "  GROUP BY pd.package_id, pd.organization_id, pd.primary_language, pd.kinds),"
+        " matched AS ("
+        "  SELECT m.package_id, b.kind, m.organization_id, m.primary_language, sum(m.n) AS n,"
+        "   sum(m.t) AS t, sum(m.s) AS s, max(m.p) AS p,"
+        "   bit_or(m.kinds) FILTER (WHERE m.n > 0) AS k"
+        f"  FROM per_mask m {held}"
+        "  GROUP BY m.package_id, b.kind, m.organization_id, m.primary_language),"
         " named AS ("
         "  SELECT package_id, kind, organization_id, n, t, s, p, k,"
         "   CASE WHEN n > 0 THEN primary_language END AS primary_language"
@@ -60,11 +73,14 @@ def _insert(scope: str) -> TextClause:
         "  SELECT package_id, kind, organization_id,"
         f'   (array_agg(name ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via,'
         f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
-        "  FROM (SELECT pd.package_id, b.kind, pd.organization_id, u.name,"
-        "    CAST(count(*) AS integer) AS c"
-        f"   FROM {dependents}, unnest(string_to_array(pd.via, ' ')) AS u(name)"
-        f"   WHERE pd.via IS NOT NULL AND {where}"
-        "   GROUP BY pd.package_id, b.kind, pd.organization_id, u.name) counted"
+        "  FROM (SELECT m.package_id, b.kind, m.organization_id, m.name,"
+        "    CAST(sum(m.c) AS integer) AS c"
+        "   FROM (SELECT pd.package_id, pd.organization_id, pd.kinds, u.name, count(*) AS c"
+        f"    FROM {dependents}, unnest(string_to_array(pd.via, ' ')) AS u(name)"
+        f"    WHERE pd.via IS NOT NULL AND {where}"
+        "    GROUP BY pd.package_id, pd.organization_id, pd.kinds, u.name) m"
+        f"   {held}"
+        "   GROUP BY m.package_id, b.kind, m.organization_id, m.name) counted"
         "  GROUP BY package_id, kind, organization_id)"
         " SELECT g.package_id, g.organization_id, s, p, n, t, g.kind, k, languages, v.via,"
         " v.via_counts"
