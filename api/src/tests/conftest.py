@@ -5,7 +5,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
 from tests.clients import app_client
+from tests.migrated_template import copy_migrated_postgres, template_path
 from tests.scheduling import SharedFixtureScheduling
 
 
@@ -92,6 +93,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The process that ran the session (not a pytest-xdist worker) removes its template."""
+    if not hasattr(session.config, "workerinput"):
+        template = template_path(os.getpid())
+        shutil.rmtree(template, ignore_errors=True)
+        Path(f"{template}.lock").unlink(missing_ok=True)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """`--dist loadscope` (the default in pyproject.toml) with the scopes of
     tests/scheduling.py; any other `--dist` keeps pytest-xdist's own."""
@@ -104,11 +113,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 async def servers() -> AsyncIterator[TestServers]:
     """One PostgreSQL and one Valkey per worker for the whole run, migrated to head once.
 
-    Embedded servers are started per worker in a temporary directory; servers given by
-    DATABASE_URL / VALKEY_URL are shared, so each worker takes a database of its own there."""
+    Embedded servers are started per worker in a temporary directory, the database from the
+    run's migrated template; servers given by DATABASE_URL / VALKEY_URL are shared, so each
+    worker takes a database of its own there."""
     data_dir = Path(tempfile.mkdtemp(prefix="wump-test-"))
     database_url = os.environ.get("DATABASE_URL") or None
     valkey_url = os.environ.get("VALKEY_URL") or None
+    if database_url is None:
+        await asyncio.to_thread(copy_migrated_postgres, data_dir)
     embedded = EmbeddedServers(data_dir, database=database_url is None, cache=valkey_url is None)
     urls = await embedded.start()
     if database_url is not None:
@@ -192,6 +204,14 @@ def app(app_and_client: tuple[FastAPI, AsyncClient]) -> FastAPI:
 @pytest.fixture
 def client(app_and_client: tuple[FastAPI, AsyncClient]) -> AsyncClient:
     return app_and_client[1]
+
+
+@pytest.fixture
+def migrated_data_dir() -> Iterator[Path]:
+    """A WUMP_DATA_DIR of its own whose embedded database is already migrated to head."""
+    path = copy_migrated_postgres(Path(tempfile.mkdtemp(prefix="wump-e2e-")))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def data_dir(monkeypatch: pytest.MonkeyPatch, migrated_data_dir: Path) -> Path:
     for name in ("DATABASE_URL", "VALKEY_URL", "ENVIRONMENT", "API_KEY_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WUMP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WUMP_DATA_DIR", str(migrated_data_dir))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    return tmp_path
+    return migrated_data_dir
 
 
 def test_keys_and_ingest_start_the_embedded_database_when_none_runs(data_dir: Path) -> None:

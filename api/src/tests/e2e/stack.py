@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -88,9 +87,9 @@ def stop(process: subprocess.Popen[bytes]) -> int | None:
 
 
 def start_stack(
-    scenario: Path | None, *, scopes: str = "read,ingest", **settings: str
+    scenario: Path | None, data_dir: Path, *, scopes: str = "read,ingest", **settings: str
 ) -> Iterator[Stack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="wump-e2e-ingest-"))
+    """The stack on `data_dir` (the `migrated_data_dir` fixture: its database migrated)."""
     processes: list[subprocess.Popen[bytes]] = []
     try:
         upstream_port, api_port = free_port(), free_port()
@@ -136,4 +135,3 @@ def start_stack(
     finally:
         for process in reversed(processes):
             stop(process)
-        subprocess.run(["rm", "-rf", str(data_dir)], check=False)

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
-    yield from start_stack(None)
+def stack(migrated_data_dir: Path) -> Iterator[Stack]:
+    yield from start_stack(None, migrated_data_dir)
 
 
 def test_serve_ingests_an_organization_and_a_package_with_its_own_worker(stack: Stack) -> None:
@@ -41,7 +41,7 @@ SLOW_REPOSITORIES = 12
 
 
 @pytest.fixture
-def slow_stack(tmp_path: Path) -> Iterator[Stack]:
+def slow_stack(tmp_path: Path, migrated_data_dir: Path) -> Iterator[Stack]:
     """An organization whose crawl takes a few seconds, and no worker inside the server."""
     repositories = [
         {
@@ -63,7 +63,11 @@ def slow_stack(tmp_path: Path) -> Iterator[Stack]:
         )
     )
     yield from start_stack(
-        scenario, WORKER_IN_PROCESS="false", JOB_STALLED_AFTER="4", INGEST_CONCURRENCY="2"
+        scenario,
+        migrated_data_dir,
+        WORKER_IN_PROCESS="false",
+        JOB_STALLED_AFTER="4",
+        INGEST_CONCURRENCY="2",
     )
 
 

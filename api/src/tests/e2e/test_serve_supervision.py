@@ -10,11 +10,9 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.test_serve import _environment, _start, _stop, _wait_for, data_dir
+from tests.e2e.test_serve import _environment, _start, _stop, _wait_for
 
 pytestmark = pytest.mark.e2e
-
-__all__ = ["data_dir"]
 
 
 def _valkey_pid(data_dir: Path) -> int:
@@ -32,7 +30,10 @@ def _cache_status(base: str) -> str:
     return str(health["checks"]["cache"]["status"])
 
 
-def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(data_dir: Path) -> None:
+def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(
+    migrated_data_dir: Path,
+) -> None:
+    data_dir = migrated_data_dir
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir), VALKEY_BREAKER_COOLDOWN="1"))
@@ -73,7 +74,10 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_the_embedded_servers_of_a_killed_serve_stop_without_a_next_start(data_dir: Path) -> None:
+def test_the_embedded_servers_of_a_killed_serve_stop_without_a_next_start(
+    migrated_data_dir: Path,
+) -> None:
+    data_dir = migrated_data_dir
     port = free_port()
     server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir)))
     try:

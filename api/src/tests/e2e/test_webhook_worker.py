@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,11 +73,12 @@ def receiver() -> Iterator[SlowReceiver]:
 
 
 @pytest.fixture
-def hook_stack() -> Iterator[Stack]:
+def hook_stack(migrated_data_dir: Path) -> Iterator[Stack]:
     """No worker inside the server; dead workers are noticed after 4 s; an attempt may wait 20 s
     for its answer, so its claim on the delivery runs out 30 s after it started."""
     yield from start_stack(
         None,
+        migrated_data_dir,
         scopes="read,ingest,webhooks",
         WORKER_IN_PROCESS="false",
         JOB_STALLED_AFTER="4",
