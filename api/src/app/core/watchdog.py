@@ -16,6 +16,10 @@ _LEAVE = b"leave\n"
 _POLL_S = 0.5
 # A fast shutdown of PostgreSQL ends its sessions at once; past this wait it is told to quit.
 _POSTGRES_STOP_S = 30.0
+# The kernel closes a dying process's files one by one: the watchdog can hear its stdin pipe
+# close before the parent's hold on the data directory's lock is gone. A new `wump serve` that
+# took the servers over holds that lock for longer than this.
+LOCK_WAIT_S = 10.0
 
 
 class Watchdog:
@@ -85,10 +89,10 @@ def _stop(pid: int, name: str, stop_signal: int, wait_s: float) -> None:
         pass
 
 
-def stop_orphans(data_dir: Path) -> None:
-    """Stop the servers recorded in `data_dir`, unless another process holds its lock (a new
-    `wump serve` already took them over)."""
-    lock = filelock.FileLock(str(data_dir / "wump.lock"), timeout=0)
+def stop_orphans(data_dir: Path, lock_wait_s: float = LOCK_WAIT_S) -> None:
+    """Stop the servers recorded in `data_dir`, unless another process holds its lock past
+    `lock_wait_s` (a new `wump serve` already took them over)."""
+    lock = filelock.FileLock(str(data_dir / "wump.lock"), timeout=lock_wait_s)
     try:
         lock.acquire()
     except filelock.Timeout:

@@ -76,8 +76,6 @@ def _gone(pid: int) -> bool:
         return True
 
 
-# A fresh data directory: on a migrated copy, killed this soon after its first start,
-# PostgreSQL outlived the serve in some full runs.
 def test_the_embedded_servers_of_a_killed_serve_stop_without_a_next_start(data_dir: Path) -> None:
     port = free_port()
     server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir)))
