@@ -1,6 +1,7 @@
 """Shared fixtures: real PostgreSQL 18 and Valkey 8 (embedded unless URLs are given)."""
 
 import asyncio
+import itertools
 import os
 import shutil
 import socket
@@ -30,6 +31,9 @@ class TestServers:
     database_url: str
     valkey_url: str
     data_dir: Path
+    template_database: str
+    """A migrated database of the same server that no connection uses: a test that needs a
+    database of its own clones it (`database_from_template`)."""
 
 
 def free_port() -> int:
@@ -77,6 +81,40 @@ async def scratch_database(settings: Settings, stem: str) -> AsyncIterator[str]:
             await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     finally:
         await admin.dispose()
+
+
+async def _clone(server_url: str, source: str, name: str) -> None:
+    """Creates database `name` as a copy of `source`, connected to the server's maintenance
+    database: nothing may be connected to the source meanwhile."""
+    admin = create_async_engine(with_database(server_url, "postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            await connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {source}"))
+    finally:
+        await admin.dispose()
+
+
+_clones = itertools.count()
+
+
+@asynccontextmanager
+async def database_from_template(servers: TestServers) -> AsyncIterator[str]:
+    """The URL of a fresh migrated database for one test, dropped afterwards: for tests whose
+    processes commit or run every queued job, which the shared database may hold."""
+    name = f"wump_clone_{worker_number()}_{next(_clones)}"
+    await _clone(servers.database_url, servers.template_database, name)
+    try:
+        yield with_database(servers.database_url, name)
+    finally:
+        admin = create_async_engine(
+            with_database(servers.database_url, "postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        finally:
+            await admin.dispose()
 
 
 def _own_valkey_db(url: str) -> str:
@@ -135,7 +173,9 @@ async def servers() -> AsyncIterator[TestServers]:
     assert database_url is not None
     try:
         await asyncio.to_thread(migrations.upgrade, database_url)
-        yield TestServers(database_url, valkey_url, data_dir)
+        template = f"wump_template_{worker_number()}"
+        await _clone(database_url, database_url.partition("?")[0].rsplit("/", 1)[1], template)
+        yield TestServers(database_url, valkey_url, data_dir, template)
     finally:
         embedded.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,14 +24,19 @@ LIVE = {"route": "/health/live", "method": "GET", "status": "200"}
 
 
 @pytest.fixture
-def environment(servers: conftest.TestServers, tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": servers.database_url,
-        "VALKEY_URL": servers.valkey_url,
-        "WUMP_DATA_DIR": str(tmp_path / "data"),
-        "LOG_FORMAT": "json",
-    }
+async def environment(
+    servers: conftest.TestServers, tmp_path: Path
+) -> AsyncIterator[dict[str, str]]:
+    # A database of their own: the processes run every job that earlier tests left queued in
+    # the shared one, against upstreams that do not answer, and a job in flight holds up a stop.
+    async with conftest.database_from_template(servers) as database_url:
+        yield {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "VALKEY_URL": servers.valkey_url,
+            "WUMP_DATA_DIR": str(tmp_path / "data"),
+            "LOG_FORMAT": "json",
+        }
 
 
 def _start(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:

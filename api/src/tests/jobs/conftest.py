@@ -1,7 +1,6 @@
 """Job test support. Jobs commit (the queue has connections of its own), so each test gets a
 database of its own, cloned from one migrated template."""
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.applications import Starlette
 
-from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.queue import create_queue
 from app.jobs.runtime import JobRuntime, open_runtime
@@ -25,15 +23,11 @@ from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
 from app.schemas.job import JobRead
 from tests.clients import app_client
-from tests.conftest import with_database, worker_number
+from tests.conftest import TestServers, with_database, worker_number
 from tests.providers.conftest import provider_settings
 from tests.services.webhooks.conftest import receiver
 
 _numbers = itertools.count()
-
-
-# Names carry the xdist worker's number: workers may share one server (DATABASE_URL).
-TEMPLATE = f"wump_jobs_template_{worker_number()}"
 
 
 def database_url(base_url: str, name: str) -> str:
@@ -58,17 +52,8 @@ def job_settings_for(settings: Settings, database: str, **overrides: Any) -> Set
 
 
 @pytest.fixture(scope="session")
-async def jobs_template(settings: Settings) -> AsyncIterator[str]:
-    assert settings.database_url is not None
-    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE}"))
-        await connection.execute(text(f"CREATE DATABASE {TEMPLATE}"))
-    await asyncio.to_thread(migrations.upgrade, database_url(settings.database_url, TEMPLATE))
-    yield TEMPLATE
-    async with admin.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
-    await admin.dispose()
+def jobs_template(servers: TestServers) -> str:
+    return servers.template_database
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ _COLUMNS = (
     " WHERE table_name = 'dependencies'"
 )
 _FOREIGN_KEYS = (
-    "SELECT array_agg(confrelid::regclass::text ORDER BY 1) FROM pg_constraint"
-    " WHERE conrelid = 'dependencies'::regclass AND contype = 'f'"
+    "SELECT array_agg(confrelid::regclass::text ORDER BY confrelid::regclass::text)"
+    " FROM pg_constraint WHERE conrelid = 'dependencies'::regclass AND contype = 'f'"
 )
 _PRIMARY_KEY = (
     "SELECT array_agg(a.attname::text ORDER BY k.ordinality)"
