@@ -15,6 +15,7 @@ import psutil
 
 from app.core.config import to_redis_url
 from app.core.logging import get_logger
+from app.core.prewarm import lower_prewarm_priority
 
 if TYPE_CHECKING:
     from app.core.supervisor import Supervised, Supervisor
@@ -110,6 +111,7 @@ class EmbeddedPostgres:
                 f"see {self.pgdata / 'log'}"
             ) from error
         info = self._server.get_postmaster_info()
+        lower_prewarm_priority(self.pgdata, int(info.pid))
         return (
             f"postgresql+asyncpg://postgres@/{DATABASE_NAME}"
             f"?host={info.socket_dir}&port={info.port}"
@@ -130,6 +132,8 @@ class EmbeddedPostgres:
         """Start the server again on the same data directory and socket (the same URL)."""
         if self._server is not None:
             self._server.ensure_postgres_running()
+            info = self._server.get_postmaster_info()
+            lower_prewarm_priority(self.pgdata, int(info.pid))
 
 
 def _alive(pid: int) -> bool:

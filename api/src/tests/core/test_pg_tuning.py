@@ -1,7 +1,9 @@
 """The embedded PostgreSQL's memory settings: sized from the machine, applied once, kept."""
 
+import asyncio
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from app.core.embedded import EmbeddedServers
 from app.core.pg_tuning import apply_settings, memory_settings
+from app.core.prewarm import DUMP_FILE
 
 GIB = 2**30
 
@@ -110,3 +113,43 @@ async def test_a_setting_read_at_start_asks_for_a_restart_and_a_reloadable_one_d
 
     assert await apply_settings(url, {"work_mem": "7MB"}) is False
     assert await apply_settings(url, {"shared_buffers": "144MB"}) is True
+
+
+def _prewarm_processes(pgdata: Path) -> list[psutil.Process]:
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    return [
+        child
+        for child in psutil.Process(postmaster).children()
+        if "autoprewarm" in " ".join(child.cmdline())
+    ]
+
+
+async def test_pg_prewarm_reloads_the_buffers_at_the_lowest_priority() -> None:
+    directory = Path(tempfile.mkdtemp(prefix="wump-prewarm-"))
+    servers = EmbeddedServers(directory, database=True, cache=False, tune=True)
+    try:
+        await servers.start()
+        postgres = servers.postgres
+        assert postgres is not None
+        # Nothing to reload after the first start: no dump yet, nothing watched.
+        assert not (postgres.pgdata / DUMP_FILE).exists()
+        assert [p.nice() for p in _prewarm_processes(postgres.pgdata)] == [0]
+
+        postgres.stop()  # pg_prewarm writes down the pages its buffers hold
+        assert (postgres.pgdata / DUMP_FILE).exists()
+        postgres.start()
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            processes = _prewarm_processes(postgres.pgdata)
+            if processes and all(p.nice() == 19 for p in processes):
+                break
+            await asyncio.sleep(0.1)
+        assert processes
+        assert [p.nice() for p in processes] == [19] * len(processes)
+        assert [p.ionice().ioclass for p in processes] == [psutil.IOPRIO_CLASS_IDLE] * len(
+            processes
+        )
+    finally:
+        servers.stop()
+        shutil.rmtree(directory, ignore_errors=True)
