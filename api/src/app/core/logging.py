@@ -33,7 +33,13 @@ def configure_logging(level: LogLevel, log_format: LogFormat) -> None:
         renderer = structlog.dev.ConsoleRenderer(colors=_is_terminal(sys.stderr))
 
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A line below the level is dropped before any processing: the access log's line
+        # under LOG_LEVEL=WARNING cost some 5 % of a cached answer's CPU.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 import pytest
+import structlog
 
 from app.core.logging import configure_logging, get_logger
 
@@ -52,3 +53,26 @@ def test_console_logs_on_a_terminal_are_coloured(monkeypatch: pytest.MonkeyPatch
 
     assert "logging.probe" in written
     assert "\x1b[" in written
+
+
+def test_a_line_below_the_level_is_dropped_before_any_processing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stamped: list[str] = []
+    stamp = structlog.processors.TimeStamper.__call__
+
+    def counting(
+        self: structlog.processors.TimeStamper, logger: object, name: str, event: dict[str, str]
+    ) -> object:
+        stamped.append(event["event"])
+        return stamp(self, logger, name, event)
+
+    monkeypatch.setattr(structlog.processors.TimeStamper, "__call__", counting)
+    configure_logging("WARNING", "json")
+    log = get_logger("tests.logging.levels")
+    log.info("logging.below")
+    log.warning("logging.above")
+    monkeypatch.undo()
+    configure_logging("INFO", "json")
+
+    assert stamped == ["logging.above"]
