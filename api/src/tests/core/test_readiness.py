@@ -51,3 +51,14 @@ async def test_the_generated_sql_scores_like_the_table(
 
     mask, points = result.one()
     assert points == score(mask) == expected
+
+
+async def test_the_sql_score_of_every_mask_is_the_table_s(session: AsyncSession) -> None:
+    masks = range(1 << len(RULES))
+    assert sorted(rule.bit for rule in RULES) == [1 << n for n in range(len(RULES))]
+
+    result = await session.execute(
+        text(f"SELECT m, {score_sql('m')} FROM generate_series(0, {len(masks) - 1}) AS m")
+    )
+
+    assert dict(result.all()) == {mask: score(mask) for mask in masks}
