@@ -29,9 +29,10 @@ from app.repositories.readiness import readiness_rules_sql
 _pku = PackageKindUsage.__table__
 _org = Organization.__table__
 _COLUMNS = [c for c in _pku.c if c.name not in ("package_id", "kind")]
-# The orders the rollup ranks on its own columns: `name` and `readiness` need every
-# organization's owner.
-KIND_SORTS: tuple[UsersSort, ...] = ("repositories", "stars", "recent")
+# Every order of the users list. The rollup ranks the first three on its own columns;
+# `name` and `readiness` rank the kind's rows after joining each to its owner.
+KIND_SORTS: tuple[UsersSort, ...] = ("repositories", "stars", "recent", "name", "readiness")
+_OWN_SORTS: tuple[UsersSort, ...] = ("stars", "recent")
 
 
 class KindUsersRepository:
@@ -51,19 +52,22 @@ class KindUsersRepository:
         """One page of the package's users under the kind (its position in DEPENDENCY_TYPES),
         with the list's total and the organizations it leaves out as transitive only,
         `exclude` left out of both. Its rows carry their `via` and `via_counts`."""
-        if sort not in KIND_SORTS:
-            raise ValueError(f"the per-kind rollup does not rank by {sort}")
         scope = [_pku.c.package_id == package_id, _pku.c.kind == kind]
         excluded = [_pku.c.organization_id.not_in(list(exclude))] if exclude else []
         listed = [*scope, _pku.c.repository_count > 0, *excluded]
         if sort == "repositories":
             candidates = _default_candidates(listed, after, limit)
-        else:
+        elif sort in _OWN_SORTS:
             # The page in one pass over the kind's rows (a few thousand heap pages for the most
             # used package, written together), before any join.
             candidates = users_page(
                 select(*_COLUMNS).where(*listed), sort, _pku.c, after, limit
             ).subquery("candidates")
+        else:
+            # Login and readiness are the owner's: every row of the kind is joined to its
+            # owner and ranked, a hash join over the organizations instead of aggregating the
+            # package's dependents.
+            candidates = select(*_COLUMNS).where(*listed).subquery("candidates")
         rules: ColumnClause[Any] = literal_column(
             readiness_rules_sql(
                 "organizations",

@@ -22,7 +22,7 @@ from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository, UseCounts
-from app.repositories.package_users_kind import KIND_SORTS, KindUsersRepository
+from app.repositories.package_users_kind import KindUsersRepository
 from app.schemas.package import (
     Declaration,
     PackageRead,
@@ -79,13 +79,11 @@ def dependent_filter(filters: UsageFilters) -> DependentFilter:
 
 def rolled_up_kind(package: Package, query: PackageUsersQuery) -> int | None:
     """The kind (its position in DEPENDENCY_TYPES) whose per-kind rollup rows answer the query
-    exactly: one kind, an order the rollup ranks, every other filter at its default; else
-    None."""
+    exactly: one kind, any order, every other filter at its default; else None."""
     kinds = set(query.kind or ())
     if (
         not package.has_kind_usage
         or len(kinds) != 1
-        or query.sort not in KIND_SORTS
         or query.owner_type is not None
         or query.sponsors_others is not None
         or query.min_readiness
