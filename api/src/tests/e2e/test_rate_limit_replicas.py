@@ -64,9 +64,11 @@ class Replicas:
     def __init__(self, environment: dict[str, str]) -> None:
         ports = [free_port(), free_port()]
         self.urls = [f"http://127.0.0.1:{port}" for port in ports]
+        # One process each (production would start one per core): two processes on one Valkey
+        # are what is shared, and every further one costs the run an application start.
         self.processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+                [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
                 env=environment,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

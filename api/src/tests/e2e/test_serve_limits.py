@@ -36,7 +36,7 @@ def served(servers: Servers) -> Iterator[int]:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/live", 60, process)
+        _wait_for(f"http://127.0.0.1:{port}/health/live", 120, process)
         yield port
     finally:
         _stop(process)

@@ -13,9 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.config import Settings
-from tests.conftest import free_port, scratch_database
+from app.schemas.api_key import ApiKeyCreate
+from app.services.api_key import ApiKeyService, KeyCache
+from app.services.seed import seed_database
+from tests.conftest import TestServers, database_from_template, free_port
 
 # The operating system's headless Chromium (Debian's `chromium-headless-shell` package; .ci/run
 # installs it): the same engine as the desktop browser without its window machinery, it renders
@@ -41,42 +45,50 @@ class Server:
     screenshots: Path
 
 
-def _wump(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+@dataclass(frozen=True)
+class SeededDatabase:
+    url: str
+    api_key_secret: str
+    api_key: str
 
 
 @pytest.fixture(scope="package")
-async def seeded_database(settings: Settings) -> AsyncIterator[str]:
-    """A database of its own (per test worker) for the small synthetic dataset."""
-    async with scratch_database(settings, "wump_web_e2e") as url:
-        yield url
+async def seeded_database(
+    servers: TestServers, settings: Settings
+) -> AsyncIterator[SeededDatabase]:
+    """A migrated database of its own (per test worker) holding the small synthetic dataset, as
+    `wump dev seed --scale small` loads it (tests/e2e/test_dev_seed.py runs that command), and
+    an ingest key: made in this process, which has the application imported already."""
+    async with database_from_template(servers) as url:
+        engine = create_async_engine(url)
+        try:
+            await seed_database(engine, "small")
+            secret = secrets.token_urlsafe(32)
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                service = ApiKeyService(session, secret.encode(), settings, KeyCache(None, 300))
+                request = ApiKeyCreate(name="browser", scopes=["read", "ingest"])
+                created = await service.create(request, created_by="tests")
+                await session.commit()
+        finally:
+            await engine.dispose()
+        yield SeededDatabase(url, secret, created.key)
 
 
 @pytest.fixture(scope="package")
-def server(seeded_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`wump serve` on the seeded database with a Valkey of its own, and an ingest key."""
+def server(
+    seeded_database: SeededDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """`wump serve` on the seeded database with a Valkey of its own."""
     data_dir = tmp_path_factory.mktemp("wump-web")
     environment = {
         **{k: v for k, v in os.environ.items() if k not in ("VALKEY_URL", "WUMP_DATA_DIR")},
-        "DATABASE_URL": seeded_database,
+        "DATABASE_URL": seeded_database.url,
         "WUMP_DATA_DIR": str(data_dir),
-        "API_KEY_SECRET": secrets.token_urlsafe(32),
+        "API_KEY_SECRET": seeded_database.api_key_secret,
         "RATE_LIMIT_ANONYMOUS": "100000",
         "WORKER_IN_PROCESS": "false",
         "LOG_FORMAT": "json",
     }
-    _wump(environment, "migrate")
-    _wump(environment, "dev", "seed", "--scale", "small")
-    key = _wump(environment, "keys", "create", "--name", "browser", "--scopes", "read,ingest")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
@@ -88,7 +100,7 @@ def server(seeded_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_live(url, process)
-        yield Server(url, key.splitlines()[0].strip(), tmp_path_factory.mktemp("screenshots"))
+        yield Server(url, seeded_database.api_key, tmp_path_factory.mktemp("screenshots"))
     finally:
         process.terminate()
         try:
