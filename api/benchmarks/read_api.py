@@ -15,6 +15,7 @@ client in this process would be the bottleneck), else concurrent httpx clients.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -24,12 +25,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 from redis.asyncio import Redis
 
 PAGE = 50
@@ -197,13 +200,32 @@ async def users_enums(client: httpx.AsyncClient) -> tuple[list[str], list[str]]:
     return found.get("kind", []), found.get("sort", [])
 
 
-async def cold_runs(bench: Bench, top: list[tuple[str, str]]) -> list[Row]:
+def cpu_seconds(data_dir: Path, pid: int) -> tuple[float, float]:
+    """CPU time used so far by the server process and by its PostgreSQL's processes (the
+    postmaster and its children: backends, I/O workers, pg_prewarm)."""
+    postmaster = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    database = 0.0
+    for process in (psutil.Process(postmaster), *psutil.Process(postmaster).children()):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            database += times.user + times.system
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system, database
+
+
+async def cold_runs(
+    bench: Bench, top: list[tuple[str, str]], cpu: Callable[[], tuple[float, float]]
+) -> tuple[list[Row], list[str]]:
     ecosystem, name = top[0]
-    first = Row(
-        f"first hits, {len(top)} most used packages, limit={PAGE}",
-        [await bench.cold(e, n, users_url(e, n)) for e, n in top],
-        "p95 <= 25 ms",
-    )
+    before = cpu()
+    samples = [await bench.cold(e, n, users_url(e, n)) for e, n in top]
+    after = cpu()
+    first = Row(f"first hits, {len(top)} most used packages, limit={PAGE}", samples, "p95 <= 25 ms")
+    # CPU counts what a first hit costs whatever else the machine runs, latency does not.
+    notes = [
+        f"first hits: {1000 * (after[0] - before[0]) / len(top):.1f} ms of server CPU and"
+        f" {1000 * (after[1] - before[1]) / len(top):.1f} ms of PostgreSQL CPU per request"
+    ]
     page = (await bench.client.get(users_url(ecosystem, name))).json()
     languages = list(dict.fromkeys(lang for item in page["items"] for lang in item["languages"]))
     filters = Row(
@@ -226,7 +248,7 @@ async def cold_runs(bench: Bench, top: list[tuple[str, str]]) -> list[Row]:
     for sort in sorts:
         url = users_url(ecosystem, name, f"sort={sort}")
         rows.append(Row(f"most used, sort={sort}", [await bench.cold(ecosystem, name, url)], ""))
-    return rows
+    return rows, notes
 
 
 def server_cpu_seconds(pid: int) -> float | None:
@@ -301,6 +323,7 @@ async def measure(
     valkey_url: str,
     database_url: str,
     pid: int,
+    data_dir: Path,
     *,
     warm_paths: bool,
     cold: bool = True,
@@ -320,10 +343,11 @@ async def measure(
                 "<= 25 ms",
             )
         ]
-        if cold:
-            rows += await cold_runs(bench, top)
-            rows += await portfolio_runs(client, database_url)
         notes: list[str] = []
+        if cold:
+            cold_rows, notes = await cold_runs(bench, top, lambda: cpu_seconds(data_dir, pid))
+            rows += cold_rows
+            rows += await portfolio_runs(client, database_url)
         if warm_paths:
             floor = await bench.repeated("/health/live")
             cached = await bench.repeated(hot)
@@ -404,6 +428,7 @@ def main() -> int:
                     runtime["valkey_url"],
                     runtime["database_url"],
                     server.pid,
+                    data_dir,
                     warm_paths=warm_paths and not args.cold_only,
                     cold=not args.cached_only,
                 )
