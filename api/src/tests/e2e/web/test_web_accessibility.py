@@ -6,7 +6,7 @@ from typing import Any, Literal
 import pytest
 from playwright.async_api import Browser, ViewportSize
 
-from tests.e2e.web.web_server import AXE, Server
+from tests.e2e.web.web_server import AXE, Server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ async def test_page_has_no_serious_accessibility_violations(
                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))};
         }"""
     )
-    await page.screenshot(path=server.screenshots / f"{name}-{layout_name}.png", full_page=True)
+    await screenshot(page, f"{name}-{layout_name}")
     # The page must also fit: no horizontal scroll outside the scrollable table regions.
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"

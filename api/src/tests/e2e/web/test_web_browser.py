@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, Route
 
-from tests.e2e.web.web_server import Server
+from tests.e2e.web.web_server import Server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -46,10 +46,6 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     await context.close()
 
 
-async def screenshot(page: Page, server: Server, name: str) -> None:
-    await page.screenshot(path=server.screenshots / f"{name}.png", full_page=True)
-
-
 async def test_search_suggests_and_leads_to_the_package_page_with_the_api_rows(
     page: Page, server: Server
 ) -> None:
@@ -58,7 +54,7 @@ async def test_search_suggests_and_leads_to_the_package_page_with_the_api_rows(
     await page.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
     suggested = await page.locator("#suggestions option").evaluate_all("os => os.map(o => o.value)")
     assert "pkg:npm/pkg-0" in suggested
-    await screenshot(page, server, "home")
+    await screenshot(page, "home")
 
     await page.locator("#q").fill("pkg:npm/pkg-0")
     await page.locator("#q").press("Enter")
@@ -66,7 +62,7 @@ async def test_search_suggests_and_leads_to_the_package_page_with_the_api_rows(
 
     assert await page.locator("h1").inner_text() == "Who uses pkg-0?"
     assert await table_logins(page) == api_logins(server, {})
-    await screenshot(page, server, "package")
+    await screenshot(page, "package")
 
 
 async def test_sort_and_filters_change_the_url_and_the_rows(page: Page, server: Server) -> None:
@@ -142,13 +138,13 @@ async def test_organization_page_and_its_uses_of_the_package_open(
     await first.locator('a[aria-label*="repositories of"]').click()
     await page.wait_for_url(f"**/organizations/{login}/uses/npm/pkg-0")
     assert await page.locator("#uses tr").count() > 0
-    await screenshot(page, server, "uses")
+    await screenshot(page, "uses")
 
     await page.goto(server.url + f"/organizations/{login}")
     assert await page.get_by_role("heading", name="Sponsorship signals").count() == 1
     assert await page.locator("#packages tr").count() > 0
     assert await page.locator("#repositories tr").count() > 0
-    await screenshot(page, server, "organization")
+    await screenshot(page, "organization")
 
 
 async def test_jobs_page_keeps_the_key_and_watches_an_ingest(page: Page, server: Server) -> None:
@@ -168,7 +164,7 @@ async def test_jobs_page_keeps_the_key_and_watches_an_ingest(page: Page, server:
     assert "ingest_organization octo-org" in status
     assert "pending" in status
     await page.locator("#jobs tr td", has_text="octo-org").first.wait_for()
-    await screenshot(page, server, "jobs")
+    await screenshot(page, "jobs")
 
 
 @pytest.mark.parametrize(("path", "rendered"), [("/docs", ".opblock"), ("/redoc", ".api-content")])
@@ -187,4 +183,4 @@ async def test_api_docs_render_without_leaving_the_server(
     await page.locator(rendered).first.wait_for(timeout=90_000)
 
     assert elsewhere == []
-    await screenshot(page, server, path.strip("/"))
+    await screenshot(page, path.strip("/"))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route
 
-from tests.e2e.web.web_server import Server
+from tests.e2e.web.web_server import Server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +106,7 @@ async def test_tables_fit_the_screen_without_clipping(
     width = page.viewport_size["width"] if page.viewport_size else 0
 
     measured = await page.evaluate(MEASURE)
-    await page.screenshot(path=server.screenshots / f"layout-{name}-{width}.png", full_page=True)
+    await screenshot(page, f"layout-{name}-{width}")
 
     assert_fits(measured, width)
     assert elsewhere == []
@@ -119,7 +119,7 @@ async def test_the_longest_names_wrap_inside_their_cells(page: Page, server: Ser
     await page.evaluate(LONG_NAMES)
     measured = await page.evaluate(MEASURE)
     first = page.locator("#users tr").first
-    await first.screenshot(path=server.screenshots / f"layout-long-names-{width}.png")
+    await screenshot(first, f"layout-long-names-{width}")
 
     assert_fits(measured, width)
 

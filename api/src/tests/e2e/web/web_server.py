@@ -1,5 +1,6 @@
 """A seeded `wump serve` and a real headless Chromium for the browser tests."""
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.config import Settings
@@ -36,13 +37,15 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 AXE = Path(__file__).parents[2] / "fixtures" / "axe-core" / "axe.min.js"
+# Screenshots of the pages for a person to look at, taken only when WUMP_SCREENSHOTS names a
+# folder: rendering each page whole checks nothing and costs the run seconds of CPU.
+SCREENSHOTS = os.environ.get("WUMP_SCREENSHOTS") or None
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
     api_key: str
-    screenshots: Path
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_live(url, process)
-        yield Server(url, seeded_database.api_key, tmp_path_factory.mktemp("screenshots"))
+        yield Server(url, seeded_database.api_key)
     finally:
         process.terminate()
         try:
@@ -108,6 +111,18 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+async def screenshot(target: Page | Locator, name: str) -> None:
+    """`name`.png in the WUMP_SCREENSHOTS folder, when it is set: a page whole, or one element."""
+    if SCREENSHOTS is None:
+        return
+    folder = Path(SCREENSHOTS)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    if isinstance(target, Page):
+        await target.screenshot(path=folder / f"{name}.png", full_page=True)
+    else:
+        await target.screenshot(path=folder / f"{name}.png")
 
 
 def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
