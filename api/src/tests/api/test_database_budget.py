@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from httpx import AsyncClient
 
-from app.core import migrate as migrations
 from app.core.config import Settings
-from app.core.embedded import EmbeddedPostgres, ensure_database
+from app.core.embedded import EmbeddedPostgres
 from tests.api.test_outages import _all_processes, stopped
 from tests.clients import app_client
+from tests.migrated_template import copy_migrated_postgres
 
 pytestmark = pytest.mark.usefixtures("cache")
 
@@ -28,11 +28,10 @@ MARGIN_S = 1.5
 async def stallable_postgres() -> AsyncIterator[tuple[str, int]]:
     """A migrated PostgreSQL of this test's own (outside pytest's tmp_path) and its postmaster."""
     directory = Path(tempfile.mkdtemp(prefix="wump-stall-"))
+    await asyncio.to_thread(copy_migrated_postgres, directory)
     server = EmbeddedPostgres(directory)
     url = await asyncio.to_thread(server.start)
     try:
-        await ensure_database(url)
-        await asyncio.to_thread(migrations.upgrade, url)
         yield url, int((server.pgdata / "postmaster.pid").read_text().split()[0])
     finally:
         await asyncio.to_thread(server.stop)

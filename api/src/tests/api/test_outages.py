@@ -13,11 +13,11 @@ import pytest
 from httpx import AsyncClient, Response
 
 from app.api.state import app_state
-from app.core import migrate as migrations
 from app.core.config import Settings, to_redis_url
-from app.core.embedded import EmbeddedPostgres, ensure_database
+from app.core.embedded import EmbeddedPostgres
 from tests.clients import app_client
 from tests.conftest import free_port
+from tests.migrated_template import copy_migrated_postgres
 
 pytestmark = pytest.mark.usefixtures("cache")
 
@@ -53,11 +53,10 @@ async def own_valkey(tmp_path: Path) -> AsyncIterator[tuple[str, int]]:
 @pytest.fixture
 async def own_postgres(tmp_path: Path) -> AsyncIterator[tuple[str, list[int]]]:
     """A migrated PostgreSQL of this test's own, and the pids of all its processes."""
+    await asyncio.to_thread(copy_migrated_postgres, tmp_path)
     server = EmbeddedPostgres(tmp_path)
     url = await asyncio.to_thread(server.start)
     try:
-        await ensure_database(url)
-        await asyncio.to_thread(migrations.upgrade, url)
         postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
         yield url, [postmaster]
     finally:

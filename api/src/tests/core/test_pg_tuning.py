@@ -14,6 +14,7 @@ import pytest
 from app.core.embedded import EmbeddedServers
 from app.core.pg_tuning import apply_settings, memory_settings
 from app.core.prewarm import DUMP_FILE
+from tests.migrated_template import copy_migrated_postgres
 
 GIB = 2**30
 
@@ -64,6 +65,8 @@ async def tuned_url() -> AsyncIterator[str]:
     """The URL of an embedded PostgreSQL started as `wump serve` starts it (tuned)."""
     # Outside pytest's temporary root, which another worker may make private again.
     directory = Path(tempfile.mkdtemp(prefix="wump-tuning-"))
+    # A copy of the run's migrated server, untuned as a fresh one, without initdb's CPU.
+    await asyncio.to_thread(copy_migrated_postgres, directory)
     servers = EmbeddedServers(directory, database=True, cache=False, tune=True)
     try:
         urls = await servers.start()
@@ -126,6 +129,7 @@ def _prewarm_processes(pgdata: Path) -> list[psutil.Process]:
 
 async def test_pg_prewarm_reloads_the_buffers_at_the_lowest_priority() -> None:
     directory = Path(tempfile.mkdtemp(prefix="wump-prewarm-"))
+    await asyncio.to_thread(copy_migrated_postgres, directory)
     servers = EmbeddedServers(directory, database=True, cache=False, tune=True)
     try:
         await servers.start()

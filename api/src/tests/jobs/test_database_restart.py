@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.core import migrate as migrations
 from app.core.config import Settings
-from app.core.embedded import EmbeddedPostgres, ensure_database
+from app.core.embedded import EmbeddedPostgres
 from app.core.queue import create_queue
 from app.jobs.runtime import open_runtime
 from app.jobs.worker import run_worker
@@ -22,6 +21,7 @@ from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.schemas.job import JobRead
 from app.services.jobs import JobService, organization_job
 from tests.jobs.conftest import job_settings_for
+from tests.migrated_template import copy_migrated_postgres
 
 REPOSITORIES = 60
 
@@ -32,11 +32,10 @@ async def own_database() -> AsyncIterator[tuple[EmbeddedPostgres, str]]:
     pytest's temporary root, which pytest may make private again while another worker runs
     (the server runs as a user of its own and must reach its directory)."""
     directory = Path(tempfile.mkdtemp(prefix="wump-restart-"))
+    await asyncio.to_thread(copy_migrated_postgres, directory)
     embedded = EmbeddedPostgres(directory)
     url = await asyncio.to_thread(embedded.start)
     try:
-        await ensure_database(url)
-        await asyncio.to_thread(migrations.upgrade, url)
         yield embedded, url
     finally:
         await asyncio.to_thread(embedded.stop)
