@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from app.core import migrate as migrations
 from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
-from tests.clients import app_client
 from tests.migrated_template import copy_migrated_postgres, template_path
 from tests.scheduling import SharedFixtureScheduling
 
@@ -234,6 +233,10 @@ async def app_and_client(
     settings: Settings, session: AsyncSession, cache: Redis
 ) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
     """The application on the test servers, its unit of work joined to the test transaction."""
+    # Imported here: pytest-xdist's controlling process loads this module too, and never
+    # builds an application.
+    from tests.clients import app_client
+
     async with app_client(settings, session) as pair:
         yield pair
 
