@@ -1,19 +1,27 @@
 """A wump stack as an operator runs it for end-to-end tests: `wump dev fake-upstream`,
 `wump serve` on embedded engines of its own, an API key, and more `wump` processes on demand."""
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from app.core.config import Settings
+from app.core.db import resolve_database_url
+from app.core.security import resolve_api_key_secret
+from app.schemas.api_key import ApiKeyCreate
+from app.services.api_key import ApiKeyService, KeyCache
 from tests.conftest import free_port
 
 _SCRUBBED = ("DATABASE_URL", "VALKEY_URL", "WUMP_DATA_DIR", "WORKER_IN_PROCESS")
@@ -86,6 +94,34 @@ def stop(process: subprocess.Popen[bytes]) -> int | None:
     return process.returncode
 
 
+def _create_key(data_dir: Path, scopes: str) -> str:
+    """An enterprise key on the database of the stack's `wump serve`, made in this process as
+    `wump keys create` makes it (test_rate_limit_replicas.py runs that command; the stack's
+    `wump worker` processes find the running server's database as every command does)."""
+    settings = Settings(_env_file=None, wump_data_dir=data_dir, database_url=None, valkey_url=None)
+    url = resolve_database_url(settings)
+    assert url is not None, f"no running wump serve recorded in {data_dir}"
+    request = ApiKeyCreate.model_validate(
+        {"name": "e2e", "tier": "enterprise", "scopes": scopes.split(",")}
+    )
+
+    async def create() -> str:
+        engine = create_async_engine(url)
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                secret = resolve_api_key_secret(settings)
+                service = ApiKeyService(session, secret, settings, KeyCache(None, 300))
+                created = await service.create(request, created_by="tests")
+                await session.commit()
+                return created.key
+        finally:
+            await engine.dispose()
+
+    # A loop of its own in a thread of its own: the caller is a fixture of the tests' loop.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, create()).result()
+
+
 def start_stack(
     scenario: Path | None, data_dir: Path, *, scopes: str = "read,ingest", **settings: str
 ) -> Iterator[Stack]:
@@ -103,6 +139,9 @@ def start_stack(
             ECOSYSTEMS_API_URL=f"{upstream}/ecosystems/api/v1",
             ECOSYSTEMS_PACKAGES_API_URL=f"{upstream}/ecosystems-packages/api/v1",
             GITHUB_TOKEN="e2e-token",
+            # No metrics port: `wump worker` would take the fixed default, which a worker of a
+            # stack on another test worker may hold at the same moment (the second one exits).
+            WORKER_METRICS_PORT="0",
             **settings,
         )
         stack = Stack(f"http://127.0.0.1:{api_port}", environment, {}, processes)
@@ -111,26 +150,7 @@ def start_stack(
         server = stack.wump("serve", "--port", str(api_port))
         wait_until_answers(f"{upstream}/github/rate_limit", fake_upstream, 90)
         wait_until_answers(f"{stack.base_url}/health/live", server, 90)
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "keys",
-                "create",
-                "--name",
-                "e2e",
-                "--scopes",
-                scopes,
-                "--tier",
-                "enterprise",
-            ],
-            env=environment,
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
-        stack.headers["X-API-Key"] = created.stdout.decode().split()[-1]
+        stack.headers["X-API-Key"] = _create_key(data_dir, scopes)
         yield stack
     finally:
         for process in reversed(processes):
