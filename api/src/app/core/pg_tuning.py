@@ -3,7 +3,7 @@
 import asyncpg
 
 # Settings that take effect only when the server starts; the others follow a reload.
-_AT_START = ("shared_buffers", "shared_preload_libraries")
+_AT_START = ("shared_buffers", "shared_preload_libraries", "io_method")
 _MB = 2**20
 
 
@@ -12,7 +12,12 @@ def memory_settings(total_bytes: int) -> dict[str, str]:
     memory for its buffers (at least PostgreSQL's 128 MB, at most 8 GB), three quarters as the
     planner's estimate of what the operating system caches, and per-operation memory that a few
     dozen concurrent sorts can afford. pg_prewarm records which pages are hot and loads them
-    again after a restart, so first requests after a restart do not all read the disk."""
+    again after a restart, so first requests after a restart do not all read the disk.
+
+    Each process reads its own pages (`io_method` sync): with PostgreSQL 18's default, shared
+    I/O workers read for everyone, pg_prewarm's reload included, at their own priority, so the
+    reload could not be given a lower one (see app/core/prewarm.py) and the first requests'
+    reads queued behind it."""
     mb = total_bytes // _MB
     shared = min(max(mb // 4, 128), 8192)
     return {
@@ -21,6 +26,7 @@ def memory_settings(total_bytes: int) -> dict[str, str]:
         "work_mem": f"{min(max(mb // 512, 4), 64)}MB",
         "maintenance_work_mem": f"{min(max(mb // 32, 64), 2048)}MB",
         "shared_preload_libraries": "pg_prewarm",
+        "io_method": "sync",
     }
 
 

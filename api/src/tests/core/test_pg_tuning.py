@@ -58,6 +58,7 @@ def test_memory_settings_follow_the_machine_within_bounds(
 
     assert {name: settings[name] for name in expected} == expected
     assert settings["shared_preload_libraries"] == "pg_prewarm"
+    assert settings["io_method"] == "sync"
 
 
 @pytest.fixture
@@ -89,8 +90,8 @@ async def test_started_server_runs_with_the_machine_sized_settings(tuned_url: st
     url = tuned_url
     wanted = memory_settings(psutil.virtual_memory().total)
 
-    shared, preload, work_mem = await _show(
-        url, "shared_buffers", "shared_preload_libraries", "work_mem"
+    shared, preload, work_mem, io_method = await _show(
+        url, "shared_buffers", "shared_preload_libraries", "work_mem", "io_method"
     )
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
@@ -105,6 +106,7 @@ async def test_started_server_runs_with_the_machine_sized_settings(tuned_url: st
     assert same_buffers
     assert same_work_mem
     assert preload == "pg_prewarm"
+    assert io_method == "sync"
     # Applying what already runs asks for no second restart.
     assert await apply_settings(url, wanted) is False
 
