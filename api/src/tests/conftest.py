@@ -52,16 +52,25 @@ def with_database(url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
 
 
+async def _administer(url: str, *statements: str) -> None:
+    """Runs `statements` in turn, each outside a transaction, on the database at `url`."""
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+def _drop(name: str) -> str:
+    return f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+
+
 async def _own_database(server_url: str) -> str:
     """A fresh database for this worker on a server given by URL, so workers never share one."""
     name = f"wump_test_{worker_number()}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            await connection.execute(text(f"CREATE DATABASE {name}"))
-    finally:
-        await admin.dispose()
+    await _administer(server_url, _drop(name), f"CREATE DATABASE {name}")
     return with_database(server_url, name)
 
 
@@ -70,28 +79,16 @@ async def scratch_database(settings: Settings, stem: str) -> AsyncIterator[str]:
     """The URL of an empty database of its own (named per worker), dropped afterwards."""
     assert settings.database_url is not None
     name = f"{stem}_{worker_number()}"
-    admin = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            await connection.execute(text(f"CREATE DATABASE {name}"))
-        yield with_database(settings.database_url, name)
-        async with admin.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    finally:
-        await admin.dispose()
+    await _administer(settings.database_url, _drop(name), f"CREATE DATABASE {name}")
+    yield with_database(settings.database_url, name)
+    await _administer(settings.database_url, _drop(name))
 
 
 async def _clone(server_url: str, source: str, name: str) -> None:
     """Creates database `name` as a copy of `source`, connected to the server's maintenance
     database: nothing may be connected to the source meanwhile."""
-    admin = create_async_engine(with_database(server_url, "postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            await connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {source}"))
-    finally:
-        await admin.dispose()
+    maintenance = with_database(server_url, "postgres")
+    await _administer(maintenance, _drop(name), f"CREATE DATABASE {name} TEMPLATE {source}")
 
 
 _clones = itertools.count()
@@ -106,14 +103,7 @@ async def database_from_template(servers: TestServers) -> AsyncIterator[str]:
     try:
         yield with_database(servers.database_url, name)
     finally:
-        admin = create_async_engine(
-            with_database(servers.database_url, "postgres"), isolation_level="AUTOCOMMIT"
-        )
-        try:
-            async with admin.connect() as connection:
-                await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        finally:
-            await admin.dispose()
+        await _administer(with_database(servers.database_url, "postgres"), _drop(name))
 
 
 def _own_valkey_db(url: str) -> str:
