@@ -17,28 +17,12 @@ from app.repositories.package_users import UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
 from app.repositories.package_users_kind import KIND_SORTS, KindUsersRepository
 from tests.api.v1.test_users_property import KINDS, LANGUAGES, _load
+from tests.repositories import test_package_users_filtered as filtered
 
-COLUMNS = (
-    "organization_id",
-    "repository_count",
-    "total_stars",
-    "latest_push",
-    "kinds",
-    "languages",
-    "login_key",
-    "readiness_rules",
-    "readiness",
-    "login",
-    "sponsorship_url",
-)
+# The figures both paths show (and the owner's signals, as one), and each order's cursor.
+COLUMNS = (*filtered.COLUMNS, "sponsorship_url")
+AFTER = {**filtered.AFTER, "readiness": ("readiness", "organization_id")}
 
-AFTER = {
-    "repositories": ("repository_count", "total_stars", "login_key"),
-    "stars": ("total_stars", "organization_id"),
-    "recent": ("latest_push", "organization_id"),
-    "name": ("login_key", "organization_id"),
-    "readiness": ("readiness", "organization_id"),
-}
 # Few star values, so organizations tie on (repositories, stars) and pages split the ties.
 repositories = st.lists(
     st.tuples(
