@@ -117,7 +117,13 @@ def test_two_workers_are_summed_in_every_scrape(two_workers: tuple[str, Path]) -
             sent += len(answers)
             if sum(1 for count in _live_counts(directory).values() if count) >= 2:
                 break
+    # A worker counts a request once its answer is sent, so the client may read the files a
+    # moment before the last increment lands (bounded wait).
+    deadline = time.monotonic() + 10
     per_process = _live_counts(directory)
+    while sum(per_process.values()) < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+        per_process = _live_counts(directory)
     scrapes = [httpx.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
 
     assert "counter_1.db" not in per_process
