@@ -12,6 +12,8 @@ from sqlalchemy import (
     Integer,
     Select,
     SmallInteger,
+    String,
+    case,
     cast,
     exists,
     func,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
 
@@ -96,15 +99,6 @@ class FilteredUsersRepository:
         )
         listed = [per_org.c.repository_count > 0, *excluded]
         page = _page(per_org, listed, sort, after, limit).cte("page")
-        languages = (
-            select(matched.c.organization_id, literal_column(LANGUAGES_SQL).label("languages"))
-            .where(
-                matched.c.n > 0,
-                matched.c.organization_id.in_(select(page.c.organization_id)),
-            )
-            .group_by(matched.c.organization_id)
-            .subquery("page_languages")
-        )
         rules: ColumnClause[Any] = literal_column(
             readiness_rules_sql("organizations", "page.repository_count", "page.latest_push"),
             SmallInteger,
@@ -112,19 +106,32 @@ class FilteredUsersRepository:
         totals = _totals(per_org, listed, excluded, f)
         columns: list[Any] = [
             page,
-            func.coalesce(languages.c.languages, literal_column("'{}'")).label("languages"),
             rules.label("readiness_rules"),
             literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),
             *SIGNALS,
         ]
         if "login_key" not in page.c:
             columns.append(func.lower(_org.c.login).collate("C").label("login_key"))
-        ordered = (
-            select(*columns)
-            .join(_org, _org.c.id == page.c.organization_id)
-            .outerjoin(languages, languages.c.organization_id == page.c.organization_id)
-            .subquery("ordered")
-        )
+        ordered_from = select().join_from(page, _org, _org.c.id == page.c.organization_id)
+        if matched is None:
+            columns.append(_spelled_languages(package_id, f, page).label("languages"))
+        else:
+            languages = (
+                select(matched.c.organization_id, literal_column(LANGUAGES_SQL).label("languages"))
+                .where(
+                    matched.c.n > 0,
+                    matched.c.organization_id.in_(select(page.c.organization_id)),
+                )
+                .group_by(matched.c.organization_id)
+                .subquery("page_languages")
+            )
+            columns.append(
+                func.coalesce(languages.c.languages, literal_column("'{}'")).label("languages")
+            )
+            ordered_from = ordered_from.outerjoin(
+                languages, languages.c.organization_id == page.c.organization_id
+            )
+        ordered = ordered_from.add_columns(*columns).subquery("ordered")
         # The totals always make a row, so an empty page costs no second pass for its counts.
         stmt = select(totals, ordered).select_from(totals.outerjoin(ordered, true()))
         result = await self._session.execute(users_page(stmt, sort, ordered.c, None, limit))
@@ -253,9 +260,10 @@ class FilteredUsersRepository:
 
 
 def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
-    """The package's dependents under `f` whatever their `dependency`, per (organization,
-    language) and per organization: the figures count the rows `f.dependency` keeps, the
-    direct and transitive repository counts every row."""
+    """The package's dependents under `f` whatever their `dependency`, per organization (and
+    per (organization, language) first, for the page's languages, unless `f` names the
+    language): the figures count the rows `f.dependency` keeps, the direct and transitive
+    repository counts every row."""
     direct = _pd.c.is_direct.is_(True)
     kept: ColumnElement[bool] | None = None
     if f.dependency != "any":
@@ -264,6 +272,27 @@ def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
     def counted(aggregate: Any) -> Any:
         return aggregate if kept is None else aggregate.filter(kept)
 
+    where = [_pd.c.package_id == package_id, *dependent_conditions(replace(f, dependency="any"))]
+    if f.language is not None:
+        # One pass: every matching row has the language, so an organization's languages are
+        # the spellings of it among its kept rows, read for the page's organizations alone.
+        per_org = (
+            select(
+                _pd.c.organization_id,
+                cast(counted(func.count()), Integer).label("repository_count"),
+                cast(counted(func.sum(_pd.c.stars)), BigInteger).label("total_stars"),
+                counted(func.max(_pd.c.pushed_at)).label("latest_push"),
+                counted(func.bit_or(_pd.c.kinds)).label("kinds"),
+                cast(func.count().filter(direct), Integer).label("direct_repository_count"),
+                cast(func.count().filter(~direct), Integer).label("transitive_repository_count"),
+                counted(func.min(_pd.c.primary_language.collate("C"))).label("first_spelling"),
+                counted(func.max(_pd.c.primary_language.collate("C"))).label("last_spelling"),
+            )
+            .where(*where)
+            .group_by(_pd.c.organization_id)
+            .cte("per_org")
+        )
+        return None, per_org
     matched = (
         select(
             _pd.c.organization_id,
@@ -275,10 +304,7 @@ def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
             cast(func.count().filter(direct), Integer).label("d"),
             cast(func.count().filter(~direct), Integer).label("t"),
         )
-        .where(
-            _pd.c.package_id == package_id,
-            *dependent_conditions(replace(f, dependency="any")),
-        )
+        .where(*where)
         .group_by(_pd.c.organization_id, _pd.c.primary_language)
         .cte("matched")
     )
@@ -296,6 +322,29 @@ def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
         .cte("per_org")
     )
     return matched, per_org
+
+
+def _spelled_languages(package_id: uuid.UUID, f: DependentFilter, page: Any) -> Any:
+    """A page row's languages when `f` names the language: its one spelling, or, for an
+    organization whose kept rows spell it more than one way, each spelling counted."""
+    spellings = (
+        select(_pd.c.primary_language, func.count().label("n"))
+        .where(
+            _pd.c.package_id == package_id,
+            _pd.c.organization_id == page.c.organization_id,
+            *dependent_conditions(f),
+        )
+        .group_by(_pd.c.primary_language)
+        .subquery("spellings")
+    )
+    counted = select(literal_column(LANGUAGES_SQL)).select_from(spellings).scalar_subquery()
+    return case(
+        (
+            page.c.first_spelling == page.c.last_spelling,
+            array([page.c.first_spelling], type_=String),
+        ),
+        else_=counted,
+    )
 
 
 def _page(
@@ -336,12 +385,17 @@ def _page(
                 <= tuple_(select(cut.c.r).scalar_subquery(), select(cut.c.s).scalar_subquery()),
             )
         )
-    keyed = (
-        select(per_org, login_key)
-        .join(_org, _org.c.id == per_org.c.organization_id)
-        .where(*candidates)
-        .subquery("keyed")
-    )
+    if sort == "name":
+        keyed = (
+            select(per_org, login_key)
+            .join(_org, _org.c.id == per_org.c.organization_id)
+            .where(*candidates)
+            .subquery("keyed")
+        )
+    else:
+        # Looked up for the candidates alone, whatever the planner expects of their number.
+        own_key = select(login_key).where(_org.c.id == per_org.c.organization_id).scalar_subquery()
+        keyed = select(per_org, own_key.label("login_key")).where(*candidates).subquery("keyed")
     return users_page(select(keyed), sort, keyed.c, after, limit)
 
 

@@ -14,12 +14,14 @@ from app.repositories.package_users import UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
 from tests.api.v1.test_users_property import KINDS, LANGUAGES, _load
 
-# Few star and push values, so organizations tie on the sort keys and pages split ties.
+# Two spellings of one language: a language filter matches both, and an organization may use
+# both. Few star and push values, so organizations tie on the sort keys and pages split ties.
+SPELLINGS = [*LANGUAGES, "python"]
 repositories = st.lists(
     st.tuples(
         st.integers(0, 3),  # owner
         st.sampled_from([0, 5]),  # stars
-        st.sampled_from(LANGUAGES),
+        st.sampled_from(SPELLINGS),
         st.one_of(st.none(), st.integers(0, 2)),  # days after the base date
         st.booleans(),  # fork
         st.just(False),  # archived
