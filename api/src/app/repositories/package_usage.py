@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    bindparam,
     cast,
     func,
     literal,
@@ -130,6 +132,33 @@ def keyset_page(
     return stmt.order_by(key.desc(), tiebreak.desc()).limit(limit)
 
 
+@lru_cache(maxsize=256)
+def _samples_statement(f: DependentFilter, per_organization: int) -> Select[Any]:
+    """The samples' statement for one filter, built once: the package and the organizations
+    are bound at execution."""
+    owners = select(
+        func.unnest(bindparam("owner_ids", type_=ARRAY(UUID(as_uuid=True)))).label("owner_id")
+    ).subquery("owners")
+    top = (
+        select(_pd.c.repository_id, _pd.c.stars)
+        .where(
+            _pd.c.organization_id == owners.c.owner_id,
+            _pd.c.package_id == bindparam("package_id", type_=UUID(as_uuid=True)),
+            *dependent_conditions(f),
+        )
+        .order_by(_pd.c.stars.desc(), _pd.c.repository_id)
+        .limit(per_organization)
+        .lateral("top")
+    )
+    return (
+        select(owners.c.owner_id, _repo.c.full_name, top.c.stars, _repo.c.github_url)
+        .select_from(owners)
+        .join(top, true())
+        .join(_repo, _repo.c.id == top.c.repository_id)
+        .order_by(owners.c.owner_id, top.c.stars.desc(), top.c.repository_id)
+    )
+
+
 class PackageUsageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -144,26 +173,9 @@ class PackageUsageRepository:
         """The most starred matching repositories of each organization, per organization."""
         if not organization_ids:
             return []
-        owners = select(
-            func.unnest(cast(list(organization_ids), ARRAY(UUID(as_uuid=True)))).label("owner_id")
-        ).subquery("owners")
-        top = (
-            select(_pd.c.repository_id, _pd.c.stars)
-            .where(
-                _pd.c.organization_id == owners.c.owner_id,
-                _pd.c.package_id == package_id,
-                *dependent_conditions(f),
-            )
-            .order_by(_pd.c.stars.desc(), _pd.c.repository_id)
-            .limit(per_organization)
-            .lateral("top")
-        )
         result = await self._session.execute(
-            select(owners.c.owner_id, _repo.c.full_name, top.c.stars, _repo.c.github_url)
-            .select_from(owners)
-            .join(top, true())
-            .join(_repo, _repo.c.id == top.c.repository_id)
-            .order_by(owners.c.owner_id, top.c.stars.desc(), top.c.repository_id)
+            _samples_statement(f, per_organization),
+            {"package_id": package_id, "owner_ids": list(organization_ids)},
         )
         return list(result.all())
 
