@@ -13,6 +13,7 @@ from app.api import health, metrics
 from app.api.auth import RequireRead
 from app.api.cache_first import CacheFirstMiddleware
 from app.api.errors import install_error_handlers
+from app.api.head import HeadMiddleware
 from app.api.input_guard import InputGuardMiddleware
 from app.api.middleware import SecurityMiddleware
 from app.api.openapi import install_openapi
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, anonymous_reads=settings.anonymous_access)
     # Innermost: a cached answer gets every header the other middleware add to any answer.
     app.add_middleware(CacheFirstMiddleware)
+    # Outside the cache: a HEAD is answered from the GET's cached answer too.
+    app.add_middleware(HeadMiddleware)
     if settings.cors_origins:
         wildcard = settings.cors_origins == ["*"]
         app.add_middleware(

@@ -1,0 +1,58 @@
+"""HEAD on any route that takes GET: the GET's status and headers, no body, and no HEAD
+operation in the OpenAPI document."""
+
+from httpx import AsyncClient
+
+from tests.api.v1.dataset import Dataset
+
+USERS = "/api/v1/packages/pypi/django/users"
+
+
+async def test_head_answers_the_get_headers_without_a_body(
+    api: AsyncClient, dataset: Dataset
+) -> None:
+    for path in (USERS, "/api/v1/packages/pypi/django", "/health/live", "/"):
+        got = await api.get(path)
+        head = await api.head(path)
+
+        assert got.status_code == head.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert int(head.headers["content-length"]) == len(got.content) > 0, path
+
+
+async def test_head_of_a_cached_list_carries_its_etag_and_revalidates(
+    api: AsyncClient, dataset: Dataset
+) -> None:
+    got = await api.get(USERS)
+    head = await api.head(USERS)
+    unchanged = await api.head(USERS, headers={"if-none-match": got.headers["etag"]})
+
+    assert head.headers["etag"] == got.headers["etag"]
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+
+
+async def test_head_of_a_missing_package_is_the_get_problem_without_a_body(
+    api: AsyncClient, dataset: Dataset
+) -> None:
+    got = await api.get("/api/v1/packages/pypi/no-such-package/users")
+    head = await api.head("/api/v1/packages/pypi/no-such-package/users")
+
+    assert got.status_code == head.status_code == 404
+    assert head.headers["content-type"] == "application/problem+json"
+    assert head.content == b""
+
+
+async def test_head_is_refused_where_get_is(api: AsyncClient, dataset: Dataset) -> None:
+    # A route that takes POST alone.
+    head = await api.head("/api/v1/ingest/organizations/acme")
+
+    assert head.status_code == 405
+    assert "HEAD" not in head.headers["allow"]
+
+
+async def test_the_openapi_document_lists_no_head_operation(api: AsyncClient) -> None:
+    document = (await api.get("/openapi.json")).json()
+
+    assert not [path for path, operations in document["paths"].items() if "head" in operations]
