@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     # Webhook deliveries: never to loopback, link-local or private addresses unless allowed.
     webhook_allow_private_addresses: bool = False
     webhook_timeout: float = Field(default=5.0, gt=0, le=60)
+    # What an attempt's claim on its delivery adds to WEBHOOK_TIMEOUT: its bookkeeping.
+    webhook_claim_grace: float = Field(default=10.0, gt=0, le=600)
     webhook_max_attempts: int = Field(default=8, ge=1, le=20)
     webhook_disable_after_failures: int = Field(default=5, ge=1, le=1000)
 

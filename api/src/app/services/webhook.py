@@ -39,8 +39,6 @@ log = get_logger(__name__)
 
 # After the first attempt fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — a day and a bit.
 RETRY_DELAYS = (5, 300, 1800, 7200, 18_000, 36_000, 36_000)
-# What an attempt's claim adds to WEBHOOK_TIMEOUT (which bounds the request): its bookkeeping.
-CLAIM_GRACE = timedelta(seconds=10)
 _NEWEST = Keyset("deliveries", None, "none")
 
 
@@ -270,8 +268,9 @@ class WebhookDeliverer:
             now = _now()
             if delivery.sending_until is not None and delivery.sending_until > now:
                 return DeliveryOutcome("pending", delivery.sending_until)
-            timeout = timedelta(seconds=self._settings.webhook_timeout)
-            delivery.sending_until = now + timeout + CLAIM_GRACE
+            # WEBHOOK_TIMEOUT bounds the request; the grace covers the bookkeeping around it.
+            claim = self._settings.webhook_timeout + self._settings.webhook_claim_grace
+            delivery.sending_until = now + timedelta(seconds=claim)
             url, secret = webhook.url, webhook.secret
             body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         timestamp = int(time.time())

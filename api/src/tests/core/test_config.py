@@ -78,6 +78,8 @@ def test_production_logs_json_by_default() -> None:
         ("DATABASE_URL", "mysql://db/wump"),
         ("VALKEY_URL", "memcached://cache"),
         ("HEALTH_CHECK_TIMEOUT", "0"),
+        ("WEBHOOK_CLAIM_GRACE", "0"),
+        ("WEBHOOK_CLAIM_GRACE", "601"),
     ],
 )
 def test_invalid_value_raises_one_line_naming_the_variable(

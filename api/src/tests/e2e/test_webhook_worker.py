@@ -74,8 +74,9 @@ def receiver() -> Iterator[SlowReceiver]:
 
 @pytest.fixture
 def hook_stack(migrated_data_dir: Path) -> Iterator[Stack]:
-    """No worker inside the server; dead workers are noticed after 4 s; an attempt may wait 20 s
-    for its answer, so its claim on the delivery runs out 30 s after it started."""
+    """No worker inside the server; dead workers are noticed after 4 s; an attempt may wait 10 s
+    for its answer (far longer than the test takes to kill the worker that sent it), and its
+    claim on the delivery runs out a second later."""
     yield from start_stack(
         None,
         migrated_data_dir,
@@ -83,7 +84,8 @@ def hook_stack(migrated_data_dir: Path) -> Iterator[Stack]:
         WORKER_IN_PROCESS="false",
         JOB_STALLED_AFTER="4",
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true",
-        WEBHOOK_TIMEOUT="20",
+        WEBHOOK_TIMEOUT="10",
+        WEBHOOK_CLAIM_GRACE="1",
     )
 
 

@@ -3,7 +3,7 @@ and delivered again with the same id after an interrupted attempt."""
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -118,9 +118,12 @@ async def test_an_interrupted_delivery_is_sent_again_with_the_same_webhook_id(
     await subscribe(session, hook_settings, receiver.url)
     await queue_event_deliveries(session, await start_using_left_pad(session))
     (delivery,) = await deliveries(session)
-    send = deliverer(hook_settings.model_copy(update={"webhook_timeout": 30.0}))
+    send = deliverer(
+        hook_settings.model_copy(update={"webhook_timeout": 30.0, "webhook_claim_grace": 7.0})
+    )
 
     # The worker dies while the receiver holds the request: the attempt never finishes.
+    started = datetime.now(UTC)
     attempt = asyncio.create_task(send.deliver(delivery.id))
     for _ in range(200):
         if receiver.requests:
@@ -135,6 +138,8 @@ async def test_an_interrupted_delivery_is_sent_again_with_the_same_webhook_id(
     # The dead attempt's claim holds until it runs out; then the delivery goes out again.
     early = await send.deliver(delivery.id)
     assert early.retry_at is not None
+    claim = timedelta(seconds=37)  # WEBHOOK_TIMEOUT plus WEBHOOK_CLAIM_GRACE
+    assert started + claim <= early.retry_at <= datetime.now(UTC) + claim
     monkeypatch.setattr("app.services.webhook._now", lambda: early.retry_at + timedelta(seconds=1))
     outcome = await send.deliver(delivery.id)
 
