@@ -5,20 +5,34 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 class HeadMiddleware:
     """Routes a HEAD request as the GET it mirrors and sends that answer's status and headers,
-    Content-Length included, with an empty body. The routes keep declaring GET alone, so the
-    OpenAPI document lists no HEAD operation."""
+    Content-Length included, with an empty body; a 405's `Allow` names HEAD beside GET. The
+    routes keep declaring GET alone, so the OpenAPI document lists no HEAD operation."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
 
-        async def send_head(message: Message) -> None:
-            if message["type"] == "http.response.body":
+        async def send_answer(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                message = {**message, "headers": _with_head(message.get("headers", []))}
+            elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_head)
+        await self.app({**scope, "method": "GET"} if head else scope, receive, send_answer)
+
+
+def _with_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers with HEAD added to an `Allow` that names GET."""
+    answered = []
+    for name, value in headers:
+        methods = [m.strip() for m in value.split(b",")]
+        if name.lower() == b"allow" and b"GET" in methods and b"HEAD" not in methods:
+            value = b", ".join([*methods, b"HEAD"])
+        answered.append((name, value))
+    return answered

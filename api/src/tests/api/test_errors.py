@@ -137,7 +137,7 @@ async def test_a_405_lists_every_method_the_path_allows(client: AsyncClient) -> 
     response = await client.put("/api/v1/admin/keys")
 
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, POST, HEAD"
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,13 @@ async def test_head_is_refused_where_get_is(api: AsyncClient, dataset: Dataset) 
     assert "HEAD" not in head.headers["allow"]
 
 
+async def test_a_405_of_a_route_that_takes_get_allows_head_too(api: AsyncClient) -> None:
+    refused = await api.post("/api/v1/packages/pypi/django")
+
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, HEAD"
+
+
 async def test_the_openapi_document_lists_no_head_operation(api: AsyncClient) -> None:
     document = (await api.get("/openapi.json")).json()
 
