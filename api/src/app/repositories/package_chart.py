@@ -2,17 +2,19 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Upper bounds of each age bucket, youngest first; the label names the bucket.
-PUSH_AGE_BUCKETS: tuple[tuple[str, str], ...] = (
-    ("30 days", "under 1 month"),
-    ("90 days", "1-3 months"),
-    ("1 year", "3-12 months"),
-    ("2 years", "1-2 years"),
+# Each bucket's label and its oldest push, youngest first: a number of days, or of calendar
+# years (a year before 29 February is 28 February, as in PostgreSQL's interval arithmetic).
+PUSH_AGE_BUCKETS: tuple[tuple[str, timedelta | int], ...] = (
+    ("under 1 month", timedelta(days=30)),
+    ("1-3 months", timedelta(days=90)),
+    ("3-12 months", 1),
+    ("1-2 years", 2),
 )
 OLDER_LABEL = "over 2 years"
 NEVER_LABEL = "never pushed"
@@ -33,7 +35,21 @@ class ChartCounts:
 
 
 def _labels() -> list[str]:
-    return [label for _, label in PUSH_AGE_BUCKETS] + [OLDER_LABEL, NEVER_LABEL]
+    return [label for label, _ in PUSH_AGE_BUCKETS] + [OLDER_LABEL, NEVER_LABEL]
+
+
+def bucket_bounds(now: datetime) -> list[datetime]:
+    """The oldest push of each bucket of PUSH_AGE_BUCKETS, as of `now`."""
+    bounds = []
+    for _, age in PUSH_AGE_BUCKETS:
+        if isinstance(age, timedelta):
+            bounds.append(now - age)
+            continue
+        try:
+            bounds.append(now.replace(year=now.year - age))
+        except ValueError:  # 29 February
+            bounds.append(now.replace(year=now.year - age, day=28))
+    return bounds
 
 
 class PackageChartRepository:
@@ -45,10 +61,10 @@ class PackageChartRepository:
         organization) in a hash table, then per language, each group carrying its repositories
         per push-age bucket, where a distinct count per language sorts every row and the ages
         take a second pass."""
-        cases = " ".join(
-            f"WHEN pushed_at >= now() - interval '{bound}' THEN {index}"
-            for index, (bound, _) in enumerate(PUSH_AGE_BUCKETS)
-        )
+        # The bounds are parameters: the bucket's expression is repeated in each count below,
+        # and date arithmetic per row and per count took three quarters of the time.
+        bounds = {f"bound{i}": bound for i, bound in enumerate(bucket_bounds(datetime.now(UTC)))}
+        cases = " ".join(f"WHEN pushed_at >= :bound{i} THEN {i}" for i in range(len(bounds)))
         labels = _labels()
         older, never = len(labels) - 2, len(labels) - 1
         per_bucket = ", ".join(
@@ -68,7 +84,7 @@ class PackageChartRepository:
                 " ORDER BY organizations DESC, repositories DESC,"
                 ' language COLLATE "C" NULLS LAST'
             ),
-            {"package_id": package_id},
+            {"package_id": package_id, **bounds},
         )
         rows = list(result.all())
         ages = {
