@@ -1,12 +1,13 @@
 """Shared fixtures: real PostgreSQL 18 and Valkey 8 (embedded unless URLs are given)."""
 
 import asyncio
+import gc
 import itertools
 import os
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,22 @@ def _own_valkey_db(url: str) -> str:
     return f"{scheme}://{host}/{worker_number() % 16}" + (f"?{query}" if query else "")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    """Collects with the cyclic garbage collector off: importing the application and the test
+    modules builds a heap that stays, and the collector walking it again and again as it grows
+    costs a quarter of the collection's CPU, in every pytest-xdist worker. What the collection
+    built lives as long as the process: frozen out of the collector's reach, no full collection
+    during the run walks it again."""
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """End-to-end tests first: they mostly wait on the processes they start, so handed out
     early they overlap with the quick tests on the other workers instead of ending the run."""
@@ -126,6 +143,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         template = template_path(os.getpid())
         shutil.rmtree(template, ignore_errors=True)
         Path(f"{template}.lock").unlink(missing_ok=True)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (the default in pyproject.toml): three workers for every two cores. The
+    end-to-end tests spend much of their time waiting on the processes they start; a third
+    worker fills those waits with other tests (on two cores a fourth costs more in contention
+    than it fills). PYTEST_XDIST_AUTO_NUM_WORKERS still sets the number."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cores or 1) * 3 // 2, 1)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
@@ -180,6 +208,10 @@ def settings(servers: TestServers) -> Settings:
         valkey_url=servers.valkey_url,
         wump_data_dir=servers.data_dir,
         health_check_timeout=2.0,
+        # The start's warm-up has tests of its own (services/test_package_warm_up.py) and runs
+        # in every `wump serve` of the end-to-end tests; in the hundreds of apps the other
+        # tests start it would only add a connection and a query to each start.
+        warm_up_on_start=False,
         _env_file=None,
     )
 
