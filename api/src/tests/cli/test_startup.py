@@ -41,3 +41,24 @@ def test_every_command_group_is_still_registered() -> None:
 
     for command in ("serve", "migrate", "worker", "ingest", "parse", "scan", "keys", "dev"):
         assert f" {command} " in shown.stdout
+
+
+def test_a_command_collects_garbage_first_after_its_start_then_as_usual() -> None:
+    probe = (
+        "import gc, sys\n"
+        "import app.cli\n"
+        "usual = gc.get_threshold()\n"
+        "sys.argv = ['wump', '--help']\n"
+        "try:\n"
+        "    app.cli.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "starting = gc.get_threshold()\n"
+        "gc.collect()\n"
+        "print(starting[0] == app.cli.START_ALLOCATIONS, gc.get_threshold() == usual)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert shown.stdout.splitlines()[-1].split() == ["True", "True"]
