@@ -96,12 +96,14 @@ ORACLE = text(
     GROUP BY o.login
     """
 )
-# The via of each organization's transitive-only repositories: (login, name, repositories).
+# The via of each organization's transitive-only repositories: (login, name, repositories),
+# from their declarations that count as use (an excluded one's via is not a way in).
 ORACLE_VIA = text(
     """
     SELECT o.login, v.name, count(DISTINCT r.id) AS n
     FROM repositories r JOIN organizations o ON o.id = r.organization_id
     JOIN dependencies d ON d.repository_id = r.id AND d.package_id = :package_id
+      AND d.dependency_type NOT IN ('excluded', 'managed', 'suggested')
     CROSS JOIN unnest(string_to_array(d.via, ' ')) AS v(name)
     WHERE r.id = ANY(CAST(:transitive AS uuid[]))
     GROUP BY o.login, v.name
