@@ -20,8 +20,9 @@ from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
+from app.repositories.package_user_uses import UseCounts, UserUsesRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
-from app.repositories.package_users_filtered import FilteredUsersRepository, UseCounts
+from app.repositories.package_users_filtered import FilteredUsersRepository
 from app.repositories.package_users_kind import KindUsersRepository
 from app.schemas.package import (
     Declaration,
@@ -123,6 +124,7 @@ class PackageService:
         self._usage = PackageUsageRepository(session)
         self._users = PackageUsersRepository(session)
         self._filtered = FilteredUsersRepository(session)
+        self._uses = UserUsesRepository(session)
         self._kinds = KindUsersRepository(session)
         self._organizations = OrganizationRepository(session)
         self._cache = cache
@@ -277,7 +279,7 @@ class PackageService:
                 for row in rows
             }
         else:
-            uses, vias = await self._filtered.list_use_counts(
+            uses, vias = await self._uses.list_use_counts(
                 package.id, [row.organization_id for row in rows], f, known
             )
         samples = await self._samples(package.id, rows, f)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import kind_bit
 from app.repositories.package_usage import DependentFilter, UsersSort
+from app.repositories.package_user_uses import UserUsesRepository
 from app.repositories.package_users import UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
 from app.repositories.package_users_kind import KIND_SORTS, KindUsersRepository
@@ -73,7 +74,9 @@ async def assert_kind_pages_match(
         ids = [row.organization_id for row in got.rows]
         # The exact aggregate counts uses with its page in the orders it ranks itself, else
         # for the page's organizations afterwards.
-        uses, vias = await exact.list_use_counts(package_id, ids, f, expected.uses)
+        uses, vias = await UserUsesRepository(session).list_use_counts(
+            package_id, ids, f, expected.uses
+        )
         assert got.uses == uses
         assert {
             row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
