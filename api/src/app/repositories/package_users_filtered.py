@@ -273,6 +273,9 @@ def _spelled_languages(package_id: uuid.UUID, f: DependentFilter, page: Any) -> 
             *dependent_conditions(f),
         )
         .group_by(_pd.c.primary_language)
+        # A FROM subquery is not correlated on its own: without this, `page` would be joined
+        # inside it, and every page row counted the spellings of the whole page.
+        .correlate(page)
         .subquery("spellings")
     )
     counted = select(literal_column(LANGUAGES_SQL)).select_from(spellings).scalar_subquery()

@@ -105,3 +105,27 @@ async def test_ranked_pages_match_pages_scored_for_every_organization(
             after = tuple(getattr(ranked.rows[-1], name) for name in AFTER[sort])
     finally:
         await savepoint.rollback()
+
+
+async def test_each_page_row_counts_its_own_spellings(session: AsyncSession) -> None:
+    # Owner 0 spells the language both ways once each (a tie, so byte order: "Python" first);
+    # owner 1, on the same page, spells it "python" twice.
+    repos = [
+        (0, 0, "Python", None, False, False, [("runtime", 0)]),
+        (0, 0, "python", None, False, False, [("runtime", 0)]),
+        (1, 0, "python", None, False, False, [("runtime", 0)]),
+        (1, 0, "python", None, False, False, [("runtime", 0)]),
+    ]
+    package = await _load(session, repos)
+
+    page = await FilteredUsersRepository(session).list_users(
+        package.id,
+        DependentFilter(language="python"),
+        UserFilter(),
+        sort="stars",
+        after=None,
+        limit=2,
+    )
+
+    languages = {row.login[-1]: row.languages for row in page.rows}
+    assert languages == {"0": ["Python", "python"], "1": ["python"]}
