@@ -42,7 +42,10 @@ SLOW_REPOSITORIES = 12
 
 @pytest.fixture
 def slow_stack(tmp_path: Path, migrated_data_dir: Path) -> Iterator[Stack]:
-    """An organization whose crawl takes a few seconds, and no worker inside the server."""
+    """An organization whose crawl takes a few seconds, and no worker inside the server. A
+    worker is taken for dead after 8 s without a heartbeat (one a second): on a machine busy
+    with other tests, a live worker's heartbeat can lag a few seconds, and a shorter window
+    would take it for dead too and run the job a third time."""
     repositories = [
         {
             "name": f"service-{n}",
@@ -66,7 +69,7 @@ def slow_stack(tmp_path: Path, migrated_data_dir: Path) -> Iterator[Stack]:
         scenario,
         migrated_data_dir,
         WORKER_IN_PROCESS="false",
-        JOB_STALLED_AFTER="4",
+        JOB_STALLED_AFTER="8",
         INGEST_CONCURRENCY="2",
     )
 
