@@ -23,6 +23,7 @@ from app.core.security import resolve_api_key_secret
 from app.schemas.api_key import ApiKeyCreate
 from app.services.api_key import ApiKeyService, KeyCache
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 
 _SCRUBBED = ("DATABASE_URL", "VALKEY_URL", "WUMP_DATA_DIR", "WORKER_IN_PROCESS")
 # Generous: the suite runs these beside other tests, and a process just started is busy importing.
@@ -47,10 +48,10 @@ class Stack:
         return process
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.base_url + path, headers=self.headers, timeout=_ANSWER_S)
+        return local.get(self.base_url + path, headers=self.headers, timeout=_ANSWER_S)
 
     def post(self, path: str, body: Any = None) -> httpx.Response:
-        return httpx.post(self.base_url + path, json=body, headers=self.headers, timeout=_ANSWER_S)
+        return local.post(self.base_url + path, json=body, headers=self.headers, timeout=_ANSWER_S)
 
     def job_when(
         self, job_id: str, ready: Callable[[dict[str, Any]], bool], deadline_s: float
@@ -76,7 +77,7 @@ def wait_until_answers(url: str, process: subprocess.Popen[bytes], deadline_s: f
         if process.poll() is not None:
             pytest.fail(f"{process.args!r} exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=5)
+            local.get(url, timeout=5)
             return
         except httpx.TransportError:
             time.sleep(0.2)

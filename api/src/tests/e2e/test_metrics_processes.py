@@ -16,6 +16,7 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from tests import conftest
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 from tests.metrics_support import value
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +57,7 @@ def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
             stderr = process.stderr.read() if process.stderr else ""
             pytest.fail(f"the process exited with {process.returncode}: {stderr[-2000:]}")
         try:
-            if httpx.get(url, timeout=5).status_code == 200:
+            if local.get(url, timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.3)
@@ -111,7 +112,7 @@ def test_two_workers_are_summed_in_every_scrape(two_workers: tuple[str, Path]) -
         for _ in range(20):
             # Generous: on a loaded machine a worker may answer its first requests slowly.
             answers = list(
-                pool.map(lambda _: httpx.get(f"{url}/health/live", timeout=30), range(20))
+                pool.map(lambda _: local.get(f"{url}/health/live", timeout=30), range(20))
             )
             assert all(answer.status_code == 200 for answer in answers)
             sent += len(answers)
@@ -124,7 +125,7 @@ def test_two_workers_are_summed_in_every_scrape(two_workers: tuple[str, Path]) -
     while sum(per_process.values()) < sent and time.monotonic() < deadline:
         time.sleep(0.05)
         per_process = _live_counts(directory)
-    scrapes = [httpx.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
+    scrapes = [local.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
 
     assert "counter_1.db" not in per_process
     assert sum(1 for count in per_process.values() if count) == 2, per_process
@@ -139,7 +140,7 @@ def test_worker_serves_its_own_metrics(environment: dict[str, str]) -> None:
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/metrics", worker)
-        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        body = local.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     finally:
         code = _stop(worker)
 

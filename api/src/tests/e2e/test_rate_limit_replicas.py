@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import conftest
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("cache")]
 
@@ -110,7 +111,7 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
         if process.poll() is not None:
             pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")
         try:
-            if httpx.get(f"{url}/health/live", timeout=5).status_code == 200:
+            if local.get(f"{url}/health/live", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.2)
@@ -141,12 +142,12 @@ def test_two_replicas_share_limits_and_see_revocation(
     key_id = next(item["id"] for item in mine if item["name"] == _KEY_NAME)
 
     auth = {"X-API-Key": key}
-    keyed = [httpx.get(f"{urls[i % 2]}/api/v1/me", headers=auth, timeout=10) for i in range(7)]
-    anonymous = [httpx.get(f"{urls[i % 2]}/api/v1/me", timeout=10) for i in range(6)]
-    health = [httpx.get(f"{url}/health/live", timeout=10) for url in urls]
+    keyed = [local.get(f"{urls[i % 2]}/api/v1/me", headers=auth, timeout=10) for i in range(7)]
+    anonymous = [local.get(f"{urls[i % 2]}/api/v1/me", timeout=10) for i in range(6)]
+    health = [local.get(f"{url}/health/live", timeout=10) for url in urls]
 
     revoked = _wump(environment, "keys", "revoke", key_id)
-    after_revoke = [httpx.get(f"{url}/api/v1/me", headers=auth, timeout=10) for url in urls]
+    after_revoke = [local.get(f"{url}/api/v1/me", headers=auth, timeout=10) for url in urls]
     listed_all = _wump(environment, "keys", "list", "--all")
     logs = replicas.stop()
 

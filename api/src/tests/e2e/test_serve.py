@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ def _wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes]) -> 
             stderr = process.stderr.read().decode() if process.stderr else ""
             pytest.fail(f"wump serve exited with {process.returncode}: {stderr[-2000:]}")
         try:
-            return httpx.get(url, timeout=10)
+            return local.get(url, timeout=10)
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(f"{url} did not answer within {deadline_s} s")
@@ -70,7 +71,7 @@ def test_serve_starts_embedded_servers_migrates_and_reports_healthy(data_dir: Pa
     server = _start(port, environment)
     try:
         health = _wait_for(f"http://127.0.0.1:{port}/health", 120, server)
-        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        ready = local.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
 
         assert health.status_code == 200
         assert health.json()["status"] == "healthy", health.json()
@@ -105,10 +106,10 @@ def test_serve_with_unreachable_urls_still_answers_health(closed_port: int) -> N
     try:
         _wait_for(f"http://127.0.0.1:{port}/health/live", 120, server)
         started = time.monotonic()
-        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        health = local.get(f"http://127.0.0.1:{port}/health", timeout=10)
         elapsed = time.monotonic() - started
-        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
-        live = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=10)
+        ready = local.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        live = local.get(f"http://127.0.0.1:{port}/health/live", timeout=10)
     finally:
         _stop(server)
 

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.conftest import TestServers as Servers
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 from tests.e2e.test_serve import _stop, _wait_for
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,7 @@ def test_headers_past_the_limit_are_refused_with_400(served: int) -> None:
     assert _raw_get(served, b"x" * (MAX_HEADER_BYTES // 2)) == b"HTTP/1.1 200 OK"
     assert _raw_get(served, b"x" * (4 * 1024 * 1024)) == b"HTTP/1.1 400 Bad Request"
     # The server is still there for the next client.
-    assert httpx.get(f"http://127.0.0.1:{served}/health/live", timeout=10).status_code == 200
+    assert local.get(f"http://127.0.0.1:{served}/health/live", timeout=10).status_code == 200
 
 
 def _exchange(port: int, payload: bytes, answers: int) -> list[bytes]:

@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
+from tests.e2e.local_http import local
 from tests.e2e.test_serve import _environment, _start, _stop, _wait_for, data_dir
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def _valkey_pid(data_dir: Path) -> int:
 
 def _cache_status(base: str) -> str:
     try:
-        health = httpx.get(f"{base}/health", timeout=10).json()
+        health = local.get(f"{base}/health", timeout=10).json()
     except (httpx.TransportError, ValueError):
         return "unreachable"
     return str(health["checks"]["cache"]["status"])
@@ -53,7 +54,7 @@ def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(
             time.sleep(0.5)
         else:
             pytest.fail("the embedded Valkey was not restarted within 120 s")
-        ready = httpx.get(f"{base}/health/ready", timeout=10)
+        ready = local.get(f"{base}/health/ready", timeout=10)
     finally:
         exit_code = _stop(server)
 

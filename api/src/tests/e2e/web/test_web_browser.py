@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, Route
 
+from tests.e2e.local_http import local
 from tests.e2e.web.web_server import Server, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def api_logins(server: Server, params: dict[str, Any], *, every_page: bool = Fal
     logins: list[str] = []
     query = dict(params)
     while True:
-        response = httpx.get(server.url + USERS_API, params=query, timeout=30)
+        response = local.get(server.url + USERS_API, params=query, timeout=30)
         assert response.status_code == 200, response.text
         body = response.json()
         logins += [item["login"] for item in body["items"]]

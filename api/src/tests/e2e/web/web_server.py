@@ -21,6 +21,7 @@ from app.schemas.api_key import ApiKeyCreate
 from app.services.api_key import ApiKeyService, KeyCache
 from app.services.seed import seed_database
 from tests.conftest import TestServers, database_from_template, free_port
+from tests.e2e.local_http import local
 
 # The operating system's headless Chromium (Debian's `chromium-headless-shell` package; .ci/run
 # installs it): the same engine as the desktop browser without its window machinery, it renders
@@ -133,7 +134,7 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
         if process.poll() is not None:
             pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")
         try:
-            response = httpx.get(f"{url}/health/ready", timeout=5)
+            response = local.get(f"{url}/health/ready", timeout=5)
             if response.status_code == 200:
                 return
             last = response.text
