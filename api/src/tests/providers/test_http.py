@@ -11,6 +11,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from app.core.cache import create_cache
 from app.core.errors import ProviderBadResponse, ProviderUnavailable
 from app.providers.http import (
     CachedResponse,
@@ -119,7 +120,13 @@ async def test_pagination_survives_not_modified_pages(
 async def test_cache_outage_only_costs_the_saved_requests(
     harness: HarnessFactory, closed_port: int
 ) -> None:
-    unreachable = Redis(port=closed_port, socket_connect_timeout=0.2)
+    # The client the service builds (one timeout per command, a circuit breaker), not a bare
+    # one whose default retries back off for seconds on every refused connection.
+    unreachable = create_cache(
+        provider_settings(
+            valkey_url=f"redis://127.0.0.1:{closed_port}/0", valkey_socket_timeout=0.2
+        )
+    )
     h = harness({"organizations": [octo_org()]}, cache=unreachable)
 
     profile = await h.github.get_organization("octo-org")
