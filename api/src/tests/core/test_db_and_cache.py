@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.cache import check_cache_connection, create_cache
@@ -54,6 +54,31 @@ async def test_unit_of_work_rolls_back_when_the_caller_fails(engine: AsyncEngine
         await generator.athrow(RuntimeError("handler failed"))
 
     assert not await _login_exists(engine, login)
+
+
+async def test_every_run_of_a_prepared_statement_is_planned_for_its_parameters(
+    settings: Settings,
+) -> None:
+    # After five runs PostgreSQL may keep one generic plan for a prepared statement; the
+    # service's connections never do (usage is too skewed for one plan to fit every package).
+    engine = create_engine(settings)
+    statement = text("SELECT count(*) FROM organizations WHERE login = :login")
+    try:
+        async with engine.connect() as connection:
+            for n in range(8):
+                await connection.execute(statement, {"login": f"plan-{n}"})
+            plans = (
+                await connection.execute(
+                    text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                        " WHERE statement LIKE 'SELECT count(*) FROM organizations WHERE login%'"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+
+    assert tuple(plans) == (0, 8)
 
 
 async def test_check_database_connection_is_true_on_the_real_server(settings: Settings) -> None:
