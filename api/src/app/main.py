@@ -57,13 +57,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # A worker of `wump serve --workers N` stops when the serve process is killed.
     watch_parent()
-    engine = create_engine(settings)
+    engine = create_engine(settings, custom_plans=True)
     # One breaker for everything that talks to Valkey here: cache, key cache and rate limits.
     breaker = CircuitBreaker("valkey", settings.valkey_breaker_cooldown)
     cache = create_cache(settings, breaker)
     # Read-only endpoints read from the replica when there is one, else from the primary.
     read_engine = (
-        create_engine(settings, settings.database_read_url) if settings.database_read_url else None
+        create_engine(settings, settings.database_read_url, custom_plans=True)
+        if settings.database_read_url
+        else None
     )
     # One budget bounds every wait of a request on the database (see BoundedSession).
     budget = settings.database_statement_timeout
