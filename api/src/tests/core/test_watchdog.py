@@ -1,5 +1,6 @@
 """The watchdog stops a dead parent's embedded servers, and leaves those a new serve took over."""
 
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,14 @@ _HOLDER = (
 )
 
 
+def _default_signals() -> None:
+    """A shell without job control starts background commands with SIGINT and SIGQUIT ignored,
+    and an ignored signal stays ignored across exec: the stand-ins take them as the real servers
+    do, which install handlers of their own."""
+    for stop_signal in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(stop_signal, signal.SIG_DFL)
+
+
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
     """Stand-ins for the embedded servers: processes named postgres and valkey, recorded where
@@ -31,7 +40,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
         program = tmp_path / "bin" / name
         program.parent.mkdir(exist_ok=True)
         program.symlink_to("/bin/sleep")
-        started[name] = subprocess.Popen([str(program), "60"])
+        started[name] = subprocess.Popen([str(program), "60"], preexec_fn=_default_signals)
         record = tmp_path / pid_file
         record.parent.mkdir()
         record.write_text(f"{started[name].pid}\n")
