@@ -2,6 +2,14 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Set in the scope of a HEAD routed as GET: an answer whose body costs more than its headers (a
+# streamed CSV export) may leave the body out.
+HEAD_SCOPE_KEY = "wump.head"
+
+
+def is_head(scope: Scope) -> bool:
+    return bool(scope.get(HEAD_SCOPE_KEY))
+
 
 class HeadMiddleware:
     """Routes a HEAD request as the GET it mirrors and sends that answer's status and headers,
@@ -24,7 +32,8 @@ class HeadMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"} if head else scope, receive, send_answer)
+        routed = {**scope, "method": "GET", HEAD_SCOPE_KEY: True} if head else scope
+        await self.app(routed, receive, send_answer)
 
 
 def _with_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from app.api.head import is_head
 from app.schemas.common import problem_response
 from app.services.paging import Listing
 from app.services.usage_cache import CachedAnswer, entity_tag
@@ -51,8 +52,18 @@ async def list_response(request: Request, listing: Listing[Any, Any]) -> Respons
     """Every row as streamed CSV when asked for (`format=csv`, or `Accept: text/csv` without a
     `format`); otherwise the page as JSON with an ETag, or 304 when If-None-Match matches."""
     if wants_csv(request, listing.query.format):
+        if is_head(request.scope):
+            # The GET's status and headers without reading every row: a streamed export has no
+            # Content-Length to match.
+            await listing.check()
+            return csv_response(_no_items(), listing.item, listing.filename)
         return csv_response(await listing.rows(), listing.item, listing.filename)
     return json_response(request, await listing.json())
+
+
+async def _no_items() -> AsyncIterator[BaseModel]:
+    return
+    yield
 
 
 def wants_csv(request: Request, format: str | None) -> bool:

@@ -208,6 +208,11 @@ class Listing(Generic[Q, T]):
         params = cached.key_params(self.query, limit)
         return await cached.cache.get_or_build(cached.kind, cached.scope, params, cached.ttl, build)
 
+    async def check(self) -> None:
+        """Fail as `rows()` fails before a response starts (a missing subject, a bad filter),
+        reading one row."""
+        await self.fetch(self.query.model_copy(update={"cursor": None}), 1)
+
     async def rows(self) -> AsyncIterator[T]:
         """Every row from the query's filters on, up to CSV_MAX_ROWS (the cursor and limit are
         ignored). The first page is read before this returns, so a missing subject fails

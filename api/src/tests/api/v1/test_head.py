@@ -1,8 +1,15 @@
 """HEAD on any route that takes GET: the GET's status and headers, no body, and no HEAD
 operation in the OpenAPI document."""
 
-from httpx import AsyncClient
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.services import paging
 from tests.api.v1.dataset import Dataset
 
 USERS = "/api/v1/packages/pypi/django/users"
@@ -63,3 +70,39 @@ async def test_the_openapi_document_lists_no_head_operation(api: AsyncClient) ->
     document = (await api.get("/openapi.json")).json()
 
     assert not [path for path, operations in document["paths"].items() if "head" in operations]
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every SQL statement sent while the test runs."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_head_of_a_csv_export_reads_one_row_instead_of_the_export(
+    api: AsyncClient, dataset: Dataset, statements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One row per query: the export reads its users one query at a time.
+    monkeypatch.setattr(paging, "EXPORT_BATCH", 1)
+    got = await api.get(USERS, params={"format": "csv"})
+    export = len(statements)
+    head = await api.head(USERS, params={"format": "csv"})
+    one = len(statements) - export
+    missing = await api.head("/api/v1/packages/pypi/no-such-package/users?format=csv")
+
+    users = len(got.text.splitlines()) - 1
+    assert users >= 2
+    assert got.status_code == head.status_code == 200
+    assert head.content == b""
+    for header in ("content-type", "content-disposition"):
+        assert head.headers[header] == got.headers[header]
+    # The export's queries came once per user; HEAD's once in all.
+    assert one > 0
+    assert export >= users * one
+    assert missing.status_code == 404
