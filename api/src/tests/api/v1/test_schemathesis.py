@@ -37,7 +37,7 @@ def _cases() -> st.SearchStrategy[Any]:
         HealthCheck.filter_too_much,
     ],
 )
-@given(case=_cases())
+@given(case=st.deferred(_cases))
 async def test_no_generated_request_makes_a_server_error(
     api: AsyncClient, dataset: Dataset, case: Any
 ) -> None:
