@@ -1,14 +1,13 @@
 """ApiKeyService: create, use, revoke, expire; only an HMAC is stored; last use is throttled."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import ApiKeyNotFound, InvalidApiKey
@@ -22,19 +21,6 @@ SECRET = b"k" * 32
 @pytest.fixture
 def service(session: AsyncSession, settings: Settings, cache: Redis) -> ApiKeyService:
     return ApiKeyService(session, SECRET, settings, KeyCache(cache, 300))
-
-
-@pytest.fixture
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement sent while the test runs."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 def _request(**fields: Any) -> ApiKeyCreate:

@@ -1,13 +1,8 @@
 """HEAD on any route that takes GET: the GET's status and headers, no body, and no HEAD
 operation in the OpenAPI document."""
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.services import paging
 from tests.api.v1.dataset import Dataset
@@ -70,19 +65,6 @@ async def test_the_openapi_document_lists_no_head_operation(api: AsyncClient) ->
     document = (await api.get("/openapi.json")).json()
 
     assert not [path for path, operations in document["paths"].items() if "head" in operations]
-
-
-@pytest.fixture
-def statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement sent while the test runs."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_head_of_a_csv_export_reads_one_row_instead_of_the_export(
