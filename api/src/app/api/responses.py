@@ -62,6 +62,7 @@ async def list_response(request: Request, listing: Listing[Any, Any]) -> Respons
 
 
 async def _no_items() -> AsyncIterator[BaseModel]:
+    """No rows: the CSV of a HEAD is its header line, and HeadMiddleware drops even that."""
     return
     yield
 
