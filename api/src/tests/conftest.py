@@ -26,6 +26,11 @@ from app.core.embedded import EmbeddedServers
 from tests.migrated_template import copy_migrated_postgres, template_path
 from tests.scheduling import SharedFixtureScheduling
 
+# How long the tests let a Valkey command take: three workers on two cores can hold one past
+# production's half second, and a timeout turns the rate limits in-process mid-test. A stopped
+# server still fails at once (connection refused).
+VALKEY_PATIENCE_S = 5.0
+
 
 @dataclass(frozen=True)
 class TestServers:
@@ -209,10 +214,8 @@ def settings(servers: TestServers) -> Settings:
         valkey_url=servers.valkey_url,
         wump_data_dir=servers.data_dir,
         health_check_timeout=2.0,
-        # Three workers on two cores can hold a Valkey command past production's half second,
-        # and a timeout turns the rate limits in-process mid-test; the tests of a stalled Valkey
-        # set their own short wait.
-        valkey_socket_timeout=5.0,
+        # The tests of a stalled Valkey set their own short wait.
+        valkey_socket_timeout=VALKEY_PATIENCE_S,
         # The start's warm-up has tests of its own (services/test_package_warm_up.py) and runs
         # in every `wump serve` of the end-to-end tests; in the hundreds of apps the other
         # tests start it would only add a connection and a query to each start.

