@@ -2,21 +2,18 @@
 scrape, and `wump worker` serves its own on WORKER_METRICS_PORT."""
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
 from tests import conftest
 from tests.conftest import free_port
 from tests.e2e.local_http import local
+from tests.e2e.processes import start_wump, stop, wait_for
 from tests.metrics_support import value
 
 pytestmark = pytest.mark.e2e
@@ -40,39 +37,6 @@ async def environment(
         }
 
 
-def _start(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", *args],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stderr = process.stderr.read() if process.stderr else ""
-            pytest.fail(f"the process exited with {process.returncode}: {stderr[-2000:]}")
-        try:
-            if local.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    pytest.fail(f"{url} did not answer")
-
-
-def _stop(process: subprocess.Popen[str]) -> int:
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
-
-
 @pytest.fixture
 def two_workers(environment: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
     directory = tmp_path / "metrics"
@@ -81,13 +45,14 @@ def two_workers(environment: dict[str, str], tmp_path: Path) -> Iterator[tuple[s
     (directory / "counter_1.db").write_bytes(b"left over from an earlier run")
     port = free_port()
     environment = {**environment, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
-    server = _start(environment, "serve", "--port", str(port), "--workers", "2")
+    log = tmp_path / "serve.log"
+    server = start_wump(log, environment, "serve", "--port", str(port), "--workers", "2")
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/health/live", server)
+        wait_for(f"{url}/health/live", server, log)
         yield url, directory
     finally:
-        _stop(server)
+        stop(server)
 
 
 def _live_counts(directory: Path) -> dict[str, float]:
@@ -133,16 +98,15 @@ def test_two_workers_are_summed_in_every_scrape(two_workers: tuple[str, Path]) -
     assert [value(scrape, "wump_http_requests_total", **LIVE) for scrape in scrapes] == [sent] * 6
 
 
-def test_worker_serves_its_own_metrics(environment: dict[str, str]) -> None:
+def test_worker_serves_its_own_metrics(environment: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
-    worker = _start(
-        {**environment, "WORKER_METRICS_PORT": str(port)}, "worker", "--concurrency", "1"
-    )
+    log = tmp_path / "worker.log"
+    environment = {**environment, "WORKER_METRICS_PORT": str(port)}
+    worker = start_wump(log, environment, "worker", "--concurrency", "1")
     try:
-        _wait_for(f"http://127.0.0.1:{port}/metrics", worker)
-        body = local.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        body = wait_for(f"http://127.0.0.1:{port}/metrics", worker, log).text
     finally:
-        code = _stop(worker)
+        code = stop(worker)
 
     assert "# TYPE wump_job_attempts_total counter" in body
     assert "# TYPE wump_upstream_requests_total counter" in body

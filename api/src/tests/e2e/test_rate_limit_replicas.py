@@ -6,11 +6,9 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests import conftest
 from tests.conftest import free_port
 from tests.e2e.local_http import local
+from tests.e2e.processes import start_wump, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("cache")]
 
@@ -64,60 +63,39 @@ def _wump(environment: dict[str, str], *args: str) -> subprocess.CompletedProces
 class Replicas:
     """Two `wump serve` processes; stop() ends them and returns what each wrote to stderr."""
 
-    def __init__(self, environment: dict[str, str]) -> None:
+    def __init__(self, environment: dict[str, str], logs: Path) -> None:
         ports = [free_port(), free_port()]
         self.urls = [f"http://127.0.0.1:{port}" for port in ports]
+        self.logs = [logs / f"replica-{number}.log" for number in range(len(ports))]
         # One process each (production would start one per core): two processes on one Valkey
         # are what is shared, and every further one costs the run an application start.
         self.processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"],
-                env=environment,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for port in ports
+            start_wump(log, environment, "serve", "--port", str(port), "--workers", "1")
+            for log, port in zip(self.logs, ports, strict=True)
         ]
 
     def stop(self) -> list[str]:
-        logs = []
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in self.processes:
             try:
-                _, stderr = process.communicate(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                _, stderr = process.communicate()
-            logs.append(stderr or "")
-        return logs
+                process.wait()
+        return [log.read_text(errors="replace") for log in self.logs]
 
 
 @pytest.fixture
-def replicas(environment: dict[str, str]) -> Iterator[Replicas]:
-    started = Replicas(environment)
+def replicas(environment: dict[str, str], tmp_path: Path) -> Iterator[Replicas]:
+    started = Replicas(environment, tmp_path)
     try:
-        for url, process in zip(started.urls, started.processes, strict=True):
-            _wait_until_live(url, process)
+        for url, process, log in zip(started.urls, started.processes, started.logs, strict=True):
+            wait_for(f"{url}/health/live", process, log, deadline_s=180)
         yield started
     finally:
         started.stop()
-
-
-def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
-    # Generous: the suite runs other tests' processes beside these two.
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")
-        try:
-            if local.get(f"{url}/health/live", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"{url} did not start")
 
 
 @pytest.mark.usefixtures("forget_keys")

@@ -1,7 +1,6 @@
 """`wump serve` as a real process, read over a real socket."""
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -9,11 +8,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import free_port
 from tests.e2e.local_http import local
+from tests.e2e.processes import start_wump, stop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -26,38 +25,6 @@ def _environment(**extra: str) -> dict[str, str]:
     return environment
 
 
-def _start(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes]) -> httpx.Response:
-    # Deadlines are generous: the suite runs other tests' processes beside this one.
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            pytest.fail(f"wump serve exited with {process.returncode}: {stderr[-2000:]}")
-        try:
-            return local.get(url, timeout=10)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {deadline_s} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> int:
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
-
-
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="wump-e2e-"))
@@ -65,12 +32,15 @@ def data_dir() -> Iterator[Path]:
     subprocess.run(["rm", "-rf", str(path)], check=False)
 
 
-def test_serve_starts_embedded_servers_migrates_and_reports_healthy(data_dir: Path) -> None:
+def test_serve_starts_embedded_servers_migrates_and_reports_healthy(
+    data_dir: Path, tmp_path: Path
+) -> None:
     port = free_port()
     environment = _environment(WUMP_DATA_DIR=str(data_dir))
-    server = _start(port, environment)
+    log = tmp_path / "serve.log"
+    server = start_wump(log, environment, "serve", "--port", str(port))
     try:
-        health = _wait_for(f"http://127.0.0.1:{port}/health", 120, server)
+        health = wait_for(f"http://127.0.0.1:{port}/health", server, log)
         ready = local.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
 
         assert health.status_code == 200
@@ -87,7 +57,7 @@ def test_serve_starts_embedded_servers_migrates_and_reports_healthy(data_dir: Pa
         assert b"is in use by another wump process" in rival.stderr
         assert len(rival.stderr.strip().splitlines()) == 1
     finally:
-        exit_code = _stop(server)
+        exit_code = stop(server)
 
     assert exit_code == 0
     # The embedded PostgreSQL stopped with its owner.
@@ -95,23 +65,24 @@ def test_serve_starts_embedded_servers_migrates_and_reports_healthy(data_dir: Pa
     assert (data_dir / "postgres" / "PG_VERSION").exists()
 
 
-def test_serve_with_unreachable_urls_still_answers_health(closed_port: int) -> None:
+def test_serve_with_unreachable_urls_still_answers_health(closed_port: int, tmp_path: Path) -> None:
     port = free_port()
     environment = _environment(
         DATABASE_URL=f"postgresql://wump@127.0.0.1:{closed_port}/wump",
         VALKEY_URL=f"valkey://127.0.0.1:{closed_port}",
         HEALTH_CHECK_TIMEOUT="1",
     )
-    server = _start(port, environment)
+    log = tmp_path / "serve.log"
+    server = start_wump(log, environment, "serve", "--port", str(port))
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/live", 120, server)
+        wait_for(f"http://127.0.0.1:{port}/health/live", server, log)
         started = time.monotonic()
         health = local.get(f"http://127.0.0.1:{port}/health", timeout=10)
         elapsed = time.monotonic() - started
         ready = local.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
         live = local.get(f"http://127.0.0.1:{port}/health/live", timeout=10)
     finally:
-        _stop(server)
+        stop(server)
 
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"

@@ -2,8 +2,6 @@
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from tests.conftest import TestServers as Servers
 from tests.conftest import free_port
 from tests.e2e.local_http import local
-from tests.e2e.test_serve import _stop, _wait_for
+from tests.e2e.processes import start_wump, stop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +17,7 @@ MAX_HEADER_BYTES = 8192
 
 
 @pytest.fixture(scope="module")
-def served(servers: Servers) -> Iterator[int]:
+def served(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
     environment = {
         **os.environ,
@@ -29,17 +27,13 @@ def served(servers: Servers) -> Iterator[int]:
         "HTTP_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES),
         "LOG_FORMAT": "json",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    process = start_wump(log, environment, "serve", "--port", str(port))
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/live", 120, process)
+        wait_for(f"http://127.0.0.1:{port}/health/live", process, log)
         yield port
     finally:
-        _stop(process)
+        stop(process)
 
 
 def _raw_get(port: int, header_value: bytes) -> bytes:

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import free_port
 from tests.e2e.local_http import local
-from tests.e2e.test_serve import _environment, _start, _stop, _wait_for
+from tests.e2e.processes import start_wump, stop, wait_for
+from tests.e2e.test_serve import _environment
 
 pytestmark = pytest.mark.e2e
 
@@ -32,14 +33,16 @@ def _cache_status(base: str) -> str:
 
 
 def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(
-    migrated_data_dir: Path,
+    migrated_data_dir: Path, tmp_path: Path
 ) -> None:
     data_dir = migrated_data_dir
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir), VALKEY_BREAKER_COOLDOWN="1"))
+    environment = _environment(WUMP_DATA_DIR=str(data_dir), VALKEY_BREAKER_COOLDOWN="1")
+    log = tmp_path / "serve.log"
+    server = start_wump(log, environment, "serve", "--port", str(port))
     try:
-        _wait_for(f"{base}/health/ready", 120, server)
+        wait_for(f"{base}/health/ready", server, log)
         first = _valkey_pid(data_dir)
         assert first
         os.kill(first, signal.SIGKILL)
@@ -54,7 +57,7 @@ def test_a_killed_embedded_valkey_is_restarted_and_stopped_with_serve(
             pytest.fail("the embedded Valkey was not restarted within 120 s")
         ready = local.get(f"{base}/health/ready", timeout=10)
     finally:
-        exit_code = _stop(server)
+        exit_code = stop(server)
 
     assert ready.status_code == 200
     assert exit_code == 0
@@ -76,13 +79,15 @@ def _gone(pid: int) -> bool:
 
 
 def test_the_embedded_servers_of_a_killed_serve_stop_without_a_next_start(
-    migrated_data_dir: Path,
+    migrated_data_dir: Path, tmp_path: Path
 ) -> None:
     data_dir = migrated_data_dir
     port = free_port()
-    server = _start(port, _environment(WUMP_DATA_DIR=str(data_dir)))
+    log = tmp_path / "serve.log"
+    environment = _environment(WUMP_DATA_DIR=str(data_dir))
+    server = start_wump(log, environment, "serve", "--port", str(port))
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/ready", 120, server)
+        wait_for(f"http://127.0.0.1:{port}/health/ready", server, log)
         postgres, valkey = _postmaster_pid(data_dir), _valkey_pid(data_dir)
         assert [bool(postgres), bool(valkey)] == [True, True]
         assert [_gone(postgres), _gone(valkey)] == [False, False]

@@ -4,13 +4,15 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 from app.core.orphan import SERVE_PID_ENV
 from tests.conftest import free_port
-from tests.e2e.test_metrics_processes import _start, _wait_for, environment
+from tests.e2e.processes import start_wump, wait_for
+from tests.e2e.test_metrics_processes import environment
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +33,15 @@ def _gone(process: psutil.Process) -> bool:
         return True
 
 
-def test_the_workers_of_a_killed_serve_stop_and_free_the_port(environment: dict[str, str]) -> None:
+def test_the_workers_of_a_killed_serve_stop_and_free_the_port(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
     port = free_port()
-    server = _start(environment, "serve", "--port", str(port), "--workers", "2")
+    log = tmp_path / "serve.log"
+    server = start_wump(log, environment, "serve", "--port", str(port), "--workers", "2")
     workers: list[psutil.Process] = []
     try:
-        _wait_for(f"http://127.0.0.1:{port}/health/live", server)
+        wait_for(f"http://127.0.0.1:{port}/health/live", server, log)
         # uvicorn starts each worker with multiprocessing's spawn; the resource tracker is not one.
         workers = [
             child

@@ -5,7 +5,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from app.services.api_key import ApiKeyService, KeyCache
 from app.services.seed import seed_database
 from tests.conftest import TestServers, database_from_template, free_port
 from tests.e2e.local_http import local
+from tests.e2e.processes import start_wump, stop, tail
 
 # The operating system's headless Chromium (Debian's `chromium-headless-shell` package; .ci/run
 # installs it): the same engine as the desktop browser without its window machinery, it renders
@@ -94,24 +94,14 @@ def server(
         "LOG_FORMAT": "json",
     }
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = data_dir / "serve.log"
+    process = start_wump(log, environment, "serve", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_live(url, process)
+        _wait_until_ready(url, process, log)
         yield Server(url, seeded_database.api_key)
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
 
 
 async def screenshot(target: Page | Locator, name: str) -> None:
@@ -126,13 +116,13 @@ async def screenshot(target: Page | Locator, name: str) -> None:
         await target.screenshot(path=folder / f"{name}.png")
 
 
-def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     # Generous: CI machines run the other suites' processes beside this one.
     deadline = time.monotonic() + 180
     last = "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"wump serve exited: {process.stderr.read() if process.stderr else ''}")
+            pytest.fail(f"wump serve exited with {process.returncode}: {tail(log)}")
         try:
             response = local.get(f"{url}/health/ready", timeout=5)
             if response.status_code == 200:
@@ -141,9 +131,8 @@ def _wait_until_live(url: str, process: subprocess.Popen[str]) -> None:
         except httpx.TransportError as error:
             last = repr(error)
         time.sleep(0.3)
-    process.terminate()
-    _, stderr = process.communicate(timeout=30)
-    pytest.fail(f"{url} did not become ready: {last}; {stderr[-3000:]}")
+    stop(process)
+    pytest.fail(f"{url} did not become ready: {last}; {tail(log, 3000)}")
 
 
 @pytest.fixture(scope="package")
