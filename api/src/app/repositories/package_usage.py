@@ -52,6 +52,10 @@ LANGUAGES_SQL = (
     " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
 )
 
+# The stars bound when none is asked: the smallest integer, so that with or without min_stars a
+# list is one statement, compiled once per process (and at start by the warm-up), not two.
+NO_MIN_STARS = -(2**31)
+
 
 @dataclass(frozen=True, slots=True)
 class DependentFilter:
@@ -79,8 +83,7 @@ def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnEle
         conditions.append(table.c.is_noise.is_(False))
     if f.language is not None:
         conditions.append(func.lower(table.c.primary_language) == f.language.lower())
-    if f.min_stars:
-        conditions.append(table.c.stars >= f.min_stars)
+    conditions.append(table.c.stars >= (f.min_stars or NO_MIN_STARS))
     if f.pushed_after is not None:
         conditions.append(table.c.pushed_at >= f.pushed_after)
     if f.kinds_mask is not None:

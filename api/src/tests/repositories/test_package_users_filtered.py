@@ -129,3 +129,20 @@ async def test_each_page_row_counts_its_own_spellings(session: AsyncSession) -> 
 
     languages = {row.login[-1]: row.languages for row in page.rows}
     assert languages == {"0": ["Python", "python"], "1": ["python"]}
+
+
+async def test_a_min_stars_filter_sends_the_statement_of_the_list_without_it(
+    session: AsyncSession, statements: list[str]
+) -> None:
+    # One statement to compile and prepare, which the warm-up's language filter has done.
+    package = await _load(session, [(0, 5, "Python", None, False, False, [("runtime", 0)])])
+    sent = []
+    for f in (DependentFilter(language="python"), DependentFilter(language="python", min_stars=5)):
+        statements.clear()
+        page = await FilteredUsersRepository(session).list_users(
+            package.id, f, UserFilter(), sort="repositories", after=None, limit=1
+        )
+        assert len(page.rows) == 1
+        sent.append(list(statements))
+
+    assert sent[0] == sent[1]
