@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import schemathesis
 from fastapi import FastAPI
 from httpx import AsyncClient
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +20,9 @@ READ_PREFIXES = (
 
 
 def _cases() -> st.SearchStrategy[Any]:
+    # Imported here, in the one worker that runs this test (its pytest plugin is off).
+    import schemathesis
+
     app: FastAPI = create_app(Settings(_env_file=None))
     schema = schemathesis.openapi.from_dict(app.openapi())
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
