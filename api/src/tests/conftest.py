@@ -1,4 +1,11 @@
-"""Shared fixtures: real PostgreSQL 18 and Valkey 8 (embedded unless URLs are given)."""
+"""Shared fixtures: real PostgreSQL 18 and Valkey 8 (embedded unless URLs are given).
+
+pytest-xdist's controlling process loads this module too, before it starts the workers, and
+never runs a fixture: what only the fixtures use is imported inside them, the types for the
+type checker alone.
+"""
+
+from __future__ import annotations
 
 import asyncio
 import gc
@@ -11,20 +18,20 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from fastapi import FastAPI
-from httpx import AsyncClient
-from redis.asyncio import Redis
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
-from app.core import migrate as migrations
-from app.core.config import Settings
-from app.core.embedded import EmbeddedServers
 from tests.migrated_template import copy_migrated_postgres, template_path
 from tests.scheduling import SharedFixtureScheduling
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from httpx import AsyncClient
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+    from app.core.config import Settings
 
 # How long the tests let a Valkey command take: three workers on two cores can hold one past
 # production's half second, and a timeout turns the rate limits in-process mid-test. A stopped
@@ -61,6 +68,9 @@ def with_database(url: str, name: str) -> str:
 
 async def _administer(url: str, *statements: str) -> None:
     """Runs `statements` in turn, each outside a transaction, on the database at `url`."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
@@ -177,6 +187,10 @@ async def servers() -> AsyncIterator[TestServers]:
     Embedded servers are started per worker in a temporary directory, the database from the
     run's migrated template; servers given by DATABASE_URL / VALKEY_URL are shared, so each
     worker takes a database of its own there."""
+    from app.core import migrate as migrations
+    from app.core.config import Settings
+    from app.core.embedded import EmbeddedServers
+
     data_dir = Path(tempfile.mkdtemp(prefix="wump-test-"))
     database_url = os.environ.get("DATABASE_URL") or None
     valkey_url = os.environ.get("VALKEY_URL") or None
@@ -208,6 +222,8 @@ async def servers() -> AsyncIterator[TestServers]:
 
 @pytest.fixture(scope="session")
 def settings(servers: TestServers) -> Settings:
+    from app.core.config import Settings
+
     return Settings(
         environment="test",
         database_url=servers.database_url,
@@ -226,6 +242,8 @@ def settings(servers: TestServers) -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(str(settings.database_url))
     yield engine
     await engine.dispose()
@@ -234,6 +252,8 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def statements(engine: AsyncEngine) -> Iterator[list[str]]:
     """Every SQL statement sent while the test runs."""
+    from sqlalchemy import event
+
     seen: list[str] = []
 
     def record(*args: Any) -> None:
@@ -257,6 +277,8 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     async with AsyncSession(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     ) as session:
@@ -265,6 +287,8 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def cache(servers: TestServers) -> AsyncIterator[Redis]:
+    from redis.asyncio import Redis
+
     client = Redis.from_url(servers.valkey_url)
     await client.flushdb()
     yield client
@@ -276,8 +300,6 @@ async def app_and_client(
     settings: Settings, session: AsyncSession, cache: Redis
 ) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
     """The application on the test servers, its unit of work joined to the test transaction."""
-    # Imported here: pytest-xdist's controlling process loads this module too, and never
-    # builds an application.
     from tests.clients import app_client
 
     async with app_client(settings, session) as pair:

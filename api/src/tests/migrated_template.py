@@ -8,11 +8,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import asyncpg
 import filelock
 
-from app.core import migrate as migrations
-from app.core.embedded import EmbeddedPostgres, ensure_database
+# The database and migration stacks are imported where they are used: pytest-xdist's
+# controlling process imports this module (for template_path) and never builds a template.
 
 
 def _run_pid() -> int:
@@ -28,6 +27,9 @@ def template_path(run_pid: int) -> Path:
 
 
 async def _build(template: Path) -> None:
+    from app.core import migrate as migrations
+    from app.core.embedded import EmbeddedPostgres, ensure_database
+
     postgres = EmbeddedPostgres(template)
     database_url = postgres.start()
     try:
@@ -42,6 +44,8 @@ async def _without_durability(database_url: str) -> None:
     """A test server outlives no crash: commits do not wait for the disk (in the copies, which
     start with the template's settings). Every test commits, and each wait for a flush left a
     core idle."""
+    import asyncpg
+
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     try:
         for name in ("fsync", "synchronous_commit", "full_page_writes"):
@@ -55,6 +59,8 @@ def copy_migrated_postgres(data_dir: Path) -> Path:
     migrations' head, as a first `wump serve` leaves it. The first worker to ask builds the
     run's template; the others wait for it. Blocking: call it from a thread inside an event
     loop."""
+    from app.core import migrate as migrations
+
     template = template_path(_run_pid())
     head = migrations.head_revision() or ""
     with filelock.FileLock(f"{template}.lock"):
