@@ -1,8 +1,8 @@
 """wump: which organizations use a package.
 
-Importing it defers the process's first cyclic garbage collection (see collect_after_start), in
-whatever process imports it first: a `wump` command, or a worker `wump serve --workers N`
-starts, which imports the application on its own.
+Importing it defers the process's first cyclic garbage collection (see collect_after_start):
+in a `wump` command, and in each worker `wump serve --workers N` starts, which imports the
+application on its own.
 """
 
 import gc
@@ -15,7 +15,7 @@ START_ALLOCATIONS = 1_000_000
 def collect_after_start() -> None:
     """Starting imports what the process needs (for the API, the whole application: some
     300,000 objects, nearly none of them garbage), and the cyclic collector, run every 700 net
-    allocations, walks that growing heap hundreds of times, a sixth of the start's CPU. The
+    allocations, walks that growing heap hundreds of times: about a tenth of a start's CPU. The
     first collection waits for a million allocations instead; from its end on, the usual
     thresholds apply again."""
     usual = gc.get_threshold()
