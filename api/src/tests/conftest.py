@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 # production's half second, and a timeout turns the rate limits in-process mid-test. A stopped
 # server still fails at once (connection refused).
 VALKEY_PATIENCE_S = 5.0
+# Ids that tests give their organizations and repositories themselves: far above those the
+# identities hand out to the rows a run creates, so the two never meet.
+FIXED_IDS = 1_000_000_000
 
 
 @dataclass(frozen=True)

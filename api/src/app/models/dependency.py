@@ -1,6 +1,5 @@
 """One package used by one repository, as one manifest declares it."""
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -9,12 +8,12 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Integer,
     PrimaryKeyConstraint,
     String,
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
@@ -49,13 +48,13 @@ class Dependency(Base):
         CheckConstraint(f"dependency_type IN {DEPENDENCY_TYPES!r}", name="dependency_type"),
     )
 
-    repository_id: Mapped[uuid.UUID] = mapped_column(
+    repository_id: Mapped[int] = mapped_column(
         ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False
     )
     # No foreign key: packages are never deleted, and ingestion writes only the ids its
     # package upsert returned and locked in the same transaction, so a check per row (a
     # quarter of the write's cost) could never fail.
-    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    package_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     manifest_path: Mapped[str] = mapped_column(String(1000), nullable=False, server_default="")
     requirement: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[str | None] = mapped_column(String(100))

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, Integer, Strin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Timestamps, UUIDPrimaryKey
+from app.models.base import Base, IntegerPrimaryKey, Timestamps
 
 if TYPE_CHECKING:
     from app.models.repository import Repository
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 OWNER_TYPES = ("organization", "user")
 
 
-class Organization(UUIDPrimaryKey, Timestamps, Base):
+class Organization(IntegerPrimaryKey, Timestamps, Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(f"owner_type IN {OWNER_TYPES!r}", name="owner_type"),

@@ -3,10 +3,10 @@
 from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, UUIDPrimaryKey
+from app.models.base import Base, IntegerPrimaryKey, Timestamps
 
 
-class Package(UUIDPrimaryKey, Timestamps, Base):
+class Package(IntegerPrimaryKey, Timestamps, Base):
     __tablename__ = "packages"
     __table_args__ = (
         UniqueConstraint("ecosystem", "name"),

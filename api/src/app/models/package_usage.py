@@ -12,7 +12,6 @@ source tables by `UsageRefreshService`; they carry no foreign keys, so bulk rebu
 per-row checks.
 """
 
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -28,7 +27,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -121,9 +120,9 @@ class PackageDependent(Base):
         ),
     )
 
-    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    repository_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    package_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
     owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
     stars: Mapped[int] = mapped_column(Integer, nullable=False)
     primary_language: Mapped[str | None] = mapped_column(String(100))
@@ -196,8 +195,8 @@ class PackageUsage(Base):
         ),
     )
 
-    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    package_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
     login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
     owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -246,8 +245,8 @@ class PackageKindUsage(Base):
     )
 
     # Columns in an order that leaves no alignment padding.
-    package_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    package_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # Figures of the repositories that use the package directly; 0 and NULL when none does.
     total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

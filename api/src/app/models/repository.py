@@ -1,6 +1,5 @@
 """Repositories whose manifests wump reads."""
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,14 +16,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Timestamps, UUIDPrimaryKey
+from app.models.base import Base, IntegerPrimaryKey, Timestamps
 
 if TYPE_CHECKING:
     from app.models.dependency import Dependency
     from app.models.organization import Organization
 
 
-class Repository(UUIDPrimaryKey, Timestamps, Base):
+class Repository(IntegerPrimaryKey, Timestamps, Base):
     __tablename__ = "repositories"
     __table_args__ = (
         CheckConstraint("stars >= 0", name="stars"),
@@ -37,7 +36,7 @@ class Repository(UUIDPrimaryKey, Timestamps, Base):
         ),
     )
 
-    organization_id: Mapped[uuid.UUID] = mapped_column(
+    organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
     )
     name: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -1,6 +1,5 @@
 """Usage events: an organization started, stopped or changed using a package."""
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -38,10 +37,10 @@ class UsageEvent(UUIDPrimaryKey, Base):
     # writing transaction ends (see UsageEventRepository.insert_events), so an event that
     # becomes visible later always has a higher number than every one visible before it.
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
-    package_id: Mapped[uuid.UUID] = mapped_column(
+    package_id: Mapped[int] = mapped_column(
         ForeignKey("packages.id", ondelete="CASCADE"), nullable=False
     )
-    organization_id: Mapped[uuid.UUID] = mapped_column(
+    organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     event_type: Mapped[str] = mapped_column(String(10), nullable=False)

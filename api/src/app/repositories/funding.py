@@ -1,7 +1,6 @@
 """SQL of owners' funding signals: GitHub's sponsorship fields and funding links with evidence."""
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,7 @@ class FundingRepository:
         self._session = session
 
     async def update_sponsorship(
-        self, organization_id: uuid.UUID, columns: SponsorshipColumns, checked_at: datetime
+        self, organization_id: int, columns: SponsorshipColumns, checked_at: datetime
     ) -> None:
         await self._session.execute(
             text(
@@ -63,7 +62,7 @@ class FundingRepository:
             },
         )
 
-    async def mark_enriched(self, organization_id: uuid.UUID, at: datetime) -> None:
+    async def mark_enriched(self, organization_id: int, at: datetime) -> None:
         await self._session.execute(
             text("UPDATE organizations SET enriched_at = :at WHERE id = :id"),
             {"id": organization_id, "at": at},
@@ -82,7 +81,7 @@ class FundingRepository:
         )
         return list(result.scalars())
 
-    async def update_sponsorship_url(self, organization_id: uuid.UUID, url: str) -> None:
+    async def update_sponsorship_url(self, organization_id: int, url: str) -> None:
         await self._session.execute(
             text(
                 "UPDATE organizations SET sponsorship_url = :url, updated_at = now() WHERE id = :id"
@@ -92,7 +91,7 @@ class FundingRepository:
 
     async def replace_links(
         self,
-        organization_id: uuid.UUID,
+        organization_id: int,
         source: str,
         links: Sequence[Mapping[str, Any]],
         *,
@@ -120,7 +119,7 @@ class FundingRepository:
         )
 
     async def merge_links(
-        self, source: str, links_by_owner: Mapping[uuid.UUID, Sequence[Mapping[str, Any]]]
+        self, source: str, links_by_owner: Mapping[int, Sequence[Mapping[str, Any]]]
     ) -> None:
         """Add each owner's links from `source`, replacing a stored link from that source with
         the same URL (its evidence and time move on); links seen before stay."""

@@ -1,7 +1,6 @@
 """SQL that keeps the per-kind rollup (package_kind_usage) and the packages' `has_kind_usage`
 marks in step with package_dependents."""
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,12 +14,12 @@ from app.repositories.package_usage import LANGUAGES_SQL
 
 _DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
 # Scopes over package_kind_usage or package_dependents, `{p}` the table's prefix.
-_PACKAGES = "{p}package_id = ANY(CAST(:ids AS uuid[]))"
+_PACKAGES = "{p}package_id = ANY(CAST(:ids AS integer[]))"
 # Only the pairs of marked packages: an ingest's pairs of a large organization hold hundreds
 # of its dependents each, and only those of marked packages are read.
 _PAIRS = (
     "({p}package_id, {p}organization_id) IN (SELECT x.package_id, x.organization_id FROM"
-    " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[]))"
+    " unnest(CAST(:pair_packages AS integer[]), CAST(:pair_organizations AS integer[]))"
     " AS x(package_id, organization_id)"
     " JOIN packages k ON k.id = x.package_id AND k.has_kind_usage)"
 )
@@ -95,14 +94,14 @@ class KindUsageRefreshRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def rebuild(self, minimum: int, package_ids: Sequence[uuid.UUID] | None = None) -> None:
+    async def rebuild(self, minimum: int, package_ids: Sequence[int] | None = None) -> None:
         """Mark the given packages (or all) by whether `minimum` repositories use them
         directly, from their current counts, and replace their rows."""
         scope: str | None = None
         params: dict[str, Any] = {"minimum": minimum}
         if package_ids is not None:
             scope, params = _PACKAGES, {**params, "ids": list(package_ids)}
-        marked = "" if package_ids is None else "AND id = ANY(CAST(:ids AS uuid[]))"
+        marked = "" if package_ids is None else "AND id = ANY(CAST(:ids AS integer[]))"
         await self._session.execute(
             text(
                 "UPDATE packages SET has_kind_usage = repository_count >= :minimum"
@@ -112,7 +111,7 @@ class KindUsageRefreshRepository:
         )
         await self._replace(scope, params)
 
-    async def replace_pairs(self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    async def replace_pairs(self, pairs: Sequence[tuple[int, int]]) -> None:
         """Replace the rows of the given (package, organization) pairs of marked packages."""
         await self._replace(
             _PAIRS,
@@ -122,13 +121,13 @@ class KindUsageRefreshRepository:
             },
         )
 
-    async def start(self, package_ids: Sequence[uuid.UUID], minimum: int) -> None:
+    async def start(self, package_ids: Sequence[int], minimum: int) -> None:
         """Mark and fill the given packages that `minimum` repositories now use directly and
         that have no rows yet; a marked package keeps its rows until it is rebuilt whole."""
         started = await self._session.execute(
             text(
                 "UPDATE packages SET has_kind_usage = true"
-                " WHERE id = ANY(CAST(:ids AS uuid[])) AND NOT has_kind_usage"
+                " WHERE id = ANY(CAST(:ids AS integer[])) AND NOT has_kind_usage"
                 " AND repository_count >= :minimum RETURNING id"
             ),
             {"ids": list(package_ids), "minimum": minimum},

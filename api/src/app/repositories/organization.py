@@ -1,7 +1,5 @@
 """SQL for organizations: lookup by login, search, their repositories."""
 
-import uuid
-
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +16,12 @@ class OrganizationRepository:
         )
         return result.scalar_one_or_none()
 
-    async def list_by_ids(self, ids: list[uuid.UUID]) -> list[Organization]:
+    async def list_by_ids(self, ids: list[int]) -> list[Organization]:
         result = await self._session.execute(select(Organization).where(Organization.id.in_(ids)))
         return list(result.scalars())
 
     async def search(
-        self, *, q: str | None, after: tuple[int, uuid.UUID] | None, limit: int
+        self, *, q: str | None, after: tuple[int, int] | None, limit: int
     ) -> list[Organization]:
         """Organizations whose login or name contains `q`, most starred first."""
         stmt = select(Organization)
@@ -42,7 +40,7 @@ class OrganizationRepository:
 
     async def count_repositories(
         self,
-        organization_id: uuid.UUID,
+        organization_id: int,
         *,
         include_forks: bool = True,
         include_archived: bool = True,
@@ -60,11 +58,11 @@ class OrganizationRepository:
 
     async def list_repositories(
         self,
-        organization_id: uuid.UUID,
+        organization_id: int,
         *,
         include_forks: bool,
         include_archived: bool,
-        after: tuple[int, uuid.UUID] | None,
+        after: tuple[int, int] | None,
         limit: int,
     ) -> list[Repository]:
         stmt = select(Repository).where(Repository.organization_id == organization_id)

@@ -1,6 +1,5 @@
 """SQL for packages: lookup by name, search ranked by use."""
 
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select, text, tuple_
@@ -35,7 +34,7 @@ class PackageRepository:
 
     async def update_metadata(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         *,
         repository_url: str | None,
         source_owner: str | None,
@@ -64,12 +63,12 @@ class PackageRepository:
             },
         )
 
-    async def list_keys(self, ids: Sequence[uuid.UUID]) -> list[tuple[str, str]]:
+    async def list_keys(self, ids: Sequence[int]) -> list[tuple[str, str]]:
         """(ecosystem, name) of the given packages: plain rows through one array parameter, as
         a refresh names tens of thousands (an IN list of that many binds, and as many model
         objects, cost seconds)."""
         result = await self._session.execute(
-            text("SELECT ecosystem, name FROM packages WHERE id = ANY(CAST(:ids AS uuid[]))"),
+            text("SELECT ecosystem, name FROM packages WHERE id = ANY(CAST(:ids AS integer[]))"),
             {"ids": list(ids)},
         )
         return [(ecosystem, name) for ecosystem, name in result]
@@ -79,7 +78,7 @@ class PackageRepository:
         *,
         q: str | None,
         ecosystem: str | None,
-        after: tuple[int, uuid.UUID] | None,
+        after: tuple[int, int] | None,
         limit: int,
     ) -> list[Package]:
         """Packages whose name contains `q`, most used first, after the keyset `after`."""

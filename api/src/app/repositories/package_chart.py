@@ -1,6 +1,5 @@
 """SQL of a package's charts: counts over its read-side rows under the default filters."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,7 +55,7 @@ class PackageChartRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def counts(self, package_id: uuid.UUID) -> ChartCounts:
+    async def counts(self, package_id: int) -> ChartCounts:
         """Both charts from one pass over the package's rows: grouped per (language,
         organization) in a hash table, then per language, each group carrying its repositories
         per push-age bucket, where a distinct count per language sorts every row and the ages

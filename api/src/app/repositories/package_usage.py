@@ -1,7 +1,6 @@
 """SQL reads of the read side: the users of a package (rollup or exact aggregate), their
 repositories and declarations, and the packages an organization uses."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import DateTime, Text
 
@@ -127,7 +126,7 @@ def keyset_page(
     """Keyset order: descending on (key, id) except `name`, ascending; one index range each."""
     ascending = sort == "name"
     if after is not None:
-        bound = tuple_(after_value(sort, after[0]), literal(after[1], UUID(as_uuid=True)))
+        bound = tuple_(after_value(sort, after[0]), literal(after[1], Integer))
         row = tuple_(key, tiebreak)
         stmt = stmt.where(row > bound if ascending else row < bound)
     if ascending:
@@ -140,13 +139,13 @@ def _samples_statement(f: DependentFilter, per_organization: int) -> Select[Any]
     """The samples' statement for one filter, built once: the package and the organizations
     are bound at execution."""
     owners = select(
-        func.unnest(bindparam("owner_ids", type_=ARRAY(UUID(as_uuid=True)))).label("owner_id")
+        func.unnest(bindparam("owner_ids", type_=ARRAY(Integer))).label("owner_id")
     ).subquery("owners")
     top = (
         select(_pd.c.repository_id, _pd.c.stars)
         .where(
             _pd.c.organization_id == owners.c.owner_id,
-            _pd.c.package_id == bindparam("package_id", type_=UUID(as_uuid=True)),
+            _pd.c.package_id == bindparam("package_id", type_=Integer),
             *dependent_conditions(f),
         )
         .order_by(_pd.c.stars.desc(), _pd.c.repository_id)
@@ -168,8 +167,8 @@ class PackageUsageRepository:
 
     async def list_samples(
         self,
-        package_id: uuid.UUID,
-        organization_ids: Sequence[uuid.UUID],
+        package_id: int,
+        organization_ids: Sequence[int],
         f: DependentFilter,
         per_organization: int = 3,
     ) -> list[AnyRow]:
@@ -184,8 +183,8 @@ class PackageUsageRepository:
 
     async def list_user_repositories(
         self,
-        package_id: uuid.UUID,
-        organization_id: uuid.UUID,
+        package_id: int,
+        organization_id: int,
         f: DependentFilter,
         *,
         after: After | None,
@@ -216,7 +215,7 @@ class PackageUsageRepository:
         return list(result.all())
 
     async def count_user_repositories(
-        self, package_id: uuid.UUID, organization_id: uuid.UUID, f: DependentFilter
+        self, package_id: int, organization_id: int, f: DependentFilter
     ) -> int:
         result = await self._session.execute(
             select(func.count())
@@ -230,7 +229,7 @@ class PackageUsageRepository:
         return int(result.scalar_one())
 
     async def list_declarations(
-        self, package_id: uuid.UUID, repository_ids: Sequence[uuid.UUID]
+        self, package_id: int, repository_ids: Sequence[int]
     ) -> list[AnyRow]:
         if not repository_ids:
             return []
@@ -255,7 +254,7 @@ class PackageUsageRepository:
 
     async def list_organization_packages(
         self,
-        organization_id: uuid.UUID,
+        organization_id: int,
         *,
         ecosystem: str | None,
         kinds_mask: int | None,
@@ -328,7 +327,7 @@ class PackageUsageRepository:
 
     async def count_organization_packages(
         self,
-        organization_id: uuid.UUID,
+        organization_id: int,
         *,
         ecosystem: str | None = None,
         kinds_mask: int | None = None,

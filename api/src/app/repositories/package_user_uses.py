@@ -2,7 +2,6 @@
 transitive repositories under the filters, and the direct dependencies the package arrives
 through."""
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -16,7 +15,7 @@ from app.repositories.package_usage import DependentFilter, dependent_conditions
 _pd = PackageDependent.__table__
 
 # (repositories used directly, repositories used only transitively) per organization.
-UseCounts = dict[uuid.UUID, tuple[int, int]]
+UseCounts = dict[int, tuple[int, int]]
 
 
 class UserUsesRepository:
@@ -25,11 +24,11 @@ class UserUsesRepository:
 
     async def list_use_counts(
         self,
-        package_id: uuid.UUID,
-        organization_ids: Sequence[uuid.UUID],
+        package_id: int,
+        organization_ids: Sequence[int],
         f: DependentFilter,
-        known: Mapping[uuid.UUID, tuple[int, int]] | None = None,
-    ) -> tuple[UseCounts, dict[uuid.UUID, list[tuple[str, int]]]]:
+        known: Mapping[int, tuple[int, int]] | None = None,
+    ) -> tuple[UseCounts, dict[int, list[tuple[str, int]]]]:
         """Per organization, its direct and transitive-only repositories under `f` (whatever
         its `dependency`; taken from `known` when given), and the direct dependencies the
         latter arrive through with their repository counts, most first (at most VIA_LIMIT)."""
@@ -74,7 +73,7 @@ class UserUsesRepository:
             .group_by(_pd.c.organization_id, name.c.name)
             .order_by(_pd.c.organization_id, func.count().desc(), name.c.name.collate("C"))
         )
-        via: dict[uuid.UUID, list[tuple[str, int]]] = {}
+        via: dict[int, list[tuple[str, int]]] = {}
         for organization_id, via_name, n in named:
             names = via.setdefault(organization_id, [])
             if len(names) < VIA_LIMIT:

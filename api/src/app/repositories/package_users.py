@@ -1,7 +1,6 @@
 """SQL of the users list: one page of the organizations using a package, from the rollup or an
 exact aggregate, with their readiness and the signals their sponsorship object shows."""
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +56,7 @@ class OwnRow:
     """An organization and its package's rollup row: None when it has none, else whether the
     row counts direct use."""
 
-    id: uuid.UUID | None
+    id: int | None
     direct: bool | None
 
 
@@ -67,7 +66,7 @@ class UserFilter:
 
     sponsors_others: bool | None = None
     min_readiness: int | None = None
-    exclude: tuple[uuid.UUID, ...] = ()
+    exclude: tuple[int, ...] = ()
 
     @property
     def narrows(self) -> bool:
@@ -118,7 +117,7 @@ class PackageUsersRepository:
         self._session = session
 
     def _rollup(
-        self, package_id: uuid.UUID, owner_type: str | None, uf: UserFilter, direct: bool = True
+        self, package_id: int, owner_type: str | None, uf: UserFilter, direct: bool = True
     ) -> list[ColumnElement[bool]]:
         # The bare column, as the partial indexes' predicate reads, so the planner matches it.
         use = _pu.c.has_direct_use if direct else ~_pu.c.has_direct_use
@@ -132,7 +131,7 @@ class PackageUsersRepository:
 
     async def list_users_rollup(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         *,
         owner_type: str | None,
         uf: UserFilter,
@@ -164,7 +163,7 @@ class PackageUsersRepository:
         return list(result.all())
 
     async def count_users_rollup(
-        self, package_id: uuid.UUID, owner_type: str | None, uf: UserFilter, direct: bool = True
+        self, package_id: int, owner_type: str | None, uf: UserFilter, direct: bool = True
     ) -> int:
         """The rollup's organizations that use the package directly, or (`direct` false) only
         transitively."""
@@ -174,7 +173,7 @@ class PackageUsersRepository:
         )
         return int(result.scalar_one())
 
-    async def find_organization(self, package_id: uuid.UUID, login: str) -> OwnRow:
+    async def find_organization(self, package_id: int, login: str) -> OwnRow:
         """The organization `login` and how its rollup row for the package counts, in one round
         trip."""
         result = await self._session.execute(

@@ -1,7 +1,6 @@
 """SQL of a filtered users list: an exact aggregate over the package's dependents, ranked before
 the page's organizations are joined, with the counts the answer shows."""
 
-import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -63,7 +62,7 @@ class FilteredUsersRepository:
 
     async def list_users(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         f: DependentFilter,
         uf: UserFilter,
         *,
@@ -79,7 +78,7 @@ class FilteredUsersRepository:
 
     async def _list_ranked(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         f: DependentFilter,
         uf: UserFilter,
         *,
@@ -147,7 +146,7 @@ class FilteredUsersRepository:
 
     async def _list_scored(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         f: DependentFilter,
         uf: UserFilter,
         *,
@@ -183,7 +182,7 @@ class FilteredUsersRepository:
         return FilteredUsers(rows, count, transitive_only, None)
 
     async def _count_transitive_only(
-        self, package_id: uuid.UUID, f: DependentFilter, uf: UserFilter
+        self, package_id: int, f: DependentFilter, uf: UserFilter
     ) -> int:
         """The organizations that a `dependency=direct` list of `f` leaves out because their
         matching repositories use the package only transitively (scored over those)."""
@@ -197,7 +196,7 @@ class FilteredUsersRepository:
         return int(result.scalar_one())
 
 
-def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
+def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
     """The package's dependents under `f` whatever their `dependency`, per organization (and
     per (organization, language) first, for the page's languages, unless `f` names the
     language): the figures count the rows `f.dependency` keeps, the direct and transitive
@@ -262,7 +261,7 @@ def _aggregates(package_id: uuid.UUID, f: DependentFilter) -> tuple[Any, Any]:
     return matched, per_org
 
 
-def _spelled_languages(package_id: uuid.UUID, f: DependentFilter, page: Any) -> Any:
+def _spelled_languages(package_id: int, f: DependentFilter, page: Any) -> Any:
     """A page row's languages when `f` names the language: its one spelling, or, for an
     organization whose kept rows spell it more than one way, each spelling counted."""
     spellings = (
@@ -367,7 +366,7 @@ def _totals(
 
 
 def _scored(
-    package_id: uuid.UUID, f: DependentFilter, without_direct: DependentFilter | None = None
+    package_id: int, f: DependentFilter, without_direct: DependentFilter | None = None
 ) -> Any:
     """Per organization, the aggregate of its repositories matching `f`, scored for readiness,
     as a CTE; with `without_direct`, only organizations with no repository matching that."""

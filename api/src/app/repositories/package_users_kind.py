@@ -1,7 +1,6 @@
 """SQL of a users list filtered by one kind, from the per-kind rollup (package_kind_usage):
 the same page, figures, via and totals as the exact aggregate, read from one index range."""
 
-import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -41,9 +40,9 @@ class KindUsersRepository:
 
     async def list_users(
         self,
-        package_id: uuid.UUID,
+        package_id: int,
         kind: int,
-        exclude: tuple[uuid.UUID, ...],
+        exclude: tuple[int, ...],
         *,
         sort: UsersSort,
         after: After | None,
@@ -155,7 +154,7 @@ def _default_candidates(listed: list[Any], after: After | None, limit: int) -> A
     return union(*parts).subquery("candidates")
 
 
-def _totals(scope: list[Any], exclude: tuple[uuid.UUID, ...]) -> Any:
+def _totals(scope: list[Any], exclude: tuple[int, ...]) -> Any:
     """One row: the organizations listed and those using the package only transitively,
     counted from the index alone; the left-out organizations' rows are subtracted apart, as
     the index does not hold organization ids."""

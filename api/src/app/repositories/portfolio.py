@@ -1,6 +1,5 @@
 """SQL of portfolios: a maintainer's packages, and the organizations using any of them."""
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -66,7 +65,7 @@ class PortfolioRepository:
 
     async def list_users(
         self,
-        package_ids: Sequence[uuid.UUID],
+        package_ids: Sequence[int],
         uf: UserFilter,
         *,
         dependency: DependencyUse,

@@ -1,8 +1,6 @@
 """SQL of the readiness score: its operands over an organization row, and the rescoring of an
 owner's rollup rows after its signals changed."""
 
-import uuid
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +30,7 @@ class ReadinessRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def rescore_organization(self, organization_id: uuid.UUID) -> list[tuple[str, str]]:
+    async def rescore_organization(self, organization_id: int) -> list[tuple[str, str]]:
         """Recompute the readiness of the owner's rollup rows; returns the (ecosystem, name) of
         the packages whose rows changed."""
         result = await self._session.execute(

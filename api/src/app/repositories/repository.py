@@ -1,6 +1,5 @@
 """SQL for repositories: lookup by full name with the owner and the declared dependencies."""
 
-import uuid
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -22,7 +21,7 @@ class RepositoryRepository:
         row = result.one_or_none()
         return None if row is None else (row[0], row[1])
 
-    async def list_dependencies(self, repository_id: uuid.UUID) -> list[Row[*tuple[Any, ...]]]:
+    async def list_dependencies(self, repository_id: int) -> list[Row[*tuple[Any, ...]]]:
         result = await self._session.execute(
             select(
                 Package.ecosystem,

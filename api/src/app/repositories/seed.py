@@ -1,6 +1,5 @@
 """SQL of the synthetic dataset loader: COPY in, and the session settings a bulk load wants."""
 
-import uuid
 from collections.abc import AsyncIterable, Sequence
 from typing import Any, cast
 
@@ -54,6 +53,16 @@ class SeedRepository:
         driver: Any = raw.driver_connection
         await driver.copy_records_to_table(table, records=records, columns=list(columns))
 
+    async def continue_identities(self, tables: Sequence[str]) -> None:
+        """Rows COPYed in with their ids: each table's next id follows its largest."""
+        for table in tables:
+            await self._session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" coalesce(max(id), 0) + 1, false) FROM {table}"
+                )
+            )
+
     async def drop_bulk_constraints(self) -> None:
         """Drop what a bulk load would otherwise check or update row by row: the plain indexes,
         the foreign keys and key of dependencies, the keys of the derived tables."""
@@ -71,7 +80,7 @@ class SeedRepository:
         for index in _secondary_indexes():
             await connection.run_sync(_create, index)
 
-    async def split_packages(self, parts: int) -> list[uuid.UUID]:
+    async def split_packages(self, parts: int) -> list[int]:
         """Package ids that cut the packages into `parts` ranges of about equal size."""
         total = await self._session.scalar(text("SELECT count(*) FROM packages")) or 0
         bounds = []

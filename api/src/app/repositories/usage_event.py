@@ -20,21 +20,21 @@ EVENT_ORDER_LOCK_KEY = 0x77756D70_0001  # "wump" + 1
 
 @dataclass(slots=True)
 class NewEvent:
-    package_id: uuid.UUID
-    organization_id: uuid.UUID
+    package_id: int
+    organization_id: int
     event_type: str
     repositories_before: int
     repositories_after: int
     kinds_before: int
     kinds_after: int
     # (repository id, added | removed | updated)
-    repositories: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    repositories: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    package_id: uuid.UUID | None = None
-    organization_id: uuid.UUID | None = None
+    package_id: int | None = None
+    organization_id: int | None = None
     event_types: tuple[str, ...] = ()
     since: datetime | None = None
     initial: bool | None = None
@@ -47,14 +47,14 @@ class EventFilter:
 # time-ordered ids, not the transaction's start: feeds read `since`.
 _INSERT_EVENTS = """
 WITH e AS (
-  SELECT * FROM unnest(CAST(:numbers AS integer[]), CAST(:packages AS uuid[]),
-    CAST(:organizations AS uuid[]), CAST(:types AS varchar[]), CAST(:before AS integer[]),
+  SELECT * FROM unnest(CAST(:numbers AS integer[]), CAST(:packages AS integer[]),
+    CAST(:organizations AS integer[]), CAST(:types AS varchar[]), CAST(:before AS integer[]),
     CAST(:after AS integer[]), CAST(:kinds_before AS integer[]), CAST(:kinds_after AS integer[]))
     AS e(number, package_id, organization_id, event_type, before, after, kinds_before,
       kinds_after)
 ), c AS (
-  SELECT * FROM unnest(CAST(:c_numbers AS integer[]), CAST(:c_packages AS uuid[]),
-    CAST(:c_repositories AS uuid[]), CAST(:c_changes AS varchar[]), CAST(:c_names AS varchar[]))
+  SELECT * FROM unnest(CAST(:c_numbers AS integer[]), CAST(:c_packages AS integer[]),
+    CAST(:c_repositories AS integer[]), CAST(:c_changes AS varchar[]), CAST(:c_names AS varchar[]))
     AS c(number, package_id, repository_id, change, known_name)
 ), evidence AS (
   SELECT c.number, jsonb_agg(jsonb_build_object(
@@ -90,7 +90,7 @@ class UsageEventRepository:
         self._session = session
 
     async def insert_events(
-        self, events: Sequence[NewEvent], known_names: Mapping[uuid.UUID, str]
+        self, events: Sequence[NewEvent], known_names: Mapping[int, str]
     ) -> list[uuid.UUID]:
         """Insert the events with their evidence; `known_names` names repositories already
         deleted. Events of an organization deleted meanwhile are dropped."""
@@ -130,7 +130,7 @@ class UsageEventRepository:
         )
         return list(result.scalars())
 
-    async def list_uncrawled(self, organization_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    async def list_uncrawled(self, organization_ids: Sequence[int]) -> set[int]:
         """The organizations that never completed a crawl (still in their first import)."""
         result = await self._session.execute(
             select(Organization.id).where(

@@ -1,7 +1,6 @@
 """SQL that rebuilds the read side (package_dependents, the package_usage rollup, package
 counts) from dependencies, repositories and organizations."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,11 +16,11 @@ from app.repositories.package_usage import LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
 
 # Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
-PackageRange = tuple[uuid.UUID, uuid.UUID | None]
+PackageRange = tuple[int, int | None]
 
 
 # (package, organization)
-Pair = tuple[uuid.UUID, uuid.UUID]
+Pair = tuple[int, int]
 # The package_dependents columns an ingest may change, besides the key.
 _DEPENDENT_VALUES = (
     "organization_id",
@@ -78,9 +77,9 @@ class CountChange:
 class DependentChange:
     """A package_dependents row the sync removed, added or updated."""
 
-    package_id: uuid.UUID
-    repository_id: uuid.UUID
-    organization_id: uuid.UUID
+    package_id: int
+    repository_id: int
+    organization_id: int
     change: Literal["removed", "added", "updated"]
 
 
@@ -101,9 +100,9 @@ class RollupChanges:
     transitive_before: set[Pair] = field(default_factory=set)
     transitive_after: set[Pair] = field(default_factory=set)
 
-    def count_changes(self) -> dict[uuid.UUID, CountChange]:
+    def count_changes(self) -> dict[int, CountChange]:
         """How each package's organization and repository counts moved."""
-        changes: dict[uuid.UUID, CountChange] = {}
+        changes: dict[int, CountChange] = {}
         for (package_id, _), counts in self.before.items():
             change = changes.setdefault(package_id, CountChange())
             change.organizations -= 1
@@ -126,7 +125,7 @@ class UsageRefreshRepository:
     async def rebuild_dependents(
         self,
         *,
-        package_ids: Sequence[uuid.UUID] | None = None,
+        package_ids: Sequence[int] | None = None,
         package_range: PackageRange | None = None,
     ) -> None:
         """Replace the package_dependents rows of the given packages or package id range (or
@@ -151,7 +150,7 @@ class UsageRefreshRepository:
     async def analyze_dependents(self) -> None:
         await self._session.execute(text("ANALYZE package_dependents"))
 
-    async def sync_dependents(self, repository_ids: Sequence[uuid.UUID]) -> list[DependentChange]:
+    async def sync_dependents(self, repository_ids: Sequence[int]) -> list[DependentChange]:
         """Make the package_dependents rows of the given repositories match their dependencies,
         touching only the rows that differ; returns those rows' changes."""
         ids = {"ids": list(repository_ids), "non_usage": list(NON_USAGE_KINDS)}
@@ -159,7 +158,7 @@ class UsageRefreshRepository:
         removed = await self._session.execute(
             text(
                 "DELETE FROM package_dependents pd"
-                " WHERE pd.repository_id = ANY(CAST(:ids AS uuid[]))"
+                " WHERE pd.repository_id = ANY(CAST(:ids AS integer[]))"
                 " AND (NOT EXISTS (SELECT 1 FROM dependencies d"
                 "   WHERE d.repository_id = pd.repository_id AND d.package_id = pd.package_id"
                 "   AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[])))"
@@ -173,7 +172,7 @@ class UsageRefreshRepository:
         upserted = await self._session.execute(
             text(
                 f"INSERT INTO package_dependents AS pd ({_DEPENDENT_COLUMNS}) {_DEPENDENT_SELECT}"
-                " WHERE d.repository_id = ANY(CAST(:ids AS uuid[]))"
+                " WHERE d.repository_id = ANY(CAST(:ids AS integer[]))"
                 " AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
                 " ON CONFLICT (package_id, repository_id) DO UPDATE SET"
@@ -191,7 +190,7 @@ class UsageRefreshRepository:
     async def rebuild_usage(
         self,
         *,
-        package_ids: Sequence[uuid.UUID] | None = None,
+        package_ids: Sequence[int] | None = None,
         package_range: PackageRange | None = None,
     ) -> None:
         """Replace the rollup rows of the given packages or package id range (or all)."""
@@ -211,7 +210,7 @@ class UsageRefreshRepository:
         }
         scope = (
             "(package_id, organization_id) IN (SELECT * FROM"
-            " unnest(CAST(:pair_packages AS uuid[]), CAST(:pair_organizations AS uuid[])))"
+            " unnest(CAST(:pair_packages AS integer[]), CAST(:pair_organizations AS integer[])))"
         )
         returning = (
             " RETURNING package_id, organization_id, repository_count, kinds, has_direct_use"
@@ -233,7 +232,7 @@ class UsageRefreshRepository:
                 changes.transitive_after.add((package_id, organization_id))
         return changes
 
-    async def apply_count_changes(self, changes: dict[uuid.UUID, CountChange]) -> None:
+    async def apply_count_changes(self, changes: dict[int, CountChange]) -> None:
         """Add the changes to the packages' counts (rows locked by the update, so concurrent
         writers add up rather than overwrite each other)."""
         moved = [
@@ -248,7 +247,7 @@ class UsageRefreshRepository:
                 "UPDATE packages p SET organization_count = p.organization_count + c.organizations,"
                 " repository_count = p.repository_count + c.repositories,"
                 " transitive_organization_count = p.transitive_organization_count + c.transitive"
-                " FROM unnest(CAST(:ids AS uuid[]), CAST(:organizations AS integer[]),"
+                " FROM unnest(CAST(:ids AS integer[]), CAST(:organizations AS integer[]),"
                 "  CAST(:repositories AS integer[]), CAST(:transitive AS integer[]))"
                 "  AS c(id, organizations, repositories, transitive)"
                 " WHERE p.id = c.id"
@@ -261,9 +260,9 @@ class UsageRefreshRepository:
             },
         )
 
-    async def update_package_counts(self, package_ids: Sequence[uuid.UUID] | None = None) -> None:
+    async def update_package_counts(self, package_ids: Sequence[int] | None = None) -> None:
         """Copy each package's rollup totals onto it; rows whose counts hold are not rewritten."""
-        scope = "AND p.id = ANY(CAST(:ids AS uuid[]))" if package_ids is not None else ""
+        scope = "AND p.id = ANY(CAST(:ids AS integer[]))" if package_ids is not None else ""
         params = {"ids": list(package_ids)} if package_ids is not None else {}
         await self._session.execute(
             text(
@@ -338,15 +337,15 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
 
 def _scope(
     prefix: str,
-    package_ids: Sequence[uuid.UUID] | None,
+    package_ids: Sequence[int] | None,
     package_range: PackageRange | None,
 ) -> tuple[str, dict[str, Any]]:
     if package_ids is not None:
-        return f"{prefix}package_id = ANY(CAST(:ids AS uuid[]))", {"ids": list(package_ids)}
+        return f"{prefix}package_id = ANY(CAST(:ids AS integer[]))", {"ids": list(package_ids)}
     if package_range is not None:
         low, high = package_range
-        scope = f"{prefix}package_id >= CAST(:low AS uuid)"
+        scope = f"{prefix}package_id >= CAST(:low AS integer)"
         if high is not None:
-            scope += f" AND {prefix}package_id < CAST(:high AS uuid)"
+            scope += f" AND {prefix}package_id < CAST(:high AS integer)"
         return scope, {"low": low, "high": high}
     return "", {}

@@ -1,6 +1,5 @@
 """Funding signals of owners: gathered from the providers, stored with their evidence."""
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,7 +91,7 @@ def _sponsorship_url(login: str, signals: OwnerSignals) -> str | None:
 
 
 async def store_signals(
-    session: AsyncSession, organization_id: uuid.UUID, signals: OwnerSignals, now: datetime
+    session: AsyncSession, organization_id: int, signals: OwnerSignals, now: datetime
 ) -> None:
     """Write what was gathered; unknown parts leave the stored values alone."""
     repository = FundingRepository(session)
@@ -151,9 +150,9 @@ def listing_links(
 
 async def store_listing_links(
     session: AsyncSession,
-    owners: dict[str, uuid.UUID],
+    owners: dict[str, int],
     links: dict[str, list[dict[str, Any]]],
-) -> Sequence[uuid.UUID]:
+) -> Sequence[int]:
     """Merge the listing's links into their owners' rows; returns the owners changed."""
     by_id = {owners[login]: records for login, records in links.items() if login in owners}
     await FundingRepository(session).merge_links(SOURCE_ECOSYSTEMS, by_id)

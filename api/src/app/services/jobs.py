@@ -33,7 +33,7 @@ DISCOVER_PACKAGE_USERS = "discover_package_users"
 ENRICH_ORGANIZATION = "enrich_organization"
 JOB_TYPES = (INGEST_ORGANIZATION, INGEST_REPOSITORY, DISCOVER_PACKAGE_USERS, ENRICH_ORGANIZATION)
 # Newest first: uuidv7 ids are in creation order, so the id alone orders the list.
-_JOBS = Keyset("jobs", None, "none")
+_JOBS = Keyset("jobs", None, "none", id_type="uuid")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """Package use cases: lookup, search, and the question wump exists for, who uses a package."""
 
-import uuid
 from datetime import UTC, datetime, time
 from urllib.parse import quote
 
@@ -323,9 +322,9 @@ class PackageService:
         return await self._users.find_organization(package.id, package.source_owner)
 
     async def _samples(
-        self, package_id: uuid.UUID, rows: list[AnyRow], f: DependentFilter
-    ) -> dict[uuid.UUID, list[SampleRepository]]:
-        samples: dict[uuid.UUID, list[SampleRepository]] = {}
+        self, package_id: int, rows: list[AnyRow], f: DependentFilter
+    ) -> dict[int, list[SampleRepository]]:
+        samples: dict[int, list[SampleRepository]] = {}
         found = await self._usage.list_samples(package_id, [r.organization_id for r in rows], f)
         for sample in found:
             samples.setdefault(sample.owner_id, []).append(
@@ -371,7 +370,7 @@ class PackageService:
         )
         total = await self._usage.count_user_repositories(package.id, organization.id, f)
         rows, next_cursor = paginate(rows, limit, _USER_REPOSITORIES)
-        declarations: dict[uuid.UUID, list[Declaration]] = {}
+        declarations: dict[int, list[Declaration]] = {}
         for d in await self._usage.list_declarations(package.id, [r.repository_id for r in rows]):
             declarations.setdefault(d.repository_id, []).append(
                 Declaration(

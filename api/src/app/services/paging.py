@@ -23,6 +23,8 @@ Q = TypeVar("Q", bound=ListQuery)
 R = TypeVar("R")
 
 KeyType = Literal["int", "str", "datetime", "none"]
+# Organizations, packages and repositories have integer ids; jobs, events and deliveries uuids.
+IdType = Literal["int", "uuid"]
 # (sort value, tie-breaking id) of the last row of a page, or its sort values when a list
 # breaks ties by further sort values (Keyset.then).
 After = tuple[Any, ...]
@@ -42,8 +44,8 @@ def page_limit(settings: Settings, limit: int | None) -> int:
 # Cursors: the sort and the last row's key, base64url-encoded JSON.
 
 
-def encode_cursor(sort: str, key: Any, row_id: uuid.UUID) -> str:
-    return _encode([sort, key, str(row_id)])
+def encode_cursor(sort: str, key: Any, row_id: int | uuid.UUID) -> str:
+    return _encode([sort, key, str(row_id) if isinstance(row_id, uuid.UUID) else row_id])
 
 
 def _encode(parts: list[Any]) -> str:
@@ -63,14 +65,23 @@ def _decode(cursor: str, sort: str, size: int) -> list[Any]:
     return parts[1:]
 
 
-def decode_cursor(cursor: str, sort: str, key_type: KeyType) -> After:
+def decode_cursor(cursor: str, sort: str, key_type: KeyType, id_type: IdType = "int") -> After:
     """The (key, id) a cursor carries; raises InvalidCursor on anything but our own cursor."""
     value, row_id = _decode(cursor, sort, 2)
-    try:
-        parsed_id = uuid.UUID(row_id)
-    except (ValueError, TypeError, AttributeError):
-        raise InvalidCursor() from None
-    return _typed(value, key_type), parsed_id
+    return _typed(value, key_type), _typed_id(row_id, id_type)
+
+
+def _typed_id(row_id: Any, id_type: IdType) -> int | uuid.UUID:
+    if id_type == "uuid":
+        try:
+            return uuid.UUID(row_id)
+        except (ValueError, TypeError, AttributeError):
+            raise InvalidCursor() from None
+    # A PostgreSQL integer; an organization's cursor from before ids were integers (a uuid)
+    # is refused too.
+    if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**31:
+        raise InvalidCursor()
+    return row_id
 
 
 def _typed(value: Any, key_type: KeyType) -> Any:
@@ -104,6 +115,7 @@ class Keyset:
     key: str | None
     key_type: KeyType
     id: str = "id"
+    id_type: IdType = "int"
     # Further sort values that break ties, the last unique: the cursor then carries every
     # sort value and no id.
     then: tuple[tuple[str, KeyType], ...] = ()
@@ -113,7 +125,7 @@ class Keyset:
         if not cursor:
             return None
         if not self.then:
-            return decode_cursor(cursor, self.sort, self.key_type)
+            return decode_cursor(cursor, self.sort, self.key_type, self.id_type)
         types = [self.key_type, *(key_type for _, key_type in self.then)]
         values = _decode(cursor, self.sort, len(types))
         return tuple(_typed(value, key_type) for value, key_type in zip(values, types, strict=True))

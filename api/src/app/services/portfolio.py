@@ -1,6 +1,5 @@
 """Portfolios: maintainers own many packages; who uses any of them, and how ready to sponsor."""
 
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +22,7 @@ _USERS = {
     "name": Keyset("name", "login_key", "str", "organization_id"),
 }
 # (package id, purl)
-Resolved = list[tuple[uuid.UUID, str]]
+Resolved = list[tuple[int, str]]
 
 
 class PortfolioService:
@@ -93,7 +92,7 @@ class PortfolioService:
                 owners.append(package.source_owner)
         return resolved, unknown, owners
 
-    async def _owners(self, logins: list[str], include: bool) -> tuple[uuid.UUID, ...]:
+    async def _owners(self, logins: list[str], include: bool) -> tuple[int, ...]:
         if include:
             return ()
         ids = []
@@ -107,7 +106,7 @@ class PortfolioService:
         self,
         resolved: Resolved,
         unknown: list[str],
-        exclude: tuple[uuid.UUID, ...],
+        exclude: tuple[int, ...],
         query: PortfolioQuery,
         limit: int,
     ) -> PortfolioPage:

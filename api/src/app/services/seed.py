@@ -8,7 +8,6 @@ import itertools
 import math
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -105,8 +104,9 @@ ZIPF_EXPONENT = 1.1
 PARETO_ALPHA = 1.16
 
 
-def _id(kind: int, index: int) -> uuid.UUID:
-    return uuid.UUID(int=(kind << 120) | index)
+def _id(index: int) -> int:
+    """The id of an organization, repository or package by its index (identities start at 1)."""
+    return index + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +150,7 @@ class SeedService:
         await self._seed.copy("organizations", _ORGANIZATION_COLUMNS, _aiter(data.organizations()))
         await self._seed.copy("repositories", _REPOSITORY_COLUMNS, _aiter(data.repositories()))
         await self._seed.copy("dependencies", _DEPENDENCY_COLUMNS, data.dependencies())
+        await self._seed.continue_identities(("packages", "organizations", "repositories"))
         await self._seed.analyze(SEEDED_TABLES)
         log.info("seed.loaded", rows=data.dependency_count, seconds=_since(started))
         return SeedReport(
@@ -162,7 +163,7 @@ class SeedService:
 
     async def split_packages(self, parts: int) -> list[PackageRange]:
         bounds = await self._seed.split_packages(parts)
-        lows = [uuid.UUID(int=0), *bounds]
+        lows = [0, *bounds]
         return [(low, high) for low, high in itertools.zip_longest(lows, bounds)]
 
     async def rebuild_part(self, package_range: PackageRange) -> None:
@@ -306,7 +307,7 @@ class _Generator:
             source = f"https://github.com/{owner}/{name.rsplit('/', 1)[-1]}" if owner else None
             rows.append(
                 (
-                    _id(3, i),
+                    _id(i),
                     ecosystem.value,
                     name,
                     f"Synthetic {ecosystem.value} package",
@@ -322,7 +323,7 @@ class _Generator:
         for i, login in enumerate(self.logins):
             rows.append(
                 (
-                    _id(1, i),
+                    _id(i),
                     login,
                     "user" if login.startswith("user-") else "organization",
                     f"{login.replace('-', ' ').title()}",
@@ -353,8 +354,8 @@ class _Generator:
             pushed = None if rng.random() < 0.05 else EPOCH - timedelta(seconds=rng.random() * 4e7)
             rows.append(
                 (
-                    _id(2, i),
-                    _id(1, owner),
+                    _id(i),
+                    _id(owner),
                     f"repo-{i}",
                     f"{login}/repo-{i}",
                     f"https://github.com/{login}/repo-{i}",
@@ -373,10 +374,10 @@ class _Generator:
         kinds = [kind for kind, _ in KINDS]
         kind_weights = list(itertools.accumulate(weight for _, weight in KINDS))
         mu = math.log(self.plan.dependencies_per_repository) - 0.18
-        package_ids = [_id(3, i) for i in range(len(self.package_names))]
+        package_ids = [_id(i) for i in range(len(self.package_names))]
         secondary = self.ranked[Ecosystem.NPM]
         for i, profile in enumerate(self.profiles):
-            repository_id = _id(2, i)
+            repository_id = _id(i)
             wanted = max(1, int(rng.lognormvariate(mu, 0.6)))
             population, cumulative = self.ranked[profile.ecosystem]
             drawn = dict.fromkeys(

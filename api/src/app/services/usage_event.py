@@ -1,6 +1,5 @@
 """Usage events: derived from each refresh's rollup changes, read back as feeds, pruned."""
 
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from app.schemas.usage_event import EventRepository, UsageEventRead, UsageEvents
 from app.services.paging import Keyset, Listing, paginate
 
 # Newest first in commit order: by `seq`, which the cursor carries (the id is unique anyway).
-_NEWEST = Keyset("seq", "seq", "int")
+_NEWEST = Keyset("seq", "seq", "int", id_type="uuid")
 # Events deleted per statement by the retention job, so no transaction grows without bound.
 PRUNE_BATCH = 10_000
 
@@ -30,7 +29,7 @@ def derive_events(rollup: RollupChanges, changes: Sequence[DependentChange]) -> 
     """One event per (package, organization) whose default-view use started (no rollup row
     before), stopped (none after) or changed (repository count or kinds moved); the
     repositories involved are those whose rows for the pair changed."""
-    involved: dict[Pair, list[tuple[uuid.UUID, str]]] = {}
+    involved: dict[Pair, list[tuple[int, str]]] = {}
     for change in changes:
         pair = (change.package_id, change.organization_id)
         involved.setdefault(pair, []).append((change.repository_id, change.change))

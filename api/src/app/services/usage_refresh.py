@@ -40,7 +40,7 @@ class UsageRefreshService:
         self._stats = StatsRepository(session)
         self._events = UsageEventRepository(session)
 
-    async def refresh_packages(self, package_ids: Sequence[uuid.UUID]) -> Refreshed:
+    async def refresh_packages(self, package_ids: Sequence[int]) -> Refreshed:
         """Rebuild the dependents, rollup and counts of whole packages. Idempotent; runs in the
         caller's transaction. Organization pages catch up within their TTL."""
         ids = sorted(set(package_ids))
@@ -55,10 +55,10 @@ class UsageRefreshService:
 
     async def refresh_repositories(
         self,
-        repository_ids: Sequence[uuid.UUID],
+        repository_ids: Sequence[int],
         *,
         record_events: bool = True,
-        deleted: Mapping[uuid.UUID, str] | None = None,
+        deleted: Mapping[int, str] | None = None,
     ) -> Refreshed:
         """Bring the read side up to date after the given repositories, their dependencies or
         their owners changed (or were deleted; `deleted` names those): only the (package,

@@ -39,7 +39,7 @@ log = get_logger(__name__)
 
 # After the first attempt fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — a day and a bit.
 RETRY_DELAYS = (5, 300, 1800, 7200, 18_000, 36_000, 36_000)
-_NEWEST = Keyset("deliveries", None, "none")
+_NEWEST = Keyset("deliveries", None, "none", id_type="uuid")
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -3,7 +3,6 @@ figures, scores, via and totals as the exact aggregate over the package's depend
 page, in each order, on random data, with and without an organization left
 out."""
 
-import uuid
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -43,10 +42,10 @@ repositories = st.lists(
 
 async def assert_kind_pages_match(
     session: AsyncSession,
-    package_id: uuid.UUID,
+    package_id: int,
     kind: str,
     limit: int,
-    exclude: tuple[uuid.UUID, ...] = (),
+    exclude: tuple[int, ...] = (),
     sort: UsersSort = "repositories",
 ) -> int:
     """Page through the kind's list from the rollup and from the exact aggregate and assert
@@ -157,7 +156,7 @@ async def test_kind_pages_from_the_rollup_match_the_exact_aggregate(
     try:
         package = await _load(session, repos, kind_usage_minimum=0)
         assert package.has_kind_usage
-        exclude: tuple[uuid.UUID, ...] = ()
+        exclude: tuple[int, ...] = ()
         if exclude_first:
             everyone = await KindUsersRepository(session).list_users(
                 package.id, DEPENDENCY_TYPES.index(kind), (), sort=sort, after=None, limit=100

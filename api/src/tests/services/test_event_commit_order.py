@@ -2,7 +2,6 @@
 sorts behind what a reader already took; the writers really commit, on a database of their own."""
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -25,13 +24,13 @@ def factory(jobs_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def acme(factory: async_sessionmaker[AsyncSession]) -> dict[str, uuid.UUID]:
+async def acme(factory: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """acme (crawled) with two repositories and two packages, committed; names the ids."""
     async with factory() as session, session.begin():
         acme = Organization(login="acme", owner_type="organization", crawled_at=datetime.now(UTC))
         session.add(acme)
         await session.flush()
-        ids: dict[str, uuid.UUID] = {}
+        ids: dict[str, int] = {}
         for name in ("one", "two"):
             package = Package(ecosystem="npm", name=f"pkg-{name}")
             repository = Repository(
@@ -46,9 +45,7 @@ async def acme(factory: async_sessionmaker[AsyncSession]) -> dict[str, uuid.UUID
     return ids
 
 
-async def start_using(
-    session: AsyncSession, repository_id: uuid.UUID, package_id: uuid.UUID
-) -> None:
+async def start_using(session: AsyncSession, repository_id: int, package_id: int) -> None:
     session.add(
         Dependency(
             repository_id=repository_id,
@@ -101,7 +98,7 @@ async def waiting_on_a_lock(engine: AsyncEngine, writer: asyncio.Task[None]) -> 
 async def test_an_event_committed_late_never_sorts_behind_a_page_already_read(
     factory: async_sessionmaker[AsyncSession],
     jobs_engine: AsyncEngine,
-    acme: dict[str, uuid.UUID],
+    acme: dict[str, int],
     settings: Settings,
 ) -> None:
     # The first writer writes its event and stays open; the second writes after it and
@@ -133,7 +130,7 @@ async def test_an_event_committed_late_never_sorts_behind_a_page_already_read(
 
 
 async def test_seq_follows_commit_order_while_since_still_filters_by_time(
-    factory: async_sessionmaker[AsyncSession], acme: dict[str, uuid.UUID], settings: Settings
+    factory: async_sessionmaker[AsyncSession], acme: dict[str, int], settings: Settings
 ) -> None:
     async with factory() as session, session.begin():
         await start_using(session, acme["repository-one"], acme["package-one"])

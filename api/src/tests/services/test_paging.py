@@ -1,6 +1,8 @@
 """Keyset paging: cursors round-trip their key and reject anything that is not one of ours;
 paginate() trims the extra row and points the cursor at the last row kept."""
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -9,7 +11,13 @@ import pytest
 from app.core.errors import InvalidCursor
 from app.services.paging import Keyset, decode_cursor, encode_cursor, paginate
 
-ROW = uuid.UUID(int=42)
+ROW = 42
+
+
+def _raw(parts: list[object]) -> str:
+    """A cursor made by hand: base64url JSON, as ours are."""
+    raw = json.dumps(parts).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 @pytest.mark.parametrize(
@@ -36,6 +44,12 @@ def test_cursor_round_trips_its_key(key: object, key_type: str) -> None:
         (encode_cursor("stars", True, ROW), "int"),
         (encode_cursor("stars", "2026-01-02", ROW), "datetime"),
         ("not base64 !", "int"),
+        # Row ids are integers: a uuid (a cursor from before they were), a bool, or one out of
+        # PostgreSQL's range.
+        (_raw(["stars", 1, "00000000-0000-0000-0000-00000000002a"]), "int"),
+        (_raw(["stars", 1, True]), "int"),
+        (_raw(["stars", 1, 2**31]), "int"),
+        (_raw(["stars", 1, 0]), "int"),
         ("", "int"),
     ],
 )
@@ -52,7 +66,7 @@ def test_cursor_of_another_sort_is_rejected() -> None:
 class Row:
     def __init__(self, stars: int, number: int) -> None:
         self.stars = stars
-        self.id = uuid.UUID(int=number)
+        self.id = number
 
 
 STARS = Keyset("stars", "stars", "int")
@@ -71,9 +85,9 @@ def test_paginate_trims_the_extra_row_and_points_the_cursor_at_the_last_row_kept
 
     page, cursor = paginate(rows, 2, STARS)
 
-    assert [row.id.int for row in page] == [1, 2]
+    assert [row.id for row in page] == [1, 2]
     assert cursor is not None
-    assert STARS.after(cursor) == (20, uuid.UUID(int=2))
+    assert STARS.after(cursor) == (20, 2)
 
 
 @pytest.mark.parametrize("count", [0, 1, 2])
@@ -92,7 +106,7 @@ def test_keyset_without_a_key_pages_by_id_alone() -> None:
     _, cursor = paginate([Row(0, 9), Row(0, 8)], 1, by_id)
 
     assert cursor is not None
-    assert by_id.after(cursor) == (None, uuid.UUID(int=9))
+    assert by_id.after(cursor) == (None, 9)
     assert by_id.after(None) is None
     with pytest.raises(InvalidCursor):
         STARS.after(cursor)
@@ -118,3 +132,12 @@ def test_a_keyset_with_tie_breaks_carries_every_sort_value_in_its_cursor() -> No
     for foreign in (encode_cursor("repositories", 3, ROW), THEN.cursor(UserRow(3, "10", "b"))):  # type: ignore[arg-type]
         with pytest.raises(InvalidCursor):
             THEN.after(foreign)
+
+
+def test_a_keyset_of_uuid_ids_round_trips_a_uuid_and_refuses_an_integer() -> None:
+    deliveries = Keyset("deliveries", None, "none", id_type="uuid")
+    row_id = uuid.UUID(int=7)
+
+    assert deliveries.after(encode_cursor("deliveries", None, row_id)) == (None, row_id)
+    with pytest.raises(InvalidCursor):
+        deliveries.after(encode_cursor("deliveries", None, 7))

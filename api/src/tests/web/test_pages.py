@@ -1,7 +1,6 @@
 """Home, search, organization, jobs and docs pages; errors as pages; hostile names as text."""
 
 import re
-import uuid
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -15,6 +14,7 @@ from app.services.usage_refresh import UsageRefreshService
 from app.web.columns import IN_ORGANIZATION_CELL, USER_COLUMNS, Column, columns_for
 from tests.api.v1.dataset import Dataset
 from tests.clients import app_client
+from tests.conftest import FIXED_IDS
 from tests.web.html import tbody, text
 
 HOSTILE = '<script>alert("owned")</script>'
@@ -74,7 +74,7 @@ async def test_hostile_names_render_as_text(
     web: AsyncClient, dataset: Dataset, session: AsyncSession
 ) -> None:
     organization = Organization(
-        id=uuid.UUID(int=66),
+        id=FIXED_IDS + 66,
         login="mallory",
         owner_type="organization",
         name=HOSTILE,

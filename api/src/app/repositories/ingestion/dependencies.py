@@ -3,7 +3,6 @@ stored ones inside the database (no stored rows travel to Python) and then delet
 and plainly inserts: an ON CONFLICT insert and its speculative insertion cost about a third more
 per row."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,12 +21,12 @@ class DependencyColumns:
     appear more than once."""
 
     # One entry per scanned repository.
-    repository_ids: list[uuid.UUID]
+    repository_ids: list[int]
     sources: list[str]
     commit_shas: list[str | None]
     # One entry per row; `scans` is the position of the row's repository above, from 1.
     scans: list[int]
-    package_ids: list[uuid.UUID]
+    package_ids: list[int]
     manifest_paths: list[str]
     requirements: list[str | None]
     versions: list[str | None]
@@ -50,9 +49,9 @@ class DependencyScope:
     wanted one is rewritten unless a `protected_sources` provider stored it.
     """
 
-    replace: Sequence[uuid.UUID]
-    kept_paths: Sequence[tuple[uuid.UUID, str]] = ()
-    package_id: uuid.UUID | None = None
+    replace: Sequence[int]
+    kept_paths: Sequence[tuple[int, str]] = ()
+    package_id: int | None = None
     protected_sources: Sequence[str] = ()
     deletable_sources: Sequence[str] | None = None
 
@@ -67,7 +66,7 @@ class DependencyWrites:
 
 
 _ROWS = (
-    "unnest(CAST(:scans AS integer[]), CAST(:package_ids AS uuid[]),"
+    "unnest(CAST(:scans AS integer[]), CAST(:package_ids AS integer[]),"
     " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
     " CAST(:versions AS varchar[]), CAST(:dependency_types AS varchar[]),"
     " CAST(:directs AS boolean[]), CAST(:vias AS text[])) WITH ORDINALITY"
@@ -75,7 +74,7 @@ _ROWS = (
     " via, position)"
 )
 _SCANS = (
-    "unnest(CAST(:repository_ids AS uuid[]), CAST(:sources AS varchar[]),"
+    "unnest(CAST(:repository_ids AS integer[]), CAST(:sources AS varchar[]),"
     " CAST(:commit_shas AS varchar[])) WITH ORDINALITY"
     " AS s(repository_id, source, commit_sha, scan)"
 )
@@ -99,12 +98,12 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
     data-modifying parts share one snapshot and touch disjoint rows."""
     deletable = ""
     if scope.package_id is not None:
-        deletable += " AND d.package_id = CAST(:package_id AS uuid)"
+        deletable += " AND d.package_id = CAST(:package_id AS integer)"
     if scope.deletable_sources is not None:
         deletable += " AND d.source = ANY(CAST(:deletable_sources AS varchar[]))"
     if scope.kept_paths:
         deletable += (
-            " AND NOT EXISTS (SELECT FROM unnest(CAST(:kept_repository_ids AS uuid[]),"
+            " AND NOT EXISTS (SELECT FROM unnest(CAST(:kept_repository_ids AS integer[]),"
             "  CAST(:kept_paths AS varchar[])) AS k(repository_id, manifest_path)"
             "  WHERE k.repository_id = d.repository_id AND k.manifest_path = d.manifest_path)"
         )
@@ -132,7 +131,7 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
         "  AND d.package_id = w.package_id AND d.manifest_path = w.manifest_path LIMIT 1) d ON true"
         f" ORDER BY w.repository_id, w.package_id, w.manifest_path, {_DECLARATION_RANK}),"
         " deleted AS (DELETE FROM dependencies d"
-        f"  WHERE d.repository_id = ANY(CAST(:replace_ids AS uuid[])){deletable}"
+        f"  WHERE d.repository_id = ANY(CAST(:replace_ids AS integer[])){deletable}"
         f"  AND NOT EXISTS (SELECT FROM wanted w WHERE {_SAME_KEY}) RETURNING 1),"
         " updated AS (UPDATE dependencies d SET requirement = w.requirement,"
         "  version = w.version, dependency_type = w.dependency_type, is_direct = w.is_direct,"
@@ -162,7 +161,7 @@ class DependencyWriter(Writes):
         snapshot, as it does when `updated` falls short of `changed`."""
         if not len(rows) and not scope.replace:
             return DependencyWrites(0, 0, 0, 0)
-        kept = sorted(scope.kept_paths, key=lambda item: (item[0].int, item[1]))
+        kept = sorted(scope.kept_paths)
         result = await self._session.execute(
             text(_write_dependencies_sql(scope)),
             {
@@ -178,7 +177,7 @@ class DependencyWriter(Writes):
                 "directs": rows.directs,
                 "vias": rows.vias,
                 "detected_at": detected_at,
-                "replace_ids": sorted(set(scope.replace), key=lambda id_: id_.int),
+                "replace_ids": sorted(set(scope.replace)),
                 "package_id": scope.package_id,
                 "deletable_sources": scope.deletable_sources,
                 "protected_sources": scope.protected_sources,

@@ -1,6 +1,5 @@
 """Ingestion writes of packages: read the known ones, insert the missing ones in key order."""
 
-import uuid
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import text
@@ -36,7 +35,7 @@ _UPSERT_PACKAGES = text(
 class PackageWriter(Writes):
     async def upsert_packages(
         self, keys: Collection[tuple[str, str]]
-    ) -> dict[tuple[str, str], uuid.UUID]:
+    ) -> dict[tuple[str, str], int]:
         """Ids by (ecosystem, name), creating the packages not seen before. Existing packages
         are only read: most of a batch's packages exist, and a conflicting insert costs more
         than a lookup."""
@@ -68,7 +67,7 @@ class PackageWriter(Writes):
         return ids
 
     async def lock_packages(
-        self, repository_ids: Sequence[uuid.UUID], package_ids: Collection[uuid.UUID]
+        self, repository_ids: Sequence[int], package_ids: Collection[int]
     ) -> None:
         """Lock, in id order, every package whose read side the refresh of these repositories
         rewrites (the packages their stored dependencies name, a superset of those they count
@@ -78,9 +77,9 @@ class PackageWriter(Writes):
             # Counted rather than returned: the locks are the point, not the ids.
             text(
                 "SELECT count(*) FROM (SELECT id FROM packages WHERE id IN ("
-                " SELECT unnest(CAST(:package_ids AS uuid[]))"
+                " SELECT unnest(CAST(:package_ids AS integer[]))"
                 " UNION SELECT package_id FROM dependencies"
-                "  WHERE repository_id = ANY(CAST(:repository_ids AS uuid[])))"
+                "  WHERE repository_id = ANY(CAST(:repository_ids AS integer[])))"
                 " ORDER BY id FOR NO KEY UPDATE) AS locked"
             ),
             {"package_ids": list(package_ids), "repository_ids": list(repository_ids)},

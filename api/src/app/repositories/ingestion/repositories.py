@@ -1,6 +1,5 @@
 """Ingestion writes of repositories: bulk upserts on lower(full_name) over unnest arrays."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ _REPOSITORY_COLUMNS = (
     " default_branch, is_fork, is_archived, pushed_at, scanned_at, scan_error"
 )
 _REPOSITORY_UNNEST = (
-    "SELECT * FROM unnest(CAST(:organization_ids AS uuid[]), CAST(:full_names AS varchar[]),"
+    "SELECT * FROM unnest(CAST(:organization_ids AS integer[]), CAST(:full_names AS varchar[]),"
     " CAST(:names AS varchar[]), CAST(:github_urls AS varchar[]),"
     " CAST(:descriptions AS text[]), CAST(:stars AS integer[]),"
     " CAST(:languages AS varchar[]), CAST(:branches AS varchar[]), CAST(:forks AS boolean[]),"
@@ -57,12 +56,12 @@ _REPOSITORY_METADATA = (
 class RepositoryWriter(Writes):
     async def upsert_repositories(
         self,
-        rows: Sequence[tuple[uuid.UUID, RepositoryFields, ScanState | None]],
-    ) -> dict[str, uuid.UUID]:
+        rows: Sequence[tuple[int, RepositoryFields, ScanState | None]],
+    ) -> dict[str, int]:
         """Ids by lower(full_name). Rows with a ScanState also record the scan; the others
         (metadata from a dependents listing) leave scanned_at and scan_error as they are."""
         ordered = sorted(rows, key=lambda row: row[1].full_name.lower())
-        ids: dict[str, uuid.UUID] = {}
+        ids: dict[str, int] = {}
         for scanned in (True, False):
             part = [row for row in ordered if (row[2] is not None) == scanned]
             if part:
@@ -71,17 +70,32 @@ class RepositoryWriter(Writes):
 
     async def _upsert_repositories(
         self,
-        rows: Sequence[tuple[uuid.UUID, RepositoryFields, ScanState | None]],
+        rows: Sequence[tuple[int, RepositoryFields, ScanState | None]],
         *,
         scanned: bool,
-    ) -> dict[str, uuid.UUID]:
+    ) -> dict[str, int]:
         update = _REPOSITORY_METADATA
         if scanned:
             update += ", scanned_at = excluded.scanned_at, scan_error = excluded.scan_error"
+        # Ids are identities, which an INSERT draws for every row it proposes: the existing
+        # repositories are updated first, locked in name order as the plain upsert did, and only
+        # the missing ones proposed, so a re-crawl draws no ids. ON CONFLICT settles a
+        # repository another transaction inserted meanwhile.
         statement = text(
-            f"INSERT INTO repositories AS r ({_REPOSITORY_COLUMNS}) {_REPOSITORY_UNNEST}"
-            f" ON CONFLICT ((lower(full_name))) DO UPDATE SET {update}"
-            " RETURNING lower(r.full_name) AS key, r.id"
+            f"WITH given ({_REPOSITORY_COLUMNS}) AS ({_REPOSITORY_UNNEST}),"
+            " locked AS MATERIALIZED (SELECT r.id FROM given g JOIN repositories r"
+            "  ON lower(r.full_name) = lower(g.full_name)"
+            "  ORDER BY lower(r.full_name) FOR UPDATE OF r),"
+            f" updated AS (UPDATE repositories AS r SET {update} FROM given AS excluded"
+            "  WHERE lower(r.full_name) = lower(excluded.full_name)"
+            "  AND r.id IN (SELECT id FROM locked)"
+            "  RETURNING lower(r.full_name) AS key, r.id),"
+            f" inserted AS (INSERT INTO repositories AS r ({_REPOSITORY_COLUMNS})"
+            "  SELECT * FROM given g WHERE NOT EXISTS (SELECT FROM repositories e"
+            "   WHERE lower(e.full_name) = lower(g.full_name))"
+            f"  ON CONFLICT ((lower(full_name))) DO UPDATE SET {update}"
+            "  RETURNING lower(r.full_name) AS key, r.id)"
+            " SELECT key, id FROM updated UNION ALL SELECT key, id FROM inserted"
         )
         result = await self._session.execute(
             statement,
@@ -104,8 +118,8 @@ class RepositoryWriter(Writes):
         return {row.key: row.id for row in result}
 
     async def delete_missing_repositories(
-        self, organization_id: uuid.UUID, keep: Sequence[str]
-    ) -> dict[uuid.UUID, str]:
+        self, organization_id: int, keep: Sequence[str]
+    ) -> dict[int, str]:
         """Delete the organization's repositories whose lower(full_name) is not in `keep`;
         returns the deleted ones' names by id."""
         result = await self._session.execute(
@@ -117,7 +131,7 @@ class RepositoryWriter(Writes):
         )
         return {row.id: row.full_name for row in result}
 
-    async def list_repository_ids(self, organization_id: uuid.UUID) -> list[uuid.UUID]:
+    async def list_repository_ids(self, organization_id: int) -> list[int]:
         result = await self._session.execute(
             text("SELECT id FROM repositories WHERE organization_id = :id ORDER BY id"),
             {"id": organization_id},

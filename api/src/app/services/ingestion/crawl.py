@@ -1,7 +1,6 @@
 """Crawl: scan repositories' manifests concurrently while one writer stores finished scans."""
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +74,7 @@ class Crawler:
         # The crawl enriches its owner too: no separate job, no owner without signals.
         signals = await gather_signals(source, profile.login)
 
-        async def store_organization(session: AsyncSession) -> tuple[uuid.UUID, Refreshed]:
+        async def store_organization(session: AsyncSession) -> tuple[int, Refreshed]:
             return await store_owner(session, profile, signals)
 
         organization_id = await self._writer.run(store_organization)

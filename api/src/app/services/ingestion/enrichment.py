@@ -1,7 +1,5 @@
 """Enrichment: refresh an owner's profile and funding signals (sponsorship, FUNDING.yml)."""
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import OrganizationNotFound
@@ -19,7 +17,7 @@ from app.services.usage_refresh import Refreshed, UsageRefreshService
 
 async def store_owner(
     session: AsyncSession, profile: OrganizationProfile, signals: OwnerSignals
-) -> tuple[uuid.UUID, Refreshed]:
+) -> tuple[int, Refreshed]:
     """Upsert the owner's profile and signals in the caller's transaction; the read side is
     rebuilt for the owner when its type changed (the rollups copy it)."""
     fields = organization_fields(profile)

@@ -1,6 +1,5 @@
 """What ingestion stores, built from provider answers and parsed manifests (no I/O here)."""
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -203,8 +202,8 @@ def facts_from_dependent(dependent: Dependent) -> DependencyFacts | None:
 
 
 def dependency_columns(
-    scans: Sequence[tuple[uuid.UUID, ScannedRepository]],
-    packages: dict[tuple[str, str], uuid.UUID],
+    scans: Sequence[tuple[int, ScannedRepository]],
+    packages: dict[tuple[str, str], int],
 ) -> DependencyColumns:
     """Every declaration of the scans as columns, in scan order (the write keeps one row per
     key and sorts them). Columns of objects that already exist leave the garbage collector

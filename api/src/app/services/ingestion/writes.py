@@ -2,7 +2,6 @@
 short transaction of its own, retried on a conflict, then bump the cache scopes it changed."""
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +39,7 @@ def now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class StoredScans:
     rows_written: int
-    repository_ids: list[uuid.UUID]
+    repository_ids: list[int]
     owners: list[str]
 
 

@@ -12,7 +12,6 @@ delta (4) has only a fork (300 stars) and an archived repository (40); acme also
 (50) and an archived one (900). acme/web declares django twice (runtime and development).
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
+from tests.conftest import FIXED_IDS
 
 
-def org_id(n: int) -> uuid.UUID:
-    return uuid.UUID(int=n)
+def org_id(n: int) -> int:
+    return FIXED_IDS + n
 
 
 def day(text: str) -> datetime:
@@ -120,7 +120,7 @@ async def load_dataset(session: AsyncSession) -> Dataset:
     for n, (full_name, stars, language, pushed, fork, archived) in enumerate(REPOSITORIES, 1):
         owner = full_name.split("/")[0]
         repository = Repository(
-            id=uuid.UUID(int=1000 + n),
+            id=FIXED_IDS + 1000 + n,
             organization_id=data.organizations[owner].id,
             name=full_name.split("/")[1],
             full_name=full_name,

@@ -11,7 +11,6 @@ Users of npm `left-pad` (pushes relative to now):
 
 import csv
 import io
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
+from tests.conftest import FIXED_IDS
 
 USERS = "/api/v1/packages/npm/left-pad/users"
 NOW = datetime.now(UTC)
@@ -78,9 +78,7 @@ async def outreach(session: AsyncSession) -> None:
     package = Package(ecosystem="npm", name="left-pad")
     session.add(package)
     for n, (login, owner_type, signals, count, language, days) in enumerate(OWNERS, 1):
-        owner = Organization(
-            id=uuid.UUID(int=500 + n), login=login, owner_type=owner_type, **signals
-        )
+        owner = Organization(id=FIXED_IDS + 500 + n, login=login, owner_type=owner_type, **signals)
         session.add(owner)
         await session.flush()
         for r in range(count):

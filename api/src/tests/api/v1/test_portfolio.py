@@ -13,7 +13,6 @@ npm packages a, b, c come from repositories of `maint`, d from `someone`:
 
 import csv
 import io
-import uuid
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from app.core.config import Settings
 from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
 from tests.clients import app_client
+from tests.conftest import FIXED_IDS
 
 MAINTAINER = "/api/v1/maintainers/maint/users"
 PORTFOLIO = "/api/v1/portfolio"
@@ -52,7 +52,7 @@ async def portfolio(session: AsyncSession) -> None:
         session.add(packages[name])
     for n, (login, uses) in enumerate(USES.items(), 1):
         signals = {"sponsoring_count": 5} if login == "bigco" else {}
-        organization = Organization(id=uuid.UUID(int=700 + n), login=login, **signals)
+        organization = Organization(id=FIXED_IDS + 700 + n, login=login, **signals)
         session.add(organization)
         await session.flush()
         declared = [(name, count, True) for name, count in uses]

@@ -105,7 +105,7 @@ ORACLE_VIA = text(
     JOIN dependencies d ON d.repository_id = r.id AND d.package_id = :package_id
       AND d.dependency_type NOT IN ('excluded', 'managed', 'suggested')
     CROSS JOIN unnest(string_to_array(d.via, ' ')) AS v(name)
-    WHERE r.id = ANY(CAST(:transitive AS uuid[]))
+    WHERE r.id = ANY(CAST(:transitive AS integer[]))
     GROUP BY o.login, v.name
     """
 )
@@ -158,8 +158,8 @@ async def _load(
 
 
 async def _transitive_repositories(
-    session: AsyncSession, package_id: uuid.UUID, query: dict[str, Any]
-) -> list[uuid.UUID]:
+    session: AsyncSession, package_id: int, query: dict[str, Any]
+) -> list[int]:
     """Ids of the repositories the query's filters keep (whatever `dependency`) that use the
     package only transitively."""
     found = await session.execute(
