@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -19,6 +19,17 @@ from app.models.base import include_object
 from tests.conftest import scratch_database
 
 TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys"}
+# The tables migration 022 rewrites, which 023 vacuums.
+REWRITTEN = (
+    "organizations",
+    "packages",
+    "repositories",
+    "dependencies",
+    "package_dependents",
+    "package_usage",
+    "package_kind_usage",
+    "usage_events",
+)
 
 
 @pytest.fixture
@@ -80,3 +91,23 @@ async def test_replicas_migrating_at_once_do_not_race(scratch_database_url: str)
 
     assert [r.returncode for r in replicas] == [0, 0, 0], results
     assert await _tables(scratch_database_url) >= TABLES
+
+
+async def test_the_tables_rewritten_to_integer_keys_are_vacuumed_and_analyzed(
+    scratch_database_url: str,
+) -> None:
+    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
+
+    engine = create_async_engine(scratch_database_url)
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables)"
+                " AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+            ),
+            {"tables": list(REWRITTEN)},
+        )
+        vacuumed = set(result.scalars())
+    await engine.dispose()
+
+    assert vacuumed == set(REWRITTEN)
