@@ -72,7 +72,9 @@ def kinds_from_mask(mask: int) -> list[str]:
 class PackageDependent(Base):
     __tablename__ = "package_dependents"
     __table_args__ = (
-        PrimaryKeyConstraint("package_id", "repository_id"),
+        # Repository first: a refresh after an ingest deletes and reads the rows of a batch of
+        # repositories, and the lists read through the indexes below, never by this key.
+        PrimaryKeyConstraint("repository_id", "package_id"),
         # Covers every filtered users query: language and min_stars narrow the range, the other
         # filters and the aggregate read the included columns without touching the heap.
         Index(
@@ -87,7 +89,7 @@ class PackageDependent(Base):
                 "kinds",
                 "is_fork",
                 "is_archived",
-                "owner_type",
+                "owner_is_user",
                 "is_noise",
                 "is_direct",
             ],
@@ -98,8 +100,6 @@ class PackageDependent(Base):
             "package_id",
             text("stars DESC"),
         ),
-        # Refreshing after an ingest deletes and reads the rows of a batch of repositories.
-        Index("ix_package_dependents_repository", "repository_id"),
         # A filtered list names what its page's organizations use the package through, from
         # their transitive rows (about a fifth of all) without the heap, where one organization's
         # rows of a package lie on as many pages as there are rows.
@@ -123,7 +123,9 @@ class PackageDependent(Base):
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    # The owner's type as a flag (organization or user): 1 byte in the row and the filter
+    # index instead of the type's name.
+    owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
     stars: Mapped[int] = mapped_column(Integer, nullable=False)
     primary_language: Mapped[str | None] = mapped_column(String(100))
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -131,7 +133,8 @@ class PackageDependent(Base):
     is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False)
     # Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
     is_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
+    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # True when a manifest of the repository declares the package (or does not say whether it
     # does); false when only lockfiles pull it in. `via` then names the direct dependencies
     # it arrives through (space-separated, as in dependencies.via); NULL for direct rows.
@@ -199,12 +202,13 @@ class PackageUsage(Base):
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
     login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
-    owner_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
     repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
     total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
-    kinds: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
+    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # The sponsorship readiness score (app.core.readiness) and the bit mask of the rules met,
     # as of the row's last write or its owner's last enrichment.
     readiness: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")

@@ -88,7 +88,7 @@ def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnEle
     if f.kinds_mask is not None:
         conditions.append(table.c.kinds.op("&")(f.kinds_mask) != 0)
     if f.owner_type is not None:
-        conditions.append(table.c.owner_type == f.owner_type)
+        conditions.append(table.c.owner_is_user.is_(f.owner_type == "user"))
     if f.dependency != "any":
         conditions.append(table.c.is_direct.is_(f.dependency == "direct"))
     return conditions

@@ -123,7 +123,7 @@ class PackageUsersRepository:
         use = _pu.c.has_direct_use if direct else ~_pu.c.has_direct_use
         conditions = [_pu.c.package_id == package_id, use]
         if owner_type is not None:
-            conditions.append(_pu.c.owner_type == owner_type)
+            conditions.append(_pu.c.owner_is_user.is_(owner_type == "user"))
         conditions += user_conditions(
             uf, _pu.c.organization_id, _pu.c.readiness, _pu.c.readiness_rules
         )

@@ -24,7 +24,7 @@ Pair = tuple[int, int]
 # The package_dependents columns an ingest may change, besides the key.
 _DEPENDENT_VALUES = (
     "organization_id",
-    "owner_type",
+    "owner_is_user",
     "stars",
     "primary_language",
     "pushed_at",
@@ -50,11 +50,11 @@ _DEPENDENT_VIA = (
     "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"
 )
 _DEPENDENT_COLUMNS = (
-    "package_id, repository_id, organization_id, owner_type, stars, primary_language,"
+    "package_id, repository_id, organization_id, owner_is_user, stars, primary_language,"
     " pushed_at, is_fork, is_archived, kinds, is_noise, is_direct, via"
 )
 _DEPENDENT_SELECT = (
-    "SELECT d.package_id, r.id, r.organization_id, o.owner_type, r.stars,"
+    "SELECT d.package_id, r.id, r.organization_id, o.owner_type = 'user', r.stars,"
     " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
     " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
     f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}"
@@ -298,7 +298,7 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
     or the transitive ones when there are none; its via counts the repositories of the
     transitive uses per direct dependency they arrive through, most first, then by name."""
     return text(
-        "INSERT INTO package_usage (package_id, organization_id, login_key, owner_type,"
+        "INSERT INTO package_usage (package_id, organization_id, login_key, owner_is_user,"
         " repository_count, total_stars, latest_push, languages, kinds, readiness_rules,"
         " readiness, has_direct_use, transitive_repository_count, via, via_counts)"
         " WITH matched AS ("
@@ -321,14 +321,15 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
         "   GROUP BY package_id, organization_id, name) named"
         "  GROUP BY package_id, organization_id),"
         " grouped AS ("
-        "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key, o.owner_type,"
+        "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key,"
+        "   o.owner_type = 'user' AS owner_is_user,"
         f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {LANGUAGES_SQL} AS languages,"
         f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules, bool_or(m.has_direct) AS has_direct,"
         "   max(m.t) AS t"
         "  FROM counted m JOIN organizations o ON o.id = m.organization_id"
         "  WHERE m.is_direct = m.has_direct"
         "  GROUP BY m.package_id, m.organization_id, o.id)"
-        " SELECT g.package_id, g.organization_id, login_key, owner_type, n, s, p, languages, k,"
+        " SELECT g.package_id, g.organization_id, login_key, owner_is_user, n, s, p, languages, k,"
         f" rules, {score_sql('rules')}, has_direct, t, v.via, v.via_counts"
         " FROM grouped g LEFT JOIN vias v"
         " ON v.package_id = g.package_id AND v.organization_id = g.organization_id" + returning

@@ -95,12 +95,12 @@ async def test_refreshing_a_package_follows_an_owner_type_change(session: AsyncS
     refreshed = await UsageRefreshService(session).refresh_packages([django.id])
 
     owner_types = await session.execute(
-        select(PackageUsage.owner_type).where(
+        select(PackageUsage.owner_is_user).where(
             PackageUsage.package_id == django.id,
             PackageUsage.organization_id == data.organizations["acme"].id,
         )
     )
-    assert owner_types.scalar_one() == "user"
+    assert owner_types.scalar_one() is True
     assert refreshed.scopes == {"package:pypi:django"}
 
 

@@ -145,9 +145,9 @@ async def test_enrichment_sets_profile_and_sponsorship_signals(
     assert beta.sponsorship_url == "https://www.patreon.com/beta"
     # The read side copies the owner type, so it follows the profile.
     owner_types = await session.execute(
-        select(PackageDependent.owner_type).where(PackageDependent.organization_id == beta.id)
+        select(PackageDependent.owner_is_user).where(PackageDependent.organization_id == beta.id)
     )
-    assert owner_types.scalars().all() == ["user"]
+    assert owner_types.scalars().all() == [True]
 
 
 async def test_enriching_an_unknown_login_is_not_found(upstream: UpstreamFactory) -> None:
