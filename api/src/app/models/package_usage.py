@@ -206,7 +206,8 @@ class PackageUsage(Base):
     repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
     total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
+    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
+    languages: Mapped[str] = mapped_column(Text, nullable=False)
     # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
     kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # The sponsorship readiness score (app.core.readiness) and the bit mask of the rules met,
@@ -259,7 +260,8 @@ class PackageKindUsage(Base):
     # The kind's position in DEPENDENCY_TYPES (its bit in `kinds` masks).
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    languages: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False)
+    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
+    languages: Mapped[str] = mapped_column(Text, nullable=False)
     # What the repositories of transitive use arrive through, as in package_usage; NULL when
     # there are none.
     via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))

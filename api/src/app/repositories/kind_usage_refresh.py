@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import VIA_LIMIT
-from app.repositories.package_usage import LANGUAGES_SQL
+from app.repositories.package_usage import STORED_LANGUAGES_SQL
 
 _DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
 # Scopes over package_kind_usage or package_dependents, `{p}` the table's prefix.
@@ -64,7 +64,8 @@ def _insert(scope: str) -> TextClause:
         "  FROM matched),"
         " grouped AS ("
         "  SELECT package_id, kind, organization_id, coalesce(sum(s), 0) AS s, max(p) AS p,"
-        f"   sum(n) AS n, sum(t) AS t, coalesce(bit_or(k), 0) AS k, {LANGUAGES_SQL} AS languages"
+        "   sum(n) AS n, sum(t) AS t, coalesce(bit_or(k), 0) AS k,"
+        f"   {STORED_LANGUAGES_SQL} AS languages"
         "  FROM named GROUP BY package_id, kind, organization_id),"
         # The repositories of transitive use per direct dependency they arrive through, most
         # first, then by name: what the list's via names.

@@ -50,6 +50,16 @@ LANGUAGES_SQL = (
     'coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
     " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
 )
+# The rollups store those languages as one text, joined by the ASCII unit separator (which no
+# language name holds): a 3-element array costs a 24-byte header and 4 bytes per element.
+LANGUAGE_SEPARATOR = "\x1f"
+STORED_LANGUAGES_SQL = f"array_to_string({LANGUAGES_SQL}, E'{LANGUAGE_SEPARATOR}')"
+
+
+def stored_languages(column: Any) -> ColumnElement[list[str]]:
+    """A rollup's stored languages as the list the aggregates give."""
+    return func.string_to_array(column, literal_column(f"E'{LANGUAGE_SEPARATOR}'"))
+
 
 # The stars bound when none is asked: the smallest integer, so that with or without min_stars a
 # list is one statement, compiled once per process (and at start by the warm-up), not two.

@@ -24,6 +24,7 @@ from app.repositories.package_usage import (
     UsersSort,
     keyset_page,
     sort_key,
+    stored_languages,
 )
 
 _pd = PackageDependent.__table__
@@ -146,7 +147,7 @@ class PackageUsersRepository:
                 _pu.c.repository_count,
                 _pu.c.total_stars,
                 _pu.c.latest_push,
-                _pu.c.languages,
+                stored_languages(_pu.c.languages).label("languages"),
                 _pu.c.kinds,
                 _pu.c.login_key,
                 _pu.c.readiness,

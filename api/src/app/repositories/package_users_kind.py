@@ -20,7 +20,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from app.core.readiness import score_sql
 from app.models import Organization, PackageKindUsage
-from app.repositories.package_usage import After, UsersSort
+from app.repositories.package_usage import After, UsersSort, stored_languages
 from app.repositories.package_users import SIGNALS, users_page
 from app.repositories.package_users_filtered import FilteredUsers
 from app.repositories.readiness import readiness_rules_sql
@@ -81,7 +81,7 @@ class KindUsersRepository:
                 candidates.c.repository_count,
                 candidates.c.total_stars,
                 candidates.c.latest_push,
-                candidates.c.languages,
+                stored_languages(candidates.c.languages).label("languages"),
                 candidates.c.kinds,
                 candidates.c.transitive_repository_count,
                 candidates.c.via,

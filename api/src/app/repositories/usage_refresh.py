@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import TextClause
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import NOISE_SQL, NON_USAGE_KINDS, VIA_LIMIT
-from app.repositories.package_usage import LANGUAGES_SQL
+from app.repositories.package_usage import STORED_LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
 
 # Package ids from the first (inclusive) to the second (exclusive; None: no upper bound).
@@ -323,7 +323,7 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
         " grouped AS ("
         "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key,"
         "   o.owner_type = 'user' AS owner_is_user,"
-        f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {LANGUAGES_SQL} AS languages,"
+        f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {STORED_LANGUAGES_SQL} AS languages,"
         f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules, bool_or(m.has_direct) AS has_direct,"
         "   max(m.t) AS t"
         "  FROM counted m JOIN organizations o ON o.id = m.organization_id"
