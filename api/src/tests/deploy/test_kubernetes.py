@@ -141,6 +141,14 @@ def test_only_the_job_migrates_one_pod_at_a_time() -> None:
     assert jobs["wump-migrate"]["spec"]["completions"] == 1
 
 
+def test_the_job_outlasts_a_migration_that_rewrites_the_large_tables() -> None:
+    # Migration 022 took 17 minutes on 20.75 M dependency rows (2 cores); a Job stopped at its
+    # deadline rolls the migration back and fails for good.
+    job = objects("base", "Job")["wump-migrate"]
+
+    assert job["spec"]["activeDeadlineSeconds"] >= 3 * 3600
+
+
 def _exported_series() -> set[str]:
     body = exposition([QueueDepth("ingest_organization", "pending", 0, None)]).decode()
     names: set[str] = set()
