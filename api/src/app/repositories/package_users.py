@@ -13,6 +13,7 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +114,26 @@ def users_page(
     return stmt.order_by(*keys).limit(limit)
 
 
+def _listed(rows: Any) -> Select[Any]:
+    """A users page's columns from rollup rows (the table or a subquery of its columns), with
+    their owners'."""
+    return select(
+        rows.c.organization_id,
+        rows.c.repository_count,
+        rows.c.total_stars,
+        rows.c.latest_push,
+        stored_languages(rows.c.languages).label("languages"),
+        rows.c.kinds,
+        rows.c.login_key,
+        rows.c.readiness,
+        rows.c.readiness_rules,
+        rows.c.transitive_repository_count,
+        rows.c.via,
+        rows.c.via_counts,
+        *SIGNALS,
+    ).join(_org, _org.c.id == rows.c.organization_id)
+
+
 class PackageUsersRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -141,26 +162,21 @@ class PackageUsersRepository:
         limit: int,
     ) -> list[AnyRow]:
         """One page of the default view (no forks, no archived) from the rollup."""
-        stmt = (
-            select(
-                _pu.c.organization_id,
-                _pu.c.repository_count,
-                _pu.c.total_stars,
-                _pu.c.latest_push,
-                stored_languages(_pu.c.languages).label("languages"),
-                _pu.c.kinds,
-                _pu.c.login_key,
-                _pu.c.readiness,
-                _pu.c.readiness_rules,
-                _pu.c.transitive_repository_count,
-                _pu.c.via,
-                _pu.c.via_counts,
-                *SIGNALS,
-            )
-            .join(_org, _org.c.id == _pu.c.organization_id)
-            .where(*self._rollup(package_id, owner_type, uf))
-        )
-        result = await self._session.execute(users_page(stmt, sort, _pu.c, after, limit))
+        conditions = self._rollup(package_id, owner_type, uf)
+        if sort == "repositories":
+            stmt = _listed(_pu).where(*conditions)
+            result = await self._session.execute(users_page(stmt, sort, _pu.c, after, limit))
+            return list(result.all())
+        # The sort's index holds the rows of large packages (sort_indexed); a smaller package's
+        # rows are read through their own index and ordered. Both sides, each paged, in one
+        # statement: right whichever side a package's rows are on.
+        sides = [
+            users_page(select(_pu).where(*conditions, side), sort, _pu.c, after, limit)
+            for side in (_pu.c.sort_indexed, ~_pu.c.sort_indexed)
+        ]
+        rows = union_all(*sides).subquery("rows")
+        page = users_page(select(rows), sort, rows.c, None, limit).subquery("page")
+        result = await self._session.execute(users_page(_listed(page), sort, page.c, None, limit))
         return list(result.all())
 
     async def count_users_rollup(

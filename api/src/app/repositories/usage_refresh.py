@@ -11,7 +11,12 @@ from sqlalchemy.sql.elements import TextClause
 
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import NOISE_SQL, NON_USAGE_KINDS, VIA_LIMIT
+from app.models.package_usage import (
+    NOISE_SQL,
+    NON_USAGE_KINDS,
+    SORT_INDEX_MIN_ORGANIZATIONS,
+    VIA_LIMIT,
+)
 from app.repositories.package_usage import STORED_LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
 
@@ -199,7 +204,9 @@ class UsageRefreshRepository:
             await self._session.execute(text(f"DELETE FROM package_usage WHERE {scope}"), params)
         else:
             await self._session.execute(text("TRUNCATE package_usage"))
-        await self._session.execute(_insert_usage(f"AND {scope}" if scope else ""), params)
+        await self._session.execute(
+            _insert_usage(f"AND {scope}" if scope else "", whole_packages=True), params
+        )
 
     async def replace_usage_pairs(self, pairs: Sequence[Pair]) -> RollupChanges:
         """Replace the rollup rows of the given (package, organization) pairs; returns the
@@ -224,7 +231,9 @@ class UsageRefreshRepository:
                 changes.before[(package_id, organization_id)] = RollupCounts(repositories, kinds)
             else:
                 changes.transitive_before.add((package_id, organization_id))
-        added = await self._session.execute(_insert_usage(f"AND {scope}", returning), params)
+        added = await self._session.execute(
+            _insert_usage(f"AND {scope}", returning, whole_packages=False), params
+        )
         for package_id, organization_id, repositories, kinds, direct in added:
             if direct:
                 changes.after[(package_id, organization_id)] = RollupCounts(repositories, kinds)
@@ -242,7 +251,7 @@ class UsageRefreshRepository:
         ]
         if not moved:
             return
-        await self._session.execute(
+        crossed = await self._session.execute(
             text(
                 "UPDATE packages p SET organization_count = p.organization_count + c.organizations,"
                 " repository_count = p.repository_count + c.repositories,"
@@ -251,6 +260,8 @@ class UsageRefreshRepository:
                 "  CAST(:repositories AS integer[]), CAST(:transitive AS integer[]))"
                 "  AS c(id, organizations, repositories, transitive)"
                 " WHERE p.id = c.id"
+                " RETURNING p.id, p.organization_count - c.organizations AS before,"
+                " p.organization_count AS after"
             ),
             {
                 "ids": [package_id for package_id, _ in moved],
@@ -259,6 +270,19 @@ class UsageRefreshRepository:
                 "transitive": [change.transitive_organizations for _, change in moved],
             },
         )
+        minimum = SORT_INDEX_MIN_ORGANIZATIONS
+        flipped = sorted(i for i, b, a in crossed if (b >= minimum) != (a >= minimum))
+        if flipped:
+            # The package's rows move into or out of the sort indexes together.
+            await self._session.execute(
+                text(
+                    "UPDATE package_usage u SET sort_indexed = p.organization_count >= :minimum"
+                    " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
+                    " AND u.package_id = p.id"
+                    " AND u.sort_indexed <> (p.organization_count >= :minimum)"
+                ),
+                {"ids": flipped, "minimum": minimum},
+            )
 
     async def update_package_counts(self, package_ids: Sequence[int] | None = None) -> None:
         """Copy each package's rollup totals onto it; rows whose counts hold are not rewritten."""
@@ -292,15 +316,30 @@ _ROLLUP_RULES = readiness_rules_sql("o", "sum(m.n)", "max(m.p)")
 _DEFAULT_VIEW = "NOT is_fork AND NOT is_archived AND NOT is_noise"
 
 
-def _insert_usage(scope: str, returning: str = "") -> TextClause:
+def _insert_usage(scope: str, returning: str = "", *, whole_packages: bool) -> TextClause:
     """INSERT of the rollup rows of the default view, for the dependents matching `scope`,
     scored for readiness from their owner's signals. A row's figures count the direct uses,
     or the transitive ones when there are none; its via counts the repositories of the
-    transitive uses per direct dependency they arrive through, most first, then by name."""
+    transitive uses per direct dependency they arrive through, most first, then by name.
+    A row is in the sort indexes when its package has SORT_INDEX_MIN_ORGANIZATIONS
+    organizations of direct use: counted over the rows written when `scope` takes whole
+    packages, else as the package's count stands (apply_count_changes moves the rows of a
+    package whose count crosses it)."""
+    minimum = SORT_INDEX_MIN_ORGANIZATIONS
+    if whole_packages:
+        indexed = (
+            f"count(*) FILTER (WHERE g.has_direct) OVER (PARTITION BY g.package_id) >= {minimum}"
+        )
+    else:
+        indexed = (
+            f"coalesce((SELECT pk.organization_count >= {minimum} FROM packages pk"
+            " WHERE pk.id = g.package_id), false)"
+        )
     return text(
         "INSERT INTO package_usage (package_id, organization_id, login_key, owner_is_user,"
         " repository_count, total_stars, latest_push, languages, kinds, readiness_rules,"
-        " readiness, has_direct_use, transitive_repository_count, via, via_counts)"
+        " readiness, has_direct_use, transitive_repository_count, via, via_counts,"
+        " sort_indexed)"
         " WITH matched AS ("
         "  SELECT package_id, organization_id, primary_language, is_direct, count(*) AS n,"
         "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
@@ -330,7 +369,7 @@ def _insert_usage(scope: str, returning: str = "") -> TextClause:
         "  WHERE m.is_direct = m.has_direct"
         "  GROUP BY m.package_id, m.organization_id, o.id)"
         " SELECT g.package_id, g.organization_id, login_key, owner_is_user, n, s, p, languages, k,"
-        f" rules, {score_sql('rules')}, has_direct, t, v.via, v.via_counts"
+        f" rules, {score_sql('rules')}, has_direct, t, v.via, v.via_counts, {indexed}"
         " FROM grouped g LEFT JOIN vias v"
         " ON v.package_id = g.package_id AND v.organization_id = g.organization_id" + returning
     )
