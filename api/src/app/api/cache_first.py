@@ -1,7 +1,7 @@
 """Routes whose current cached answer is sent before routing and the route's dependencies."""
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -16,7 +16,7 @@ from app.api.responses import CSV_MEDIA_TYPE, if_none_match_matches
 from app.api.state import app_state
 from app.core.errors import RateLimitExceeded
 from app.core.metrics import ROUTE_TEMPLATE
-from app.services.usage_cache import CacheEntry, UsageCache
+from app.services.usage_cache import CacheEntry, UsageCache, read_already
 
 # Where the answer to a request would be cached, or None when it must be built (CSV, a query
 # that does not validate, a page larger than allowed). It reads only the path parameters and
@@ -81,8 +81,16 @@ class CacheFirstMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
             located = self.locate(scope)
-            if located is not None and await self._answer(scope, receive, send, *located):
-                return
+            if located is not None:
+                route, entry = located
+                missed = await self._answer(scope, receive, send, route, entry)
+                if missed is None:
+                    return
+                if entry is not None and missed:
+                    # The route builds the answer: what was read here is what it would read.
+                    with read_already(entry, missed):
+                        await self.app(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
     def locate(self, scope: Scope) -> tuple[_Route, CacheEntry | None] | None:
@@ -125,14 +133,15 @@ class CacheFirstMiddleware:
 
     async def _answer(
         self, scope: Scope, receive: Receive, send: Send, route: _Route, entry: CacheEntry | None
-    ) -> bool:
-        """Answer from the cache; False when the router must answer instead."""
+    ) -> Sequence[bytes | str | None] | None:
+        """Answer from the cache and return None; else the router must answer, and this returns
+        the entry's values read (empty when it was not read)."""
         request = Request(scope)
         if CSV_MEDIA_TYPE in request.headers.get("accept", ""):
-            return False  # cached answers are JSON; the route decides what the client gets
+            return ()  # cached answers are JSON; the route decides what the client gets
         caller = await caller_without_database(request)
         if caller is None or route.scope not in caller.scopes:
-            return False
+            return ()
         # Metrics label the answer with the route it stands for.
         scope[ROUTE_TEMPLATE] = route.template
         try:
@@ -140,19 +149,19 @@ class CacheFirstMiddleware:
             values = await count(request, caller, read=entry.keys if entry else ())
         except RateLimitExceeded as error:
             await wump_problem(request, error)(scope, receive, send)
-            return True
+            return None
         if entry is None:
-            return False
+            return ()
         answer = await UsageCache(app_state(request).cache).read(entry, values)
         if answer is None:
-            return False
+            return values or ()
         etag = answer.etag.encode()
         if_none_match = request.headers.get("if-none-match")
         if if_none_match is not None and if_none_match_matches(if_none_match, answer.etag):
             # As `json_response` answers: the ETag alone, no body.
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})
             await send({"type": "http.response.body", "body": b""})
-            return True
+            return None
         headers = [
             (b"etag", etag),
             (b"content-length", str(len(answer.body)).encode()),
@@ -160,7 +169,7 @@ class CacheFirstMiddleware:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
-        return True
+        return None
 
 
 def _cache_first_routes(app: FastAPI) -> list[_Route]:

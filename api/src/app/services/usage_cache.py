@@ -6,7 +6,9 @@ import functools
 import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -89,6 +91,32 @@ class CacheEntry:
         return generation, CachedAnswer(body, etag.decode() if etag else entity_tag(body))
 
 
+# An entry read before the route ran (CacheFirstMiddleware's round trip, which missed), so the
+# route's get_or_build of the same entry builds the answer without reading it a second time.
+_read_before: ContextVar[tuple[tuple[str, str], Sequence[bytes | str | None]] | None] = ContextVar(
+    "wump_cache_read_before", default=None
+)
+
+
+@contextmanager
+def read_already(entry: CacheEntry, values: Sequence[bytes | str | None]) -> Iterator[None]:
+    """While the block runs, a get_or_build of `entry` takes `values` (its `keys` just read)
+    as what it would read, once."""
+    token = _read_before.set((entry.keys, values))
+    try:
+        yield
+    finally:
+        _read_before.reset(token)
+
+
+def _take_read(entry: CacheEntry) -> Sequence[bytes | str | None] | None:
+    found = _read_before.get()
+    if found is None or found[0] != entry.keys:
+        return None
+    _read_before.set(None)
+    return found[1]
+
+
 def encode_entry(generation: int, body: bytes) -> bytes:
     return f"{generation} {entity_tag(body)}\n".encode() + body
 
@@ -143,7 +171,10 @@ class UsageCache:
         seconds. Valkey failures are logged (once a minute) and answered by `build()`."""
         entry = self.entry(kind, scope, params)
         try:
-            generation, answer = entry.answer(await self._cache.mget(*entry.keys))
+            values = _take_read(entry)
+            if values is None:
+                values = await self._cache.mget(*entry.keys)
+            generation, answer = entry.answer(values)
         except _CACHE_ERRORS as error:
             _warn_unavailable(error, "read")
             return await build()

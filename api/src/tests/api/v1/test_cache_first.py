@@ -243,3 +243,30 @@ def test_the_query_is_read_as_fastapi_reads_a_query_model() -> None:
     assert (query.min_stars, query.include_forks, query.limit) == (3, True, None)
     assert query_model(_request(b"min_stars=-1"), PackageUsersQuery) is None
     assert query_model(_request(b"kind=nonsense"), PackageUsersQuery) is None
+
+
+async def test_a_miss_is_built_from_the_read_of_its_rate_limit_round_trip(
+    settings: Settings, session: AsyncSession, cache: Redis
+) -> None:
+    async with app_client(settings, session) as (app, client):
+        reads: list[tuple[str, ...]] = []
+        state = app_state(app)
+        read = state.cache.mget
+
+        async def counted(*keys: str) -> list[bytes | str | None]:
+            reads.append(keys)
+            return await read(*keys)
+
+        state.cache.mget = counted  # type: ignore[method-assign,assignment]
+        built = await client.get(USERS)
+        detail = await client.get("/api/v1/packages/pypi/django")
+        await cache.incr("wump:v1:gen:package:pypi:django")
+        rebuilt = await client.get(USERS)
+        without_sessions(app)
+        # Stored under the generation read before the route ran: the current one.
+        cached = await client.get(USERS)
+
+    assert built.status_code == detail.status_code == rebuilt.status_code == 200
+    assert (cached.status_code, cached.content) == (200, rebuilt.content)
+    # The misses were built without reading their entries again.
+    assert reads == []
