@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.readiness import SPONSORS_OTHERS_BIT
-from app.models import Organization, PackageDependent, PackageUsage
+from app.models import Organization, Package, PackageDependent, PackageUsage
 from app.repositories.package_usage import (
     After,
     AnyRow,
@@ -190,16 +190,19 @@ class PackageUsersRepository:
         )
         return int(result.scalar_one())
 
-    async def find_organization(self, package_id: int, login: str) -> OwnRow:
-        """The organization `login` and how its rollup row for the package counts, in one round
-        trip."""
+    async def find_package(self, ecosystem: str, name: str) -> tuple[Package, OwnRow] | None:
+        """The package and the organization owning its source repository, with how that
+        organization's rollup row for the package counts (OwnRow(None, None) when no
+        organization has the owner's login): a users list's lookups in one round trip."""
         result = await self._session.execute(
-            select(_org.c.id, _pu.c.has_direct_use)
-            .select_from(_org)
-            .outerjoin(_pu, (_pu.c.package_id == package_id) & (_pu.c.organization_id == _org.c.id))
-            .where(func.lower(_org.c.login) == login.lower())
+            select(Package, _org.c.id, _pu.c.has_direct_use)
+            .outerjoin(_org, func.lower(_org.c.login) == func.lower(Package.source_owner))
+            .outerjoin(_pu, (_pu.c.package_id == Package.id) & (_pu.c.organization_id == _org.c.id))
+            .where(Package.ecosystem == ecosystem, Package.name == name)
+            # The counts may have been refreshed by SQL in this same session.
+            .execution_options(populate_existing=True)
         )
         row = result.first()
         if row is None:
-            return OwnRow(None, None)
-        return OwnRow(row.id, row.has_direct_use)
+            return None
+        return row[0], OwnRow(row.id, row.has_direct_use)

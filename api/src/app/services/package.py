@@ -133,7 +133,7 @@ class PackageService:
         normalized = normalize_name(ecosystem, name)
         package = await self._packages.get_by_name(ecosystem.value, normalized)
         if package is None:
-            raise PackageNotFound(f"no {ecosystem.value} package named {name[:200]!r}")
+            raise _not_found(ecosystem, name)
         return package
 
     async def get(self, ecosystem: Ecosystem, name: str) -> PackageRead:
@@ -221,11 +221,15 @@ class PackageService:
     async def _users_page(
         self, ecosystem: Ecosystem, name: str, query: PackageUsersQuery, limit: int
     ) -> PackageUsersPage:
-        package = await self._require(ecosystem, name)
+        found = await self._users.find_package(ecosystem.value, normalize_name(ecosystem, name))
+        if found is None:
+            raise _not_found(ecosystem, name)
+        package, owner = found
         keyset = _USERS[query.sort]
         after = keyset.after(query.cursor)
         f = dependent_filter(query)
-        own = await self._own_organization(package, query.include_owner)
+        # The organization owning the package's source repository is left out unless asked for.
+        own = OwnRow(None, None) if query.include_owner else owner
         # The rollup holds a row for the owner only when it uses the package there.
         excluded = own.id is not None and (own.direct is not None or not query.is_default)
         uf = UserFilter(
@@ -314,13 +318,6 @@ class PackageService:
             transitive_only_total=transitive_only,
         )
 
-    async def _own_organization(self, package: Package, include_owner: bool) -> OwnRow:
-        """The organization owning the package's source repository, to leave out, and how its
-        rollup row counts; OwnRow(None, None) when none is to be left out."""
-        if include_owner or package.source_owner is None:
-            return OwnRow(None, None)
-        return await self._users.find_organization(package.id, package.source_owner)
-
     async def _samples(
         self, package_id: int, rows: list[AnyRow], f: DependentFilter
     ) -> dict[int, list[SampleRepository]]:
@@ -397,3 +394,7 @@ class PackageService:
             for row in rows
         ]
         return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def _not_found(ecosystem: Ecosystem, name: str) -> PackageNotFound:
+    return PackageNotFound(f"no {ecosystem.value} package named {name[:200]!r}")
