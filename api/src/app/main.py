@@ -23,7 +23,7 @@ from app.api.warm_up import warm_up
 from app.core.breaker import CircuitBreaker
 from app.core.cache import GuardedCache, create_cache, resolve_valkey_url
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_session_factory
+from app.core.db import create_engine, create_session_factory, transactional
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import MetricsMiddleware, mark_process_dead
 from app.core.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
@@ -57,19 +57,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # A worker of `wump serve --workers N` stops when the serve process is killed.
     watch_parent()
-    engine = create_engine(settings, custom_plans=True)
+    # Without a transaction block unless a session asks for one: requests that only read (GET,
+    # HEAD) need none (see AUTOCOMMIT).
+    engine = create_engine(settings, custom_plans=True, autocommit=True)
     # One breaker for everything that talks to Valkey here: cache, key cache and rate limits.
     breaker = CircuitBreaker("valkey", settings.valkey_breaker_cooldown)
     cache = create_cache(settings, breaker)
     # Read-only endpoints read from the replica when there is one, else from the primary.
     read_engine = (
-        create_engine(settings, settings.database_read_url, custom_plans=True)
+        create_engine(settings, settings.database_read_url, custom_plans=True, autocommit=True)
         if settings.database_read_url
         else None
     )
     # One budget bounds every wait of a request on the database (see BoundedSession).
     budget = settings.database_statement_timeout
-    session_factory = create_session_factory(engine, budget=budget)
+    session_factory = create_session_factory(transactional(engine), budget=budget)
+    read_only = create_session_factory(engine, budget=budget)
     valkey_url = resolve_valkey_url(settings)
     rate_limiter = RateLimiter(
         valkey_url,
@@ -88,11 +91,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             settings=settings,
             engine=engine,
             session_factory=session_factory,
+            read_only_session_factory=read_only,
             read_engine=read_engine,
             read_session_factory=(
-                create_session_factory(read_engine, budget=budget)
-                if read_engine
-                else session_factory
+                create_session_factory(read_engine, budget=budget) if read_engine else read_only
             ),
             cache=cache,
             valkey_breaker=breaker,

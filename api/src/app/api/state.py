@@ -20,8 +20,11 @@ _KEY = "wump"
 class AppState:
     settings: Settings
     engine: AsyncEngine
+    # Sessions whose connections run in a transaction block: requests that write, jobs.
     session_factory: async_sessionmaker[AsyncSession]
-    # The streaming replica of DATABASE_READ_URL; without one, the primary's factory.
+    # Sessions on the same pool without one, for requests that only read (GET and HEAD).
+    read_only_session_factory: async_sessionmaker[AsyncSession]
+    # The streaming replica of DATABASE_READ_URL; without one, the primary's read-only factory.
     read_engine: AsyncEngine | None
     read_session_factory: async_sessionmaker[AsyncSession]
     cache: Cache
