@@ -18,13 +18,6 @@ from app.providers.base import (
     SponsorshipSignals,
 )
 from app.repositories.funding import FundingRepository, SponsorshipColumns
-from app.schemas.sponsorship import (
-    Contact,
-    FundingLinkRead,
-    Readiness,
-    ReadinessReason,
-    Sponsorship,
-)
 
 log = get_logger(__name__)
 
@@ -159,29 +152,27 @@ async def store_listing_links(
     return sorted(by_id)
 
 
-def sponsorship_read(owner: Any) -> Sponsorship:
-    """The API's view of an owner's signals, from an Organization or a row with its columns."""
+def sponsorship_fields(owner: Any) -> dict[str, Any]:
+    """The API's view of an owner's signals (a `Sponsorship`, as the fields its answer validates
+    at once), from an Organization or a row with its columns."""
     counts = [c for c in (owner.sponsoring_count, owner.sponsorships_as_sponsor) if c is not None]
-    links = [FundingLinkRead.model_validate(link) for link in owner.funding_links or []]
-    can_be_sponsored: bool | None = owner.has_sponsors_listing
-    if links:
-        can_be_sponsored = True
-    return Sponsorship(
-        sponsors_others=max(counts) if counts else None,
-        can_be_sponsored=can_be_sponsored,
-        has_sponsors_listing=owner.has_sponsors_listing,
-        sponsorship_url=owner.sponsorship_url,
-        is_verified=bool(owner.is_verified),
-        member_count=owner.member_count,
-        funding_links=links,
-        contact=Contact(
-            website_url=owner.website_url,
-            email=owner.email,
-            twitter_username=owner.twitter_username,
-        ),
-        checked_at=owner.sponsorship_checked_at,
-        funding_error=owner.funding_error,
-    )
+    links = owner.funding_links or []
+    return {
+        "sponsors_others": max(counts) if counts else None,
+        "can_be_sponsored": True if links else owner.has_sponsors_listing,
+        "has_sponsors_listing": owner.has_sponsors_listing,
+        "sponsorship_url": owner.sponsorship_url,
+        "is_verified": bool(owner.is_verified),
+        "member_count": owner.member_count,
+        "funding_links": links,
+        "contact": {
+            "website_url": owner.website_url,
+            "email": owner.email,
+            "twitter_username": owner.twitter_username,
+        },
+        "checked_at": owner.sponsorship_checked_at,
+        "funding_error": owner.funding_error,
+    }
 
 
 def _reason(rule: Rule, row: Any, now: datetime) -> str:
@@ -216,13 +207,14 @@ def _reason(rule: Rule, row: Any, now: datetime) -> str:
             return "reachable by " + ", ".join(ways) if ways else "reachable"
 
 
-def readiness_read(row: Any, now: datetime) -> Readiness:
-    """The score and reasons of a users-list row (`readiness_rules` and the owner's signals)."""
+def readiness_fields(row: Any, now: datetime) -> dict[str, Any]:
+    """The score and reasons of a users-list row (`readiness_rules` and the owner's signals),
+    as the fields of a `Readiness` its answer validates at once."""
     rules = int(row.readiness_rules)
-    return Readiness(
-        score=score(rules),
-        reasons=[
-            ReadinessReason(text=_reason(rule, row, now), rule=rule.name, points=rule.points)
+    return {
+        "score": score(rules),
+        "reasons": [
+            {"text": _reason(rule, row, now), "rule": rule.name, "points": rule.points}
             for rule in met(rules)
         ],
-    )
+    }

@@ -22,7 +22,7 @@ from app.schemas.organization import (
 from app.schemas.package import ViaRead
 from app.schemas.pagination import Page
 from app.schemas.repository import RepositorySummary
-from app.services.funding import sponsorship_read
+from app.services.funding import sponsorship_fields
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, organization_scope
 
@@ -92,7 +92,7 @@ class OrganizationService:
                 "sponsorship_url": organization.sponsorship_url,
                 "has_sponsors_listing": organization.has_sponsors_listing,
                 "twitter_username": organization.twitter_username,
-                "sponsorship": sponsorship_read(organization),
+                "sponsorship": sponsorship_fields(organization),
                 "repository_count": await self._organizations.count_repositories(organization.id),
                 "package_count": await self._usage.count_organization_packages(organization.id),
             }

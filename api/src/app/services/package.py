@@ -1,8 +1,10 @@
 """Package use cases: lookup, search, and the question wump exists for, who uses a package."""
 
 from datetime import UTC, datetime, time
+from typing import Any
 from urllib.parse import quote
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -30,18 +32,17 @@ from app.schemas.package import (
     PackageUserRead,
     PackageUsersPage,
     PackageUsersQuery,
-    SampleRepository,
     UsageFilters,
     UserRepositoriesQuery,
     UserRepositoryRead,
-    ViaRead,
 )
 from app.schemas.pagination import Page
-from app.services.funding import readiness_read, sponsorship_read
+from app.services.funding import readiness_fields, sponsorship_fields
 from app.services.paging import Cached, Keyset, Listing, paginate
 from app.services.usage_cache import UsageCache, package_scope
 
 _SEARCH = Keyset("packages", "organization_count", "int")
+_USER_ITEMS = TypeAdapter(list[PackageUserRead])
 _USERS = {
     # Ties by stars, then login: a three-part cursor (login is unique).
     "repositories": Keyset(
@@ -286,31 +287,7 @@ class PackageService:
                 package.id, [row.organization_id for row in rows], f, known
             )
         samples = await self._samples(package.id, rows, f)
-        now = datetime.now(UTC)
-        items = [
-            PackageUserRead(
-                login=row.login,
-                name=row.name,
-                owner_type=row.owner_type,
-                github_url=row.github_url,
-                website_url=row.website_url,
-                repository_count=row.repository_count,
-                direct_repository_count=uses.get(row.organization_id, (0, 0))[0],
-                transitive_repository_count=uses.get(row.organization_id, (0, 0))[1],
-                via=[
-                    ViaRead(name=n, repository_count=c)
-                    for n, c in vias.get(row.organization_id, [])
-                ],
-                total_stars=row.total_stars,
-                languages=list(row.languages),
-                latest_push=row.latest_push,
-                kinds=kinds_from_mask(row.kinds),
-                sample_repositories=samples.get(row.organization_id, []),
-                readiness=readiness_read(row, now),
-                sponsorship=sponsorship_read(row),
-            )
-            for row in rows
-        ]
+        items = user_items(rows, uses, vias, samples, datetime.now(UTC))
         return PackageUsersPage(
             items=items,
             next_cursor=next_cursor,
@@ -320,14 +297,13 @@ class PackageService:
 
     async def _samples(
         self, package_id: int, rows: list[AnyRow], f: DependentFilter
-    ) -> dict[int, list[SampleRepository]]:
-        samples: dict[int, list[SampleRepository]] = {}
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Each organization's most starred repositories, as `SampleRepository` fields."""
+        samples: dict[int, list[dict[str, Any]]] = {}
         found = await self._usage.list_samples(package_id, [r.organization_id for r in rows], f)
-        for sample in found:
-            samples.setdefault(sample.owner_id, []).append(
-                SampleRepository(
-                    full_name=sample.full_name, stars=sample.stars, github_url=sample.github_url
-                )
+        for owner_id, full_name, stars, github_url in found:
+            samples.setdefault(owner_id, []).append(
+                {"full_name": full_name, "stars": stars, "github_url": github_url}
             )
         return samples
 
@@ -394,6 +370,44 @@ class PackageService:
             for row in rows
         ]
         return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def user_items(
+    rows: list[AnyRow],
+    uses: UseCounts,
+    vias: dict[int, list[tuple[str, int]]],
+    samples: dict[int, list[dict[str, Any]]],
+    now: datetime,
+) -> list[PackageUserRead]:
+    """A users page's items from its rows and what was read beside them: plain fields,
+    validated at once (a model per item and per nested object cost more)."""
+    items = []
+    for row in rows:
+        direct, transitive = uses.get(row.organization_id, (0, 0))
+        items.append(
+            {
+                "login": row.login,
+                "name": row.name,
+                "owner_type": row.owner_type,
+                "github_url": row.github_url,
+                "website_url": row.website_url,
+                "repository_count": row.repository_count,
+                "direct_repository_count": direct,
+                "transitive_repository_count": transitive,
+                "via": [
+                    {"name": name, "repository_count": count}
+                    for name, count in vias.get(row.organization_id, [])
+                ],
+                "total_stars": row.total_stars,
+                "languages": row.languages,
+                "latest_push": row.latest_push,
+                "kinds": kinds_from_mask(row.kinds),
+                "sample_repositories": samples.get(row.organization_id, []),
+                "readiness": readiness_fields(row, now),
+                "sponsorship": sponsorship_fields(row),
+            }
+        )
+    return _USER_ITEMS.validate_python(items)
 
 
 def _not_found(ecosystem: Ecosystem, name: str) -> PackageNotFound:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -12,9 +13,10 @@ from app.repositories.package import PackageRepository
 from app.repositories.package_users import UserFilter
 from app.repositories.portfolio import PortfolioRepository
 from app.schemas.portfolio import PortfolioPage, PortfolioQuery, PortfolioUserRead
-from app.services.funding import readiness_read, sponsorship_read
+from app.services.funding import readiness_fields, sponsorship_fields
 from app.services.paging import Keyset, Listing, paginate
 
+_ITEMS = TypeAdapter(list[PortfolioUserRead])
 _USERS = {
     "packages": Keyset("packages", "package_count", "int", "organization_id"),
     "repositories": Keyset("repositories", "repository_count", "int", "organization_id"),
@@ -127,25 +129,28 @@ class PortfolioService:
         )
         rows, next_cursor = paginate(rows, limit, keyset)
         now = datetime.now(UTC)
-        items = [
-            PortfolioUserRead(
-                login=row.login,
-                name=row.name,
-                owner_type=row.owner_type,
-                github_url=row.github_url,
-                website_url=row.website_url,
-                package_count=row.package_count,
-                packages=sorted(purls[package_id] for package_id in row.package_ids or ()),
-                repository_count=row.repository_count,
-                transitive_repository_count=row.transitive_repository_count,
-                transitive_packages=sorted(
-                    purls[package_id] for package_id in row.transitive_package_ids or ()
-                ),
-                readiness=readiness_read(row, now),
-                sponsorship=sponsorship_read(row),
-            )
-            for row in rows
-        ]
+        # Plain fields, validated at once: a model per item and per nested object cost more.
+        items = _ITEMS.validate_python(
+            [
+                {
+                    "login": row.login,
+                    "name": row.name,
+                    "owner_type": row.owner_type,
+                    "github_url": row.github_url,
+                    "website_url": row.website_url,
+                    "package_count": row.package_count,
+                    "packages": sorted(purls[package_id] for package_id in row.package_ids or ()),
+                    "repository_count": row.repository_count,
+                    "transitive_repository_count": row.transitive_repository_count,
+                    "transitive_packages": sorted(
+                        purls[package_id] for package_id in row.transitive_package_ids or ()
+                    ),
+                    "readiness": readiness_fields(row, now),
+                    "sponsorship": sponsorship_fields(row),
+                }
+                for row in rows
+            ]
+        )
         return PortfolioPage(
             items=items,
             next_cursor=next_cursor,
