@@ -53,9 +53,9 @@ CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
 
 
 # Reads need no transaction block: at READ COMMITTED every statement takes its own snapshot
-# either way. Outside one, a request saves three round trips of four statements' worth: BEGIN,
-# COMMIT, and the pre-ping's own BEGIN and ROLLBACK (inside a transaction, the driver's ping
-# takes three). Writes ask for READ COMMITTED (`transactional`), the server's default.
+# either way. Outside one, a read request saves four round trips: BEGIN, COMMIT, and the BEGIN
+# and ROLLBACK the driver wraps its pre-ping in on a connection that is not in autocommit.
+# Writes ask for READ COMMITTED (`transactional`), the server's default.
 AUTOCOMMIT = "AUTOCOMMIT"
 
 
