@@ -63,7 +63,11 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data_dir: Path, port: int, python_path: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`wump serve` on the data directory; with `python_path`, the wump found there (another
+    revision's `src`) instead of the installed one."""
     environment = {
         **os.environ,
         "WUMP_DATA_DIR": str(data_dir),
@@ -77,6 +81,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     }
     for name in ("DATABASE_URL", "VALKEY_URL"):
         environment.pop(name, None)
+    if python_path is not None:
+        environment["PYTHONPATH"] = str(python_path)
     return subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=environment,
