@@ -18,12 +18,18 @@ _POLL_S = 0.5
 
 def watch_parent() -> threading.Thread | None:
     """In a child of `wump serve`, a daemon thread that asks this process to stop (SIGTERM: the
-    graceful shutdown, lifespan included) once its parent has died; None in any other process."""
+    graceful shutdown, lifespan included) once its parent has died; None in any other process.
+    A child whose parent died while it was starting is asked to stop at once."""
     raw = os.environ.get(SERVE_PID_ENV, "")
     if not raw.isdigit():
         return None
     parent = int(raw)
-    if parent == os.getpid() or os.getppid() != parent:
+    if parent == os.getpid():
+        return None
+    # `wump serve` starts its workers itself, so a process it started that is no longer its
+    # child was re-parented: the serve died before this process got here.
+    if os.getppid() != parent:
+        _stop(parent)
         return None
     thread = threading.Thread(target=_watch, args=(parent,), name="wump-parent", daemon=True)
     thread.start()
@@ -35,5 +41,9 @@ def _watch(parent: int) -> None:
     # and no signal from the dead parent is needed.
     while os.getppid() == parent:
         time.sleep(_POLL_S)
+    _stop(parent)
+
+
+def _stop(parent: int) -> None:
     log.warning("serve.parent_died", parent=parent)
     os.kill(os.getpid(), signal.SIGTERM)

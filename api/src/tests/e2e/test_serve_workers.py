@@ -3,6 +3,7 @@
 import os
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -33,6 +34,24 @@ def _gone(process: psutil.Process) -> bool:
         return True
 
 
+def _wait_until_gone(workers: list[psutil.Process]) -> list[psutil.Process]:
+    """The workers still alive after a generous wait: a worker still importing the app on a
+    loaded machine notices only after."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(_gone(child) for child in workers):
+        time.sleep(0.2)
+    return [child for child in workers if not _gone(child)]
+
+
+def _workers(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    # uvicorn starts each worker with multiprocessing's spawn; the resource tracker is not one.
+    return [
+        child
+        for child in psutil.Process(server.pid).children()
+        if "spawn_main" in " ".join(child.cmdline())
+    ]
+
+
 def test_the_workers_of_a_killed_serve_stop_and_free_the_port(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
@@ -42,22 +61,13 @@ def test_the_workers_of_a_killed_serve_stop_and_free_the_port(
     workers: list[psutil.Process] = []
     try:
         wait_for(f"http://127.0.0.1:{port}/health/live", server, log)
-        # uvicorn starts each worker with multiprocessing's spawn; the resource tracker is not one.
-        workers = [
-            child
-            for child in psutil.Process(server.pid).children()
-            if "spawn_main" in " ".join(child.cmdline())
-        ]
+        workers = _workers(server)
         assert len(workers) == 2, [child.cmdline() for child in workers]
         assert all(child.environ().get(SERVE_PID_ENV) == str(server.pid) for child in workers)
 
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
-        # Generous: a worker still importing the app on a loaded machine notices only after.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not all(_gone(child) for child in workers):
-            time.sleep(0.2)
-        alive = [child for child in workers if not _gone(child)]
+        alive = _wait_until_gone(workers)
         port_answers = _answers(port)
     finally:
         for child in workers:
@@ -66,3 +76,30 @@ def test_the_workers_of_a_killed_serve_stop_and_free_the_port(
 
     assert alive == [], f"{len(alive)} workers outlived the killed wump serve"
     assert not port_answers
+
+
+def test_workers_still_starting_when_their_serve_is_killed_stop_too(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    server = start_wump(
+        tmp_path / "serve.log", environment, "serve", "--port", str(port), "--workers", "2"
+    )
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = _workers(server)
+            time.sleep(0.05)
+        assert len(workers) == 2, [child.cmdline() for child in workers]
+        # Killed as its workers appear: they are still importing the app, and find themselves
+        # orphaned only when they start.
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        alive = _wait_until_gone(workers)
+    finally:
+        for child in workers:
+            if not _gone(child):
+                child.kill()
+
+    assert alive == [], f"{len(alive)} workers outlived the killed wump serve"
