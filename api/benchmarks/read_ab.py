@@ -37,6 +37,7 @@ from read_api import (
     start_server,
     stop_server,
     top_packages,
+    users_languages,
     users_url,
     wait_ready,
 )
@@ -88,10 +89,7 @@ async def measure(base: str, valkey_url: str, pid: int) -> Figures:
         bench = Bench(client, valkey)
         top = await top_packages(client)
         ecosystem, name = top[0]
-        page = (await client.get(users_url(ecosystem, name))).json()
-        languages = list(
-            dict.fromkeys(lang for item in page["items"] for lang in item["languages"])
-        )
+        languages = await users_languages(client, ecosystem, name)
         cases = {
             "first hits": [(e, n, users_url(e, n)) for e, n in top] * FIRST_HIT_ROUNDS,
             "language filters": [

@@ -140,6 +140,12 @@ def users_url(ecosystem: str, name: str, query: str = "") -> str:
     )
 
 
+async def users_languages(client: httpx.AsyncClient, ecosystem: str, name: str) -> list[str]:
+    """The languages of the package's first users page, each once, in the order they appear."""
+    page = (await client.get(users_url(ecosystem, name))).json()
+    return list(dict.fromkeys(lang for item in page["items"] for lang in item["languages"]))
+
+
 async def top_packages(client: httpx.AsyncClient) -> list[tuple[str, str]]:
     page = (await client.get("/api/v1/packages", params={"limit": TOP_PACKAGES})).json()
     return [(item["ecosystem"], item["name"]) for item in page["items"]]
@@ -248,8 +254,7 @@ async def cold_runs(
     first = Row(f"first hits, {len(top)} most used packages, limit={PAGE}", samples, "p95 <= 25 ms")
     # CPU counts what a first hit costs whatever else the machine runs, latency does not.
     notes = [f"first hits: {cpu_per_request(before, after, len(top))}"]
-    page = (await bench.client.get(users_url(ecosystem, name))).json()
-    languages = list(dict.fromkeys(lang for item in page["items"] for lang in item["languages"]))
+    languages = await users_languages(bench.client, ecosystem, name)
     filters = Row(
         f"most used, language=X&min_stars=10, {min(LANGUAGES, len(languages))} languages",
         [
