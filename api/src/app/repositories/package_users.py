@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    bindparam,
     func,
     literal,
     select,
@@ -134,6 +135,18 @@ def _listed(rows: Any) -> Select[Any]:
     ).join(_org, _org.c.id == rows.c.organization_id)
 
 
+# A users list's first statement, built once: the package and the organization owning its
+# source repository, with that organization's rollup row for the package.
+_FIND_PACKAGE = (
+    select(Package, _org.c.id, _pu.c.has_direct_use)
+    .outerjoin(_org, func.lower(_org.c.login) == func.lower(Package.source_owner))
+    .outerjoin(_pu, (_pu.c.package_id == Package.id) & (_pu.c.organization_id == _org.c.id))
+    .where(Package.ecosystem == bindparam("ecosystem"), Package.name == bindparam("name"))
+    # The counts may have been refreshed by SQL in this same session.
+    .execution_options(populate_existing=True)
+)
+
+
 class PackageUsersRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -194,14 +207,7 @@ class PackageUsersRepository:
         """The package and the organization owning its source repository, with how that
         organization's rollup row for the package counts (OwnRow(None, None) when no
         organization has the owner's login): a users list's lookups in one round trip."""
-        result = await self._session.execute(
-            select(Package, _org.c.id, _pu.c.has_direct_use)
-            .outerjoin(_org, func.lower(_org.c.login) == func.lower(Package.source_owner))
-            .outerjoin(_pu, (_pu.c.package_id == Package.id) & (_pu.c.organization_id == _org.c.id))
-            .where(Package.ecosystem == ecosystem, Package.name == name)
-            # The counts may have been refreshed by SQL in this same session.
-            .execution_options(populate_existing=True)
-        )
+        result = await self._session.execute(_FIND_PACKAGE, {"ecosystem": ecosystem, "name": name})
         row = result.first()
         if row is None:
             return None

@@ -1,5 +1,7 @@
 """Package use cases: lookup, search, and the question wump exists for, who uses a package."""
 
+import asyncio
+from contextlib import suppress
 from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import quote
@@ -286,8 +288,18 @@ class PackageService:
             uses, vias = await self._uses.list_use_counts(
                 package.id, [row.organization_id for row in rows], f, known
             )
-        samples = await self._samples(package.id, rows, f)
-        items = user_items(rows, uses, vias, samples, datetime.now(UTC))
+        # The samples' statement runs in PostgreSQL while this process builds the items.
+        samples = asyncio.ensure_future(self._samples(package.id, rows, f))
+        try:
+            await asyncio.sleep(0)
+            fields = user_fields(rows, uses, vias, datetime.now(UTC))
+        except BaseException:
+            # Stopped before the session is used again.
+            samples.cancel()
+            with suppress(asyncio.CancelledError):
+                await samples
+            raise
+        items = user_items(rows, fields, await samples)
         return PackageUsersPage(
             items=items,
             next_cursor=next_cursor,
@@ -372,15 +384,14 @@ class PackageService:
         return Page(items=items, next_cursor=next_cursor, total=total)
 
 
-def user_items(
+def user_fields(
     rows: list[AnyRow],
     uses: UseCounts,
     vias: dict[int, list[tuple[str, int]]],
-    samples: dict[int, list[dict[str, Any]]],
     now: datetime,
-) -> list[PackageUserRead]:
-    """A users page's items from its rows and what was read beside them: plain fields,
-    validated at once (a model per item and per nested object cost more)."""
+) -> list[dict[str, Any]]:
+    """A users page's items as plain fields, from its rows and what was read beside them, all
+    but their sample repositories (`user_items` adds them)."""
     items = []
     for row in rows:
         direct, transitive = uses.get(row.organization_id, (0, 0))
@@ -402,12 +413,23 @@ def user_items(
                 "languages": row.languages,
                 "latest_push": row.latest_push,
                 "kinds": kinds_from_mask(row.kinds),
-                "sample_repositories": samples.get(row.organization_id, []),
                 "readiness": readiness_fields(row, now),
                 "sponsorship": sponsorship_fields(row),
             }
         )
-    return _USER_ITEMS.validate_python(items)
+    return items
+
+
+def user_items(
+    rows: list[AnyRow],
+    fields: list[dict[str, Any]],
+    samples: dict[int, list[dict[str, Any]]],
+) -> list[PackageUserRead]:
+    """The items of `user_fields` with their sample repositories, validated at once (a model
+    per item and per nested object cost more)."""
+    for row, item in zip(rows, fields, strict=True):
+        item["sample_repositories"] = samples.get(row.organization_id, [])
+    return _USER_ITEMS.validate_python(fields)
 
 
 def _not_found(ecosystem: Ecosystem, name: str) -> PackageNotFound:
