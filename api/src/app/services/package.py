@@ -3,7 +3,6 @@
 import asyncio
 from contextlib import suppress
 from datetime import UTC, datetime, time
-from typing import Any
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
@@ -34,6 +33,7 @@ from app.schemas.package import (
     PackageUserRead,
     PackageUsersPage,
     PackageUsersQuery,
+    SampleRepository,
     UsageFilters,
     UserRepositoriesQuery,
     UserRepositoryRead,
@@ -292,14 +292,16 @@ class PackageService:
         samples = asyncio.ensure_future(self._samples(package.id, rows, f))
         try:
             await asyncio.sleep(0)
-            fields = user_fields(rows, uses, vias, datetime.now(UTC))
+            items = user_items(rows, uses, vias, datetime.now(UTC))
         except BaseException:
             # Stopped before the session is used again.
             samples.cancel()
             with suppress(asyncio.CancelledError):
                 await samples
             raise
-        items = user_items(rows, fields, await samples)
+        by_owner = await samples
+        for row, item in zip(rows, items, strict=True):
+            item.sample_repositories = by_owner.get(row.organization_id, [])
         return PackageUsersPage(
             items=items,
             next_cursor=next_cursor,
@@ -309,13 +311,13 @@ class PackageService:
 
     async def _samples(
         self, package_id: int, rows: list[AnyRow], f: DependentFilter
-    ) -> dict[int, list[dict[str, Any]]]:
-        """Each organization's most starred repositories, as `SampleRepository` fields."""
-        samples: dict[int, list[dict[str, Any]]] = {}
+    ) -> dict[int, list[SampleRepository]]:
+        """Each organization's most starred repositories."""
+        samples: dict[int, list[SampleRepository]] = {}
         found = await self._usage.list_samples(package_id, [r.organization_id for r in rows], f)
         for owner_id, full_name, stars, github_url in found:
             samples.setdefault(owner_id, []).append(
-                {"full_name": full_name, "stars": stars, "github_url": github_url}
+                SampleRepository(full_name=full_name, stars=stars, github_url=github_url)
             )
         return samples
 
@@ -384,14 +386,15 @@ class PackageService:
         return Page(items=items, next_cursor=next_cursor, total=total)
 
 
-def user_fields(
+def user_items(
     rows: list[AnyRow],
     uses: UseCounts,
     vias: dict[int, list[tuple[str, int]]],
     now: datetime,
-) -> list[dict[str, Any]]:
-    """A users page's items as plain fields, from its rows and what was read beside them, all
-    but their sample repositories (`user_items` adds them)."""
+) -> list[PackageUserRead]:
+    """A users page's items from its rows and what was read beside them, all but their sample
+    repositories: built as plain fields and validated at once (a model per item and per nested
+    object cost more)."""
     items = []
     for row in rows:
         direct, transitive = uses.get(row.organization_id, (0, 0))
@@ -413,23 +416,12 @@ def user_fields(
                 "languages": row.languages,
                 "latest_push": row.latest_push,
                 "kinds": kinds_from_mask(row.kinds),
+                "sample_repositories": [],
                 "readiness": readiness_fields(row, now),
                 "sponsorship": sponsorship_fields(row),
             }
         )
-    return items
-
-
-def user_items(
-    rows: list[AnyRow],
-    fields: list[dict[str, Any]],
-    samples: dict[int, list[dict[str, Any]]],
-) -> list[PackageUserRead]:
-    """The items of `user_fields` with their sample repositories, validated at once (a model
-    per item and per nested object cost more)."""
-    for row, item in zip(rows, fields, strict=True):
-        item["sample_repositories"] = samples.get(row.organization_id, [])
-    return _USER_ITEMS.validate_python(fields)
+    return _USER_ITEMS.validate_python(items)
 
 
 def _not_found(ecosystem: Ecosystem, name: str) -> PackageNotFound:

@@ -8,6 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.repositories.package_usage import AnyRow, PackageUsageRepository
+from app.schemas.package import PackageUserRead
 from app.services import package as package_service
 
 USERS = "/api/v1/packages/pypi/django/users"
@@ -42,13 +43,13 @@ async def test_the_samples_are_read_while_the_items_are_built(
 ) -> None:
     samples = _Samples(monkeypatch)
     seen: list[tuple[bool, str | None]] = []
-    original = package_service.user_fields
+    original = package_service.user_items
 
-    def user_fields(*args: Any) -> list[dict[str, Any]]:
+    def user_items(*args: Any) -> list[PackageUserRead]:
         seen.append((samples.sent, samples.ended))
         return original(*args)
 
-    monkeypatch.setattr(package_service, "user_fields", user_fields)
+    monkeypatch.setattr(package_service, "user_items", user_items)
 
     response = await api.get(USERS, params=params)
 
@@ -66,10 +67,10 @@ async def test_a_failure_building_the_items_cancels_the_samples_read(
 ) -> None:
     samples = _Samples(monkeypatch)
 
-    def user_fields(*args: Any) -> list[dict[str, Any]]:
+    def user_items(*args: Any) -> list[PackageUserRead]:
         raise RuntimeError("building the items failed")
 
-    monkeypatch.setattr(package_service, "user_fields", user_fields)
+    monkeypatch.setattr(package_service, "user_items", user_items)
 
     response = await api.get(USERS)
 
