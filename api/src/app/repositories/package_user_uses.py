@@ -2,12 +2,10 @@
 transitive repositories under the filters, and the direct dependencies the package arrives
 through."""
 
-import heapq
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import PackageDependent
@@ -59,28 +57,33 @@ class UserUsesRepository:
         transitive = [o for o in organization_ids if counts.get(o, (0, 0))[1]]
         if not transitive:
             return counts, {}
-        # Grouped by the stored via (most name one package) and split here: unnesting each
-        # repository's via in SQL cost more than the grouping.
-        named = await self._session.execute(
-            select(_pd.c.organization_id, _pd.c.via, func.count())
+        name = (
+            func.unnest(func.string_to_array(_pd.c.via, " ")).table_valued("name").render_derived()
+        )
+        # Each organization's names ranked, and only the first VIA_LIMIT sent back.
+        n = func.count()
+        rank = func.row_number().over(
+            partition_by=_pd.c.organization_id, order_by=(n.desc(), name.c.name.collate("C"))
+        )
+        ranked = (
+            select(_pd.c.organization_id, name.c.name, n.label("n"), rank.label("rank"))
+            .select_from(_pd)
+            .join(name, true())
             .where(
                 _pd.c.package_id == package_id,
                 _pd.c.organization_id.in_(transitive),
                 *dependent_conditions(any_use),
                 _pd.c.via.is_not(None),
             )
-            .group_by(_pd.c.organization_id, _pd.c.via)
+            .group_by(_pd.c.organization_id, name.c.name)
+            .subquery("ranked")
         )
-        by_name: dict[int, Counter[str]] = {}
-        for organization_id, joined, n in named:
-            names = by_name.setdefault(organization_id, Counter())
-            for name in joined.split(" "):
-                names[name] += n
-        # Most repositories first, then by name in byte order (as COLLATE "C").
-        via = {
-            organization_id: heapq.nsmallest(
-                VIA_LIMIT, names.items(), key=lambda item: (-item[1], item[0])
-            )
-            for organization_id, names in by_name.items()
-        }
+        named = await self._session.execute(
+            select(ranked.c.organization_id, ranked.c.name, ranked.c.n)
+            .where(ranked.c.rank <= VIA_LIMIT)
+            .order_by(ranked.c.organization_id, ranked.c.rank)
+        )
+        via: dict[int, list[tuple[str, int]]] = {}
+        for organization_id, via_name, count in named:
+            via.setdefault(organization_id, []).append((via_name, int(count)))
         return counts, via

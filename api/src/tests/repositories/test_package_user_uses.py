@@ -22,7 +22,7 @@ async def test_via_names_are_counted_per_repository_most_first_then_by_name(
     await session.flush()
     # Each repository's via: the direct dependencies the package arrives through there.
     vias = ["g f e d c b a", "b c", "c", "Zeta", None]
-    for index, via in enumerate(vias):
+    for index, through in enumerate(vias):
         repository = Repository(
             organization_id=organization.id,
             name=f"r{index}",
@@ -39,8 +39,8 @@ async def test_via_names_are_counted_per_repository_most_first_then_by_name(
                 package_id=package.id,
                 manifest_path="requirements.lock",
                 dependency_type="runtime",
-                is_direct=via is None,
-                via=via,
+                is_direct=through is None,
+                via=through,
             )
         )
     await session.flush()
