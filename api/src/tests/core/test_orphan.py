@@ -19,8 +19,9 @@ def signals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 def test_a_worker_whose_serve_died_while_it_started_stops_at_once(
     monkeypatch: pytest.MonkeyPatch, signals: list[tuple[int, int]]
 ) -> None:
-    # Started by a serve that is gone: this process has another parent now.
-    gone = os.getppid() + 1
+    # Started by a serve that is gone: this process has another parent now. (Neither this
+    # process nor its parent: a test worker's pid is often its parent's plus one.)
+    gone = os.getpid() + os.getppid()
     monkeypatch.setenv(orphan.SERVE_PID_ENV, str(gone))
 
     assert orphan.watch_parent() is None
