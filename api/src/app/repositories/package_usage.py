@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    any_,
     bindparam,
     cast,
     func,
@@ -171,6 +172,50 @@ def _samples_statement(f: DependentFilter, per_organization: int) -> Select[Any]
     )
 
 
+def reads_language_range(listed: int, page: int, used_by: int) -> bool:
+    """Whether a language-filtered page reads its samples from the language's range of the
+    package at once: when that range (about 1.5 rows for each of the `listed` organizations)
+    is shorter than what reading each of the `page` organizations' rows in stars order passes
+    before 3 are in the language (about 3 / share of its rows, the share estimated as `listed`
+    of the `used_by` organizations that use the package). Measured on the most used package
+    of the full dataset: Python (1,148 of 54,987 organizations) 17.5 -> 6.8 ms by the range;
+    TypeScript (14,984) 4.3 ms by organization, 77 ms by the range."""
+    return 1.5 * listed * listed < 3 * page * used_by
+
+
+@lru_cache(maxsize=256)
+def _samples_in_range_statement(f: DependentFilter, per_organization: int) -> Select[Any]:
+    """The samples' statement that reads the filter's range of the package at once (its
+    language, from the stars bound up) and ranks the page's organizations' rows in it: for a
+    language few of the package's organizations use, where reading each organization's rows in
+    stars order passes many in other languages."""
+    ranked = (
+        select(
+            _pd.c.organization_id,
+            _pd.c.repository_id,
+            _pd.c.stars,
+            func.row_number()
+            .over(
+                partition_by=_pd.c.organization_id,
+                order_by=(_pd.c.stars.desc(), _pd.c.repository_id),
+            )
+            .label("rank"),
+        )
+        .where(
+            _pd.c.package_id == bindparam("package_id", type_=Integer),
+            _pd.c.organization_id == any_(bindparam("owner_ids", type_=ARRAY(Integer))),
+            *dependent_conditions(f),
+        )
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.organization_id, _repo.c.full_name, ranked.c.stars, _repo.c.github_url)
+        .join(_repo, _repo.c.id == ranked.c.repository_id)
+        .where(ranked.c.rank <= per_organization)
+        .order_by(ranked.c.organization_id, ranked.c.stars.desc(), ranked.c.repository_id)
+    )
+
+
 class PackageUsageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -181,13 +226,21 @@ class PackageUsageRepository:
         organization_ids: Sequence[int],
         f: DependentFilter,
         per_organization: int = 3,
+        *,
+        in_range: bool = False,
     ) -> list[AnyRow]:
-        """The most starred matching repositories of each organization, per organization."""
+        """The most starred matching repositories of each organization, per organization:
+        read organization by organization, or (`in_range`, with a language) from the filter's
+        range of the package at once (see `reads_language_range`)."""
         if not organization_ids:
             return []
+        if in_range and f.language is None:
+            raise ValueError("only a language bounds the range the samples are read from")
+        statement = (_samples_in_range_statement if in_range else _samples_statement)(
+            f, per_organization
+        )
         result = await self._session.execute(
-            _samples_statement(f, per_organization),
-            {"package_id": package_id, "owner_ids": list(organization_ids)},
+            statement, {"package_id": package_id, "owner_ids": list(organization_ids)}
         )
         return list(result.all())
 

@@ -21,7 +21,12 @@ from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
-from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
+from app.repositories.package_usage import (
+    AnyRow,
+    DependentFilter,
+    PackageUsageRepository,
+    reads_language_range,
+)
 from app.repositories.package_user_uses import UseCounts, UserUsesRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
@@ -288,8 +293,11 @@ class PackageService:
             uses, vias = await self._uses.list_use_counts(
                 package.id, [row.organization_id for row in rows], f, known
             )
+        in_range = f.language is not None and reads_language_range(
+            total, len(rows), package.organization_count
+        )
         # The samples' statement runs in PostgreSQL while this process builds the items.
-        samples = asyncio.ensure_future(self._samples(package.id, rows, f))
+        samples = asyncio.ensure_future(self._samples(package.id, rows, f, in_range))
         try:
             await asyncio.sleep(0)
             items = user_items(rows, uses, vias, datetime.now(UTC))
@@ -310,11 +318,13 @@ class PackageService:
         )
 
     async def _samples(
-        self, package_id: int, rows: list[AnyRow], f: DependentFilter
+        self, package_id: int, rows: list[AnyRow], f: DependentFilter, in_range: bool
     ) -> dict[int, list[SampleRepository]]:
         """Each organization's most starred repositories."""
         samples: dict[int, list[SampleRepository]] = {}
-        found = await self._usage.list_samples(package_id, [r.organization_id for r in rows], f)
+        found = await self._usage.list_samples(
+            package_id, [r.organization_id for r in rows], f, in_range=in_range
+        )
         for owner_id, full_name, stars, github_url in found:
             samples.setdefault(owner_id, []).append(
                 SampleRepository(full_name=full_name, stars=stars, github_url=github_url)

@@ -24,10 +24,12 @@ class _Samples:
         self.ended: str | None = None
         original = PackageUsageRepository.list_samples
 
-        async def list_samples(repository: PackageUsageRepository, *args: Any) -> list[AnyRow]:
+        async def list_samples(
+            repository: PackageUsageRepository, *args: Any, **kwargs: Any
+        ) -> list[AnyRow]:
             self.sent = True
             try:
-                rows = await original(repository, *args)
+                rows = await original(repository, *args, **kwargs)
             except asyncio.CancelledError:
                 self.ended = "cancelled"
                 raise
