@@ -288,24 +288,26 @@ def server_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(base: str, path: str, pid: int) -> tuple[float, str, float | None]:
-    """Requests per second at CONNECTIONS connections over THROUGHPUT_SECONDS, the tool, and
-    the server's CPU milliseconds per request (independent of what else the machine runs)."""
+async def throughput(base: str, path: str, pid: int) -> tuple[float, str, float | None]:
+    """Requests per second at CONNECTIONS connections over THROUGHPUT_SECONDS, the tool (wrk,
+    or httpx where wrk is not installed), and the server's CPU milliseconds per request
+    (independent of what else the machine runs)."""
     cpu_before = server_cpu_seconds(pid)
     if shutil.which("wrk"):
-        output = subprocess.run(
-            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{THROUGHPUT_SECONDS}s", base + path],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        process = await asyncio.create_subprocess_exec(
+            *("wrk", "-t2", f"-c{CONNECTIONS}", f"-d{THROUGHPUT_SECONDS}s", base + path),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        output = (await process.communicate())[0].decode()
+        if process.returncode:
+            raise SystemExit(f"wrk on {path} exited with {process.returncode}:\n{output}")
         match = re.search(r"Requests/sec:\s+([\d.]+)", output)
         total = re.search(r"(\d+) requests in", output)
         if match is None or total is None or "Non-2xx" in output:
             raise SystemExit(f"wrk on {path} failed:\n{output}")
         rps, requests, tool = float(match.group(1)), int(total.group(1)), "wrk"
     else:
-        rps, requests = asyncio.run(_httpx_throughput(base, path))
+        rps, requests = await _httpx_throughput(base, path)
         tool = "httpx"
     cpu_after = server_cpu_seconds(pid)
     if cpu_before is None or cpu_after is None or not requests:
@@ -393,7 +395,7 @@ async def measure(
                 ("users, cached", hot),
                 ("package detail", detail),
             ):
-                rps, tool, cpu = wrk(base, path, pid)
+                rps, tool, cpu = await throughput(base, path, pid)
                 notes.append(
                     f"{label}: {rps:,.0f} req/s at {CONNECTIONS} connections"
                     f" ({tool}, {THROUGHPUT_SECONDS} s)"
