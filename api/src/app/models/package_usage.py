@@ -69,14 +69,31 @@ def kinds_from_mask(mask: int) -> list[str]:
     return [kind for index, kind in enumerate(DEPENDENCY_TYPES) if mask & (1 << index)]
 
 
+# The covering filter index holds the rows of packages at least this many repositories use
+# directly (`package_dependents.filter_indexed`); a smaller package's rows, two thirds of all on
+# the full dataset, are read from the table through `ix_package_dependents_unindexed`.
+FILTER_INDEX_MIN_REPOSITORIES = 10_000
+# The package of a row outside the filter index (NULL inside it), spelled as PostgreSQL prints
+# it, so the schema comparison of models and migrations matches it.
+UNINDEXED_PACKAGE_SQL = "(\nCASE\nWHEN filter_indexed THEN NULL::integer\nELSE package_id\nEND)"
+
+
 class PackageDependent(Base):
     __tablename__ = "package_dependents"
     __table_args__ = (
         # Repository first: a refresh after an ingest deletes and reads the rows of a batch of
         # repositories, and the lists read through the indexes below, never by this key.
         PrimaryKeyConstraint("repository_id", "package_id"),
-        # Covers every filtered users query: language and min_stars narrow the range, the other
-        # filters and the aggregate read the included columns without touching the heap.
+        # A package's rows, for a refresh by package.
+        Index("ix_package_dependents_package", "package_id"),
+        # A small package's rows, for its filtered lists, keyed by an expression that names
+        # no package in the filter index: its statistics (PostgreSQL keeps them for the
+        # expressions of whole-table indexes) tell the planner that a large package has no
+        # rows here, which a flag beside the package id cannot.
+        Index("ix_package_dependents_unindexed", text(UNINDEXED_PACKAGE_SQL)),
+        # Covers every filtered users query of a large package: language and min_stars narrow
+        # the range, the other filters and the aggregate read the included columns without
+        # touching the heap.
         Index(
             "ix_package_dependents_filter",
             "package_id",
@@ -93,6 +110,7 @@ class PackageDependent(Base):
                 "is_noise",
                 "is_direct",
             ],
+            postgresql_where=text("filter_indexed"),
         ),
         Index(
             "ix_package_dependents_organization",
@@ -140,6 +158,9 @@ class PackageDependent(Base):
     # it arrives through (space-separated, as in dependencies.via); NULL for direct rows.
     is_direct: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     via: Mapped[str | None] = mapped_column(Text)
+    # In the filter index: the package has FILTER_INDEX_MIN_REPOSITORIES repositories of direct
+    # use (the default view's, as `packages.repository_count` counts them).
+    filter_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
 
 
 # The rollup's sort indexes hold the organizations that use the package directly: the rows of

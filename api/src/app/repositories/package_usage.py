@@ -14,16 +14,20 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
+    case,
     cast,
     func,
     literal,
     literal_column,
+    null,
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 from sqlalchemy.types import DateTime, Text
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
@@ -103,6 +107,20 @@ def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnEle
     if f.dependency != "any":
         conditions.append(table.c.is_direct.is_(f.dependency == "direct"))
     return conditions
+
+
+def package_dependents(package_id: Any, name: str = "pd") -> Subquery:
+    """The package's package_dependents rows, as a subquery with the table's columns, read from
+    both sides of the filter index in one statement (`filter_indexed`), so a list is right
+    whichever side a package's rows are on: a large package's through the covering index,
+    which the conditions on its columns reach, a small one's from the table through
+    `ix_package_dependents_unindexed`, whose key no large package's row has."""
+    # The key of ix_package_dependents_unindexed (models.package_usage.UNINDEXED_PACKAGE_SQL).
+    unindexed = case((_pd.c.filter_indexed, null()), else_=_pd.c.package_id)
+    return union_all(
+        select(*_pd.c).where(_pd.c.package_id == package_id, _pd.c.filter_indexed),
+        select(*_pd.c).where(unindexed == package_id),
+    ).subquery(name)
 
 
 def sort_key(sort: UsersSort, columns: Any) -> ColumnElement[Any]:
@@ -189,22 +207,22 @@ def _samples_in_range_statement(f: DependentFilter, per_organization: int) -> Se
     language, from the stars bound up) and ranks the page's organizations' rows in it: for a
     language few of the package's organizations use, where reading each organization's rows in
     stars order passes many in other languages."""
+    rows = package_dependents(bindparam("package_id", type_=Integer))
     ranked = (
         select(
-            _pd.c.organization_id,
-            _pd.c.repository_id,
-            _pd.c.stars,
+            rows.c.organization_id,
+            rows.c.repository_id,
+            rows.c.stars,
             func.row_number()
             .over(
-                partition_by=_pd.c.organization_id,
-                order_by=(_pd.c.stars.desc(), _pd.c.repository_id),
+                partition_by=rows.c.organization_id,
+                order_by=(rows.c.stars.desc(), rows.c.repository_id),
             )
             .label("rank"),
         )
         .where(
-            _pd.c.package_id == bindparam("package_id", type_=Integer),
-            _pd.c.organization_id == any_(bindparam("owner_ids", type_=ARRAY(Integer))),
-            *dependent_conditions(f),
+            rows.c.organization_id == any_(bindparam("owner_ids", type_=ARRAY(Integer))),
+            *dependent_conditions(f, rows),
         )
         .subquery("ranked")
     )

@@ -35,6 +35,7 @@ from app.repositories.package_usage import (
     DependentFilter,
     UsersSort,
     dependent_conditions,
+    package_dependents,
 )
 from app.repositories.package_user_uses import UseCounts
 from app.repositories.package_users import SIGNALS, UserFilter, user_conditions, users_page
@@ -201,48 +202,49 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
     per (organization, language) first, for the page's languages, unless `f` names the
     language): the figures count the rows `f.dependency` keeps, the direct and transitive
     repository counts every row."""
-    direct = _pd.c.is_direct.is_(True)
+    rows = package_dependents(package_id)
+    direct = rows.c.is_direct.is_(True)
     kept: ColumnElement[bool] | None = None
     if f.dependency != "any":
-        kept = _pd.c.is_direct.is_(f.dependency == "direct")
+        kept = rows.c.is_direct.is_(f.dependency == "direct")
 
     def counted(aggregate: Any) -> Any:
         return aggregate if kept is None else aggregate.filter(kept)
 
-    where = [_pd.c.package_id == package_id, *dependent_conditions(replace(f, dependency="any"))]
+    where = dependent_conditions(replace(f, dependency="any"), rows)
     if f.language is not None:
         # One pass: every matching row has the language, so an organization's languages are
         # the spellings of it among its kept rows, read for the page's organizations alone.
         per_org = (
             select(
-                _pd.c.organization_id,
+                rows.c.organization_id,
                 cast(counted(func.count()), Integer).label("repository_count"),
-                cast(counted(func.sum(_pd.c.stars)), BigInteger).label("total_stars"),
-                counted(func.max(_pd.c.pushed_at)).label("latest_push"),
-                counted(func.bit_or(_pd.c.kinds)).label("kinds"),
+                cast(counted(func.sum(rows.c.stars)), BigInteger).label("total_stars"),
+                counted(func.max(rows.c.pushed_at)).label("latest_push"),
+                counted(func.bit_or(rows.c.kinds)).label("kinds"),
                 cast(func.count().filter(direct), Integer).label("direct_repository_count"),
                 cast(func.count().filter(~direct), Integer).label("transitive_repository_count"),
-                counted(func.min(_pd.c.primary_language.collate("C"))).label("first_spelling"),
-                counted(func.max(_pd.c.primary_language.collate("C"))).label("last_spelling"),
+                counted(func.min(rows.c.primary_language.collate("C"))).label("first_spelling"),
+                counted(func.max(rows.c.primary_language.collate("C"))).label("last_spelling"),
             )
             .where(*where)
-            .group_by(_pd.c.organization_id)
+            .group_by(rows.c.organization_id)
             .cte("per_org")
         )
         return None, per_org
     matched = (
         select(
-            _pd.c.organization_id,
-            _pd.c.primary_language,
+            rows.c.organization_id,
+            rows.c.primary_language,
             cast(counted(func.count()), Integer).label("n"),
-            counted(func.sum(_pd.c.stars)).label("s"),
-            counted(func.max(_pd.c.pushed_at)).label("p"),
-            counted(func.bit_or(_pd.c.kinds)).label("k"),
+            counted(func.sum(rows.c.stars)).label("s"),
+            counted(func.max(rows.c.pushed_at)).label("p"),
+            counted(func.bit_or(rows.c.kinds)).label("k"),
             cast(func.count().filter(direct), Integer).label("d"),
             cast(func.count().filter(~direct), Integer).label("t"),
         )
         .where(*where)
-        .group_by(_pd.c.organization_id, _pd.c.primary_language)
+        .group_by(rows.c.organization_id, rows.c.primary_language)
         .cte("matched")
     )
     per_org = (
@@ -370,29 +372,30 @@ def _scored(
 ) -> Any:
     """Per organization, the aggregate of its repositories matching `f`, scored for readiness,
     as a CTE; with `without_direct`, only organizations with no repository matching that."""
-    where = [_pd.c.package_id == package_id, *dependent_conditions(f)]
+    rows = package_dependents(package_id)
+    where = dependent_conditions(f, rows)
     if without_direct is not None:
         direct = _pd.alias("direct")
         where.append(
             ~select(direct.c.repository_id)
             .where(
                 direct.c.package_id == package_id,
-                direct.c.organization_id == _pd.c.organization_id,
+                direct.c.organization_id == rows.c.organization_id,
                 *dependent_conditions(without_direct, direct),
             )
             .exists()
         )
     matched = (
         select(
-            _pd.c.organization_id,
-            _pd.c.primary_language,
+            rows.c.organization_id,
+            rows.c.primary_language,
             func.count().label("n"),
-            func.sum(_pd.c.stars).label("s"),
-            func.max(_pd.c.pushed_at).label("p"),
-            func.bit_or(_pd.c.kinds).label("k"),
+            func.sum(rows.c.stars).label("s"),
+            func.max(rows.c.pushed_at).label("p"),
+            func.bit_or(rows.c.kinds).label("k"),
         )
         .where(*where)
-        .group_by(_pd.c.organization_id, _pd.c.primary_language)
+        .group_by(rows.c.organization_id, rows.c.primary_language)
         .cte("matched")
     )
     per_org = (

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import TextClause
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import (
+    FILTER_INDEX_MIN_REPOSITORIES,
     NOISE_SQL,
     NON_USAGE_KINDS,
     SORT_INDEX_MIN_ORGANIZATIONS,
@@ -56,17 +57,33 @@ _DEPENDENT_VIA = (
 )
 _DEPENDENT_COLUMNS = (
     "package_id, repository_id, organization_id, owner_is_user, stars, primary_language,"
-    " pushed_at, is_fork, is_archived, kinds, is_noise, is_direct, via"
+    " pushed_at, is_fork, is_archived, kinds, is_noise, is_direct, via, filter_indexed"
 )
-_DEPENDENT_SELECT = (
-    "SELECT d.package_id, r.id, r.organization_id, o.owner_type = 'user', r.stars,"
-    " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-    " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
-    f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}"
-    " FROM dependencies d"
-    " JOIN repositories r ON r.id = d.repository_id"
-    " JOIN organizations o ON o.id = r.organization_id"
+# Whether a row goes in the filter index (FILTER_INDEX_MIN_REPOSITORIES, bound as
+# :filter_minimum): when whole packages are written, counted over the rows written (the
+# default view's direct uses, as packages.repository_count counts them); else as the package's
+# count stands (apply_count_changes moves the rows of a package whose count crosses it).
+_FILTER_INDEXED_WHOLE = (
+    f"sum(CASE WHEN NOT r.is_fork AND NOT r.is_archived AND NOT {NOISE_SQL}"
+    f" AND {_DEPENDENT_DIRECT} THEN 1 ELSE 0 END) OVER (PARTITION BY d.package_id)"
+    " >= :filter_minimum"
 )
+_FILTER_INDEXED_AS_COUNTED = (
+    "coalesce((SELECT pk.repository_count >= :filter_minimum FROM packages pk"
+    " WHERE pk.id = d.package_id), false)"
+)
+
+
+def _dependent_select(filter_indexed: str) -> str:
+    return (
+        "SELECT d.package_id, r.id, r.organization_id, o.owner_type = 'user', r.stars,"
+        " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
+        " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
+        f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}, {filter_indexed}"
+        " FROM dependencies d"
+        " JOIN repositories r ON r.id = d.repository_id"
+        " JOIN organizations o ON o.id = r.organization_id"
+    )
 
 
 @dataclass(slots=True)
@@ -145,11 +162,17 @@ class UsageRefreshRepository:
         where = f"WHERE {condition} AND" if condition else "WHERE"
         await self._session.execute(
             text(
-                f"INSERT INTO package_dependents ({_DEPENDENT_COLUMNS}) {_DEPENDENT_SELECT}"
+                f"INSERT INTO package_dependents ({_DEPENDENT_COLUMNS})"
+                f" {_dependent_select(_FILTER_INDEXED_WHOLE)}"
                 f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
             ),
-            {**params, "kinds": list(DEPENDENCY_TYPES), "non_usage": list(NON_USAGE_KINDS)},
+            {
+                **params,
+                "kinds": list(DEPENDENCY_TYPES),
+                "non_usage": list(NON_USAGE_KINDS),
+                "filter_minimum": FILTER_INDEX_MIN_REPOSITORIES,
+            },
         )
 
     async def analyze_dependents(self) -> None:
@@ -176,7 +199,8 @@ class UsageRefreshRepository:
         changes = [DependentChange(p, r, o, "removed") for p, r, o in removed]
         upserted = await self._session.execute(
             text(
-                f"INSERT INTO package_dependents AS pd ({_DEPENDENT_COLUMNS}) {_DEPENDENT_SELECT}"
+                f"INSERT INTO package_dependents AS pd ({_DEPENDENT_COLUMNS})"
+                f" {_dependent_select(_FILTER_INDEXED_AS_COUNTED)}"
                 " WHERE d.repository_id = ANY(CAST(:ids AS integer[]))"
                 " AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
@@ -187,7 +211,11 @@ class UsageRefreshRepository:
                 " RETURNING pd.package_id, pd.repository_id, pd.organization_id,"
                 " CASE WHEN pd.xmax = 0 THEN 'added' ELSE 'updated' END"
             ),
-            {**ids, "kinds": list(DEPENDENCY_TYPES)},
+            {
+                **ids,
+                "kinds": list(DEPENDENCY_TYPES),
+                "filter_minimum": FILTER_INDEX_MIN_REPOSITORIES,
+            },
         )
         changes.extend(DependentChange(p, r, o, change) for p, r, o, change in upserted)
         return changes
@@ -260,8 +288,8 @@ class UsageRefreshRepository:
                 "  CAST(:repositories AS integer[]), CAST(:transitive AS integer[]))"
                 "  AS c(id, organizations, repositories, transitive)"
                 " WHERE p.id = c.id"
-                " RETURNING p.id, p.organization_count - c.organizations AS before,"
-                " p.organization_count AS after"
+                " RETURNING p.id, p.organization_count - c.organizations,"
+                " p.organization_count, p.repository_count - c.repositories, p.repository_count"
             ),
             {
                 "ids": [package_id for package_id, _ in moved],
@@ -270,8 +298,9 @@ class UsageRefreshRepository:
                 "transitive": [change.transitive_organizations for _, change in moved],
             },
         )
+        counts = list(crossed)
         minimum = SORT_INDEX_MIN_ORGANIZATIONS
-        flipped = sorted(i for i, b, a in crossed if (b >= minimum) != (a >= minimum))
+        flipped = sorted(i for i, b, a, _, _ in counts if (b >= minimum) != (a >= minimum))
         if flipped:
             # The package's rows move into or out of the sort indexes together.
             await self._session.execute(
@@ -280,6 +309,20 @@ class UsageRefreshRepository:
                     " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
                     " AND u.package_id = p.id"
                     " AND u.sort_indexed <> (p.organization_count >= :minimum)"
+                ),
+                {"ids": flipped, "minimum": minimum},
+            )
+        minimum = FILTER_INDEX_MIN_REPOSITORIES
+        flipped = sorted(i for i, _, _, b, a in counts if (b >= minimum) != (a >= minimum))
+        if flipped:
+            # And into or out of the filter index.
+            await self._session.execute(
+                text(
+                    "UPDATE package_dependents d SET filter_indexed ="
+                    " p.repository_count >= :minimum"
+                    " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
+                    " AND d.package_id = p.id"
+                    " AND d.filter_indexed <> (p.repository_count >= :minimum)"
                 ),
                 {"ids": flipped, "minimum": minimum},
             )

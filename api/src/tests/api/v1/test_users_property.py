@@ -111,6 +111,10 @@ ORACLE_VIA = text(
 )
 
 
+# Which of a package's package_dependents rows are in the filter index (`filter_indexed`).
+SIDES = {"unindexed": "false", "indexed": "true", "mixed": "repository_id % 2 = 0"}
+
+
 async def _load(
     session: AsyncSession, repos: list[Any], kind_usage_minimum: int = KIND_USAGE_MIN_REPOSITORIES
 ) -> Package:
@@ -217,6 +221,7 @@ def _sort_key(sort: str, row: dict[str, Any]) -> Any:
     query=st.one_of(queries, kind_queries),
     limit=st.integers(1, 4),
     rolled_up=st.booleans(),
+    side=st.sampled_from(list(SIDES)),
 )
 async def test_users_endpoint_matches_a_direct_sql_aggregate(
     api: AsyncClient,
@@ -225,10 +230,19 @@ async def test_users_endpoint_matches_a_direct_sql_aggregate(
     query: dict[str, Any],
     limit: int,
     rolled_up: bool,
+    side: str,
 ) -> None:
     savepoint = await session.begin_nested()
     try:
         package = await _load(session, repos, 0 if rolled_up else KIND_USAGE_MIN_REPOSITORIES)
+        # The package's rows on either side of the filter index, or moving between them.
+        await session.execute(
+            text(
+                f"UPDATE package_dependents SET filter_indexed = {SIDES[side]}"
+                " WHERE package_id = :id"
+            ),
+            {"id": package.id},
+        )
         items: list[dict[str, Any]] = []
         cursor = None
         total = transitive_only = None

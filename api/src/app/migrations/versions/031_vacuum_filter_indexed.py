@@ -1,0 +1,25 @@
+"""VACUUM (ANALYZE) `package_dependents`, which migration 030 rewrote, outside a transaction
+(see 023).
+
+Revision ID: 031
+Revises: 030
+Create Date: 2026-12-01 02:31:00.000000
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "031"
+down_revision: str | None = "030"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute("VACUUM (ANALYZE) package_dependents")
+
+
+def downgrade() -> None:
+    """Nothing to undo."""
