@@ -288,8 +288,11 @@ class UsageRefreshRepository:
                 "  CAST(:repositories AS integer[]), CAST(:transitive AS integer[]))"
                 "  AS c(id, organizations, repositories, transitive)"
                 " WHERE p.id = c.id"
-                " RETURNING p.id, p.organization_count - c.organizations,"
-                " p.organization_count, p.repository_count - c.repositories, p.repository_count"
+                " RETURNING p.id,"
+                " p.organization_count - c.organizations AS organization_count_before,"
+                " p.organization_count,"
+                " p.repository_count - c.repositories AS repository_count_before,"
+                " p.repository_count"
             ),
             {
                 "ids": [package_id for package_id, _ in moved],
@@ -299,33 +302,32 @@ class UsageRefreshRepository:
             },
         )
         counts = list(crossed)
-        minimum = SORT_INDEX_MIN_ORGANIZATIONS
-        flipped = sorted(i for i, b, a, _, _ in counts if (b >= minimum) != (a >= minimum))
-        if flipped:
-            # The package's rows move into or out of the sort indexes together.
-            await self._session.execute(
-                text(
-                    "UPDATE package_usage u SET sort_indexed = p.organization_count >= :minimum"
-                    " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
-                    " AND u.package_id = p.id"
-                    " AND u.sort_indexed <> (p.organization_count >= :minimum)"
-                ),
-                {"ids": flipped, "minimum": minimum},
+        # A package's rows move into or out of a partial index together when its count crosses
+        # the index's threshold.
+        sides = (
+            ("package_usage", "sort_indexed", "organization_count", SORT_INDEX_MIN_ORGANIZATIONS),
+            (
+                "package_dependents",
+                "filter_indexed",
+                "repository_count",
+                FILTER_INDEX_MIN_REPOSITORIES,
+            ),
+        )
+        for table, flag, count, minimum in sides:
+            flipped = sorted(
+                row.id
+                for row in counts
+                if (row._mapping[f"{count}_before"] >= minimum) != (row._mapping[count] >= minimum)
             )
-        minimum = FILTER_INDEX_MIN_REPOSITORIES
-        flipped = sorted(i for i, _, _, b, a in counts if (b >= minimum) != (a >= minimum))
-        if flipped:
-            # And into or out of the filter index.
-            await self._session.execute(
-                text(
-                    "UPDATE package_dependents d SET filter_indexed ="
-                    " p.repository_count >= :minimum"
-                    " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
-                    " AND d.package_id = p.id"
-                    " AND d.filter_indexed <> (p.repository_count >= :minimum)"
-                ),
-                {"ids": flipped, "minimum": minimum},
-            )
+            if flipped:
+                await self._session.execute(
+                    text(
+                        f"UPDATE {table} t SET {flag} = p.{count} >= :minimum"
+                        " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
+                        f" AND t.package_id = p.id AND t.{flag} <> (p.{count} >= :minimum)"
+                    ),
+                    {"ids": flipped, "minimum": minimum},
+                )
 
     async def update_package_counts(self, package_ids: Sequence[int] | None = None) -> None:
         """Copy each package's rollup totals onto it; rows whose counts hold are not rewritten."""
