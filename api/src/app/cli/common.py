@@ -2,8 +2,10 @@
 command uses."""
 
 import asyncio
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import NoReturn
 
 import typer
@@ -14,6 +16,17 @@ from app.core.config import Settings, SettingsError, load_settings
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"wump: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def exit_cleanly_on_stop_signals() -> None:
+    """SIGINT and SIGTERM end the command as a normal exit, so its `finally` blocks run (the
+    embedded servers it started are stopped) instead of the signal killing it."""
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
 
 
 def settings_or_exit() -> Settings:

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from app.cli.common import database_settings, fail, settings_or_exit
+from app.cli.common import (
+    database_settings,
+    exit_cleanly_on_stop_signals,
+    fail,
+    settings_or_exit,
+)
 from app.cli.root import PLAIN_HELP, cli
 from app.core.errors import WumpError
 
@@ -62,6 +67,9 @@ def worker(
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
     configure_from_environment("wump-worker")
+    # A stop asked for while the worker starts (its metrics already served, its database not
+    # yet up) ends it cleanly too; once it runs, a stop lets the jobs in hand finish.
+    exit_cleanly_on_stop_signals()
     metrics_server = None
     if settings.worker_metrics_port:
         host, port = settings.worker_metrics_host, settings.worker_metrics_port

@@ -3,21 +3,14 @@
 import asyncio
 import os
 import shutil
-import signal
 import tempfile
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, settings_or_exit
+from app.cli.common import exit_cleanly_on_stop_signals, fail, settings_or_exit
 from app.cli.root import cli
-
-
-def _exit_cleanly(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
 
 # prometheus_client reads it when first imported, so it is set before anything imports it.
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -102,8 +95,7 @@ def serve(
             os.environ["VALKEY_URL"] = urls.valkey_url
     # uvicorn re-raises the signal that stopped it; exit cleanly instead, so the embedded
     # servers below are stopped rather than left running.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _exit_cleanly)
+    exit_cleanly_on_stop_signals()
     # Restarts an embedded server that exits (with backoff) while the API runs.
     supervisor = embedded.supervise() if embedded is not None else None
     try:
