@@ -1,20 +1,19 @@
 """The covering filter index of package_dependents holds the rows of large packages only
 (`filter_indexed`): a filtered list reads both sides in one statement (its answers on either
 side are checked against direct SQL by the users property test), a large package's through
-the covering index, and the writes keep each package's rows on the side its size calls for."""
-
-import uuid
+the covering index, and the writes keep each package's rows on the side its size calls for
+(across the threshold: test_sort_indexed, with the rollup's sort indexes)."""
 
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.repositories.usage_refresh as usage_refresh
-from app.models import Organization, PackageDependent
+from app.models import PackageDependent
 from app.repositories.package_usage import DependentFilter
 from app.repositories.package_users_filtered import _aggregates
 from app.services.usage_refresh import UsageRefreshService
-from tests.repositories.test_sort_indexed import SHAPES, _package, _repositories
+from tests.repositories.test_sort_indexed import SHAPES, _package
 
 
 async def _flags(session: AsyncSession, package_id: int) -> list[bool]:
@@ -82,26 +81,3 @@ async def test_a_fork_does_not_count_towards_the_filter_index(
     await UsageRefreshService(session).refresh_packages([package.id])
 
     assert await _flags(session, package.id) == [False] * 4
-
-
-async def test_rows_follow_their_package_across_the_filter_index_threshold(
-    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(usage_refresh, "FILTER_INDEX_MIN_REPOSITORIES", 4)
-    package = await _package(session, SHAPES[:2])
-    service = UsageRefreshService(session)
-    await service.refresh_packages([package.id])
-    newcomer = Organization(login=f"new-{uuid.uuid4().hex[:6]}", owner_type="organization")
-    session.add(newcomer)
-    await session.flush()
-
-    added = await _repositories(session, package, newcomer, 1, 9)
-    await service.refresh_repositories(added)
-    grown = await _flags(session, package.id)
-    await session.execute(
-        text("DELETE FROM dependencies WHERE repository_id = :id"), {"id": added[0]}
-    )
-    await service.refresh_repositories(added)
-
-    assert grown == [True] * 4
-    assert await _flags(session, package.id) == [False] * 3

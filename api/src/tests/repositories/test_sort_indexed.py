@@ -10,7 +10,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.repositories.usage_refresh as usage_refresh
-from app.models import Dependency, Organization, Package, PackageUsage, Repository
+from app.models import (
+    Dependency,
+    Organization,
+    Package,
+    PackageDependent,
+    PackageUsage,
+    Repository,
+)
 from app.repositories.package_usage import UsersSort
 from app.repositories.package_users import PackageUsersRepository, UserFilter
 from app.services.usage_refresh import UsageRefreshService
@@ -133,11 +140,23 @@ async def test_a_whole_package_rebuild_puts_a_large_packages_rows_in_the_sort_in
     assert await _flags(session, large.id) == [True, True, True]
 
 
-async def test_rows_follow_their_package_across_the_threshold(
+async def _filter_flags(session: AsyncSession, package_id: int) -> list[bool]:
+    found = await session.execute(
+        select(PackageDependent.filter_indexed)
+        .where(PackageDependent.package_id == package_id)
+        .order_by(PackageDependent.repository_id)
+    )
+    return list(found.scalars())
+
+
+async def test_rows_follow_their_package_across_either_threshold(
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The rollup's rows by organizations, the dependents' rows (the filter index, see
+    test_filter_indexed) by repositories: one newcomer crosses both thresholds."""
     monkeypatch.setattr(usage_refresh, "SORT_INDEX_MIN_ORGANIZATIONS", 3)
-    package = await _package(session, SHAPES[:2])
+    monkeypatch.setattr(usage_refresh, "FILTER_INDEX_MIN_REPOSITORIES", 4)
+    package = await _package(session, SHAPES[:2])  # 2 organizations, 3 repositories
     service = UsageRefreshService(session)
     await service.refresh_packages([package.id])
     newcomer = Organization(login=f"new-{uuid.uuid4().hex[:6]}", owner_type="organization")
@@ -146,11 +165,12 @@ async def test_rows_follow_their_package_across_the_threshold(
 
     added = await _repositories(session, package, newcomer, 1, 9)
     await service.refresh_repositories(added)
-    grown = await _flags(session, package.id)
+    grown = (await _flags(session, package.id), await _filter_flags(session, package.id))
     await session.execute(
         text("DELETE FROM dependencies WHERE repository_id = :id"), {"id": added[0]}
     )
     await service.refresh_repositories(added)
 
-    assert grown == [True, True, True]
-    assert await _flags(session, package.id) == [False, False]
+    assert grown == ([True] * 3, [True] * 4)
+    assert await _flags(session, package.id) == [False] * 2
+    assert await _filter_flags(session, package.id) == [False] * 3
