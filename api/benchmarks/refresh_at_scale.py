@@ -3,7 +3,10 @@
 After every write transaction, ingestion recomputes the rollup rows of the (package,
 organization) pairs its repositories touch (`UsageRefreshService.refresh_repositories`). This
 times that refresh for batches of 1, 20 and 200 random repositories of a seeded data
-directory, each in a transaction that is rolled back, so the data stays as seeded.
+directory (the same ones on every run), each in a transaction that is rolled back, so the
+data stays as seeded: once as they are (nothing differs, the refresh only compares), and once
+after their stars changed, as a re-crawl finds them, so every (package, organization) pair
+they touch is recomputed.
 
 Needs a seeded data directory and no `wump serve` on it:
 `WUMP_DATA_DIR=<dir> uv run wump dev seed --scale medium` (or full), then
@@ -44,24 +47,41 @@ async def main(data_dir: Path) -> None:
                 )
                 repositories, dependents = sizes.one()
             print(f"{repositories:,} repositories, {dependents:,} package_dependents rows")
-            for batch in BATCHES:
-                seconds = []
-                for _ in range(ROUNDS):
-                    async with factory() as session:
-                        picked = await session.execute(
-                            text("SELECT id FROM repositories ORDER BY random() LIMIT :n"),
-                            {"n": batch},
-                        )
-                        ids = list(picked.scalars())
-                        began = time.perf_counter()
-                        await UsageRefreshService(session).refresh_repositories(ids)
-                        seconds.append(time.perf_counter() - began)
-                        await session.rollback()
-                p50, worst = statistics.median(seconds) * 1000, max(seconds) * 1000
-                print(
-                    f"refresh of {batch:>3} repositories: p50 {p50:7.1f} ms,"
-                    f" max {worst:7.1f} ms ({ROUNDS} rounds)"
-                )
+            for starred in (False, True):
+                for batch in BATCHES:
+                    seconds = []
+                    pairs = 0
+                    for round_ in range(ROUNDS):
+                        async with factory() as session:
+                            # The same repositories on every run, to compare code or schemas.
+                            await session.execute(
+                                text("SELECT setseed(:seed)"), {"seed": round_ / ROUNDS}
+                            )
+                            picked = await session.execute(
+                                text("SELECT id FROM repositories ORDER BY random() LIMIT :n"),
+                                {"n": batch},
+                            )
+                            ids = list(picked.scalars())
+                            if starred:
+                                await session.execute(
+                                    text(
+                                        "UPDATE repositories SET stars = stars + 1"
+                                        " WHERE id = ANY(CAST(:ids AS integer[]))"
+                                    ),
+                                    {"ids": ids},
+                                )
+                            began = time.perf_counter()
+                            refreshed = await UsageRefreshService(session).refresh_repositories(ids)
+                            seconds.append(time.perf_counter() - began)
+                            pairs += len(refreshed.scopes)
+                            await session.rollback()
+                    p50, worst = statistics.median(seconds) * 1000, max(seconds) * 1000
+                    what = "starred" if starred else "as they are"
+                    print(
+                        f"refresh of {batch:>3} repositories ({what:>11}): p50 {p50:7.1f} ms,"
+                        f" max {worst:7.1f} ms ({ROUNDS} rounds, {pairs / ROUNDS:,.0f} scopes"
+                        " each)"
+                    )
         finally:
             await engine.dispose()
     finally:

@@ -84,8 +84,10 @@ class PackageDependent(Base):
         # Repository first: a refresh after an ingest deletes and reads the rows of a batch of
         # repositories, and the lists read through the indexes below, never by this key.
         PrimaryKeyConstraint("repository_id", "package_id"),
-        # A package's rows, for a refresh by package.
-        Index("ix_package_dependents_package", "package_id"),
+        # A package's rows, or one organization's of them: the refresh by package and by
+        # (package, organization) pair. The rows of one organization's repositories share a key,
+        # which the index stores once.
+        Index("ix_package_dependents_pair", "package_id", "organization_id"),
         # A small package's rows, for its filtered lists, keyed by an expression that names
         # no package in the filter index: its statistics (PostgreSQL keeps them for the
         # expressions of whole-table indexes) tell the planner that a large package has no
@@ -111,12 +113,6 @@ class PackageDependent(Base):
                 "is_direct",
             ],
             postgresql_where=text("filter_indexed"),
-        ),
-        Index(
-            "ix_package_dependents_organization",
-            "organization_id",
-            "package_id",
-            text("stars DESC"),
         ),
         # A filtered list names what its page's organizations use the package through, from
         # their transitive rows (about a fifth of all) without the heap, where one organization's

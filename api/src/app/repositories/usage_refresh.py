@@ -27,6 +27,12 @@ PackageRange = tuple[int, int | None]
 
 # (package, organization)
 Pair = tuple[int, int]
+# The rows of the (package, organization) pairs :pair_packages, :pair_organizations; read
+# through ix_package_dependents_pair.
+PAIR_SCOPE = (
+    "(package_id, organization_id) IN (SELECT * FROM"
+    " unnest(CAST(:pair_packages AS integer[]), CAST(:pair_organizations AS integer[])))"
+)
 # The package_dependents columns an ingest may change, besides the key.
 _DEPENDENT_VALUES = (
     "organization_id",
@@ -243,10 +249,7 @@ class UsageRefreshRepository:
             "pair_packages": [pair[0] for pair in pairs],
             "pair_organizations": [pair[1] for pair in pairs],
         }
-        scope = (
-            "(package_id, organization_id) IN (SELECT * FROM"
-            " unnest(CAST(:pair_packages AS integer[]), CAST(:pair_organizations AS integer[])))"
-        )
+        scope = PAIR_SCOPE
         returning = (
             " RETURNING package_id, organization_id, repository_count, kinds, has_direct_use"
         )

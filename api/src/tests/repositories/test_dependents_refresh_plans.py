@@ -1,0 +1,52 @@
+"""The refresh reads a package's package_dependents rows, or one organization's of them,
+through ix_package_dependents_pair rather than the whole table or the whole package."""
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.repositories.usage_refresh import PAIR_SCOPE, _insert_usage, _scope
+from app.services.usage_refresh import UsageRefreshService
+from tests.repositories.test_sort_indexed import SHAPES, _package
+
+
+async def _plan(session: AsyncSession, sql: str, params: dict[str, object]) -> str:
+    """The statement's plan with sequential scans off: the test tables are too small for the
+    planner to prefer an index otherwise."""
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    found = await session.execute(text(f"EXPLAIN {sql}"), params)
+    return "\n".join(found.scalars())
+
+
+async def test_a_pairs_refresh_reads_its_rows_through_the_pair_index(
+    session: AsyncSession,
+) -> None:
+    package = await _package(session, SHAPES)
+    await UsageRefreshService(session).refresh_packages([package.id])
+    organization_id = (
+        await session.execute(
+            text("SELECT min(organization_id) FROM package_dependents WHERE package_id = :id"),
+            {"id": package.id},
+        )
+    ).scalar_one()
+
+    plan = await _plan(
+        session,
+        _insert_usage(f"AND {PAIR_SCOPE}", whole_packages=False).text,
+        {"pair_packages": [package.id], "pair_organizations": [organization_id]},
+    )
+
+    assert "Index Cond: ((package_id = unnest.unnest) AND (organization_id" in plan
+    assert "ix_package_dependents_pair" in plan
+
+
+async def test_a_package_refresh_finds_its_rows_through_the_pair_index(
+    session: AsyncSession,
+) -> None:
+    package = await _package(session, SHAPES)
+    await UsageRefreshService(session).refresh_packages([package.id])
+
+    scope, params = _scope("", [package.id], None)
+
+    plan = await _plan(session, f"DELETE FROM package_dependents WHERE {scope}", params)
+
+    assert "ix_package_dependents_pair" in plan
