@@ -84,10 +84,10 @@ class PackageDependent(Base):
         # Repository first: a refresh after an ingest deletes and reads the rows of a batch of
         # repositories, and the lists read through the indexes below, never by this key.
         PrimaryKeyConstraint("repository_id", "package_id"),
-        # A package's rows, or one organization's of them: the refresh by package and by
-        # (package, organization) pair. The rows of one organization's repositories share a key,
-        # which the index stores once.
-        Index("ix_package_dependents_pair", "package_id", "organization_id"),
+        # A package's rows, or one organization's of them in stars order: the refresh by
+        # package and by (package, organization) pair, a users page's sample repositories and
+        # an organization's repositories of the package.
+        Index("ix_package_dependents_pair", "package_id", "organization_id", text("stars DESC")),
         # A small package's rows, for its filtered lists, keyed by an expression that names
         # no package in the filter index: its statistics (PostgreSQL keeps them for the
         # expressions of whole-table indexes) tell the planner that a large package has no

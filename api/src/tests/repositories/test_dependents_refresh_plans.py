@@ -1,9 +1,11 @@
 """The refresh reads a package's package_dependents rows, or one organization's of them,
-through ix_package_dependents_pair rather than the whole table or the whole package."""
+through ix_package_dependents_pair rather than the whole table or the whole package, and an
+organization's most starred repositories of a package are read from it in stars order."""
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.repositories.package_usage import DependentFilter, _samples_statement
 from app.repositories.usage_refresh import PAIR_SCOPE, _insert_usage, _scope
 from app.services.usage_refresh import UsageRefreshService
 from tests.repositories.test_sort_indexed import SHAPES, _package
@@ -50,3 +52,22 @@ async def test_a_package_refresh_finds_its_rows_through_the_pair_index(
     plan = await _plan(session, f"DELETE FROM package_dependents WHERE {scope}", params)
 
     assert "ix_package_dependents_pair" in plan
+
+
+async def test_an_organizations_top_repositories_are_read_in_stars_order(
+    session: AsyncSession,
+) -> None:
+    package = await _package(session, SHAPES)
+    await UsageRefreshService(session).refresh_packages([package.id])
+    statement = _samples_statement(DependentFilter(), 3).params(
+        package_id=package.id, owner_ids=[1, 2]
+    )
+    sql = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+
+    plan = await _plan(session, str(sql), {})
+
+    assert "ix_package_dependents_pair" in plan
+    # Read in the index's stars order (only ties sorted), not gathered and sorted.
+    assert "Presorted Key: package_dependents.stars" in plan

@@ -1,7 +1,7 @@
-"""One index of `package_dependents` by (package, organization) serves both the refresh of
-(package, organization) pairs and the refresh by package, in place of an index by organization
-(package, stars) and a plain package index: 17 bytes per row against 35 on the full dataset, as
-the rows of one organization's repositories share a key.
+"""One index of `package_dependents` by package, organization and stars serves the refresh of
+(package, organization) pairs, the refresh by package, and each organization's repositories of
+a package in stars order (a users page's sample repositories, an organization's repositories),
+in place of the same index led by the organization and a plain package index.
 
 Revision ID: 032
 Revises: 031
@@ -22,7 +22,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.execute("SET LOCAL maintenance_work_mem = '512MB'")
     op.create_index(
-        "ix_package_dependents_pair", "package_dependents", ["package_id", "organization_id"]
+        "ix_package_dependents_pair",
+        "package_dependents",
+        ["package_id", "organization_id", sa.text("stars DESC")],
     )
     op.drop_index("ix_package_dependents_organization", table_name="package_dependents")
     op.drop_index("ix_package_dependents_package", table_name="package_dependents")
