@@ -172,6 +172,9 @@ class UsageRefreshRepository:
                 f" {_dependent_select(_FILTER_INDEXED_WHOLE)}"
                 f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
                 " GROUP BY d.package_id, r.id, o.id"
+                # In the pair index's order: one organization's rows of a package, which the
+                # refresh of a pair and a users page's sample repositories read, share pages.
+                " ORDER BY d.package_id, r.organization_id, r.stars DESC, r.id"
             ),
             {
                 **params,
