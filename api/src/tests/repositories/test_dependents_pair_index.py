@@ -64,8 +64,12 @@ async def test_an_organizations_top_repositories_are_read_in_stars_order(
 ) -> None:
     package = await _package(session, SHAPES)
     await UsageRefreshService(session).refresh_packages([package.id])
+    owners = await session.execute(
+        text("SELECT DISTINCT organization_id FROM package_dependents WHERE package_id = :id"),
+        {"id": package.id},
+    )
     statement = _samples_statement(DependentFilter(), 3).params(
-        package_id=package.id, owner_ids=[1, 2]
+        package_id=package.id, owner_ids=list(owners.scalars())
     )
     sql = statement.compile(
         dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
