@@ -50,7 +50,7 @@ async def main(data_dir: Path) -> None:
             for starred in (False, True):
                 for batch in BATCHES:
                     seconds = []
-                    pairs = 0
+                    scopes = 0
                     for round_ in range(ROUNDS):
                         async with factory() as session:
                             # The same repositories on every run, to compare code or schemas.
@@ -73,13 +73,13 @@ async def main(data_dir: Path) -> None:
                             began = time.perf_counter()
                             refreshed = await UsageRefreshService(session).refresh_repositories(ids)
                             seconds.append(time.perf_counter() - began)
-                            pairs += len(refreshed.scopes)
+                            scopes += len(refreshed.scopes)
                             await session.rollback()
                     p50, worst = statistics.median(seconds) * 1000, max(seconds) * 1000
                     what = "starred" if starred else "as they are"
                     print(
                         f"refresh of {batch:>3} repositories ({what:>11}): p50 {p50:7.1f} ms,"
-                        f" max {worst:7.1f} ms ({ROUNDS} rounds, {pairs / ROUNDS:,.0f} scopes"
+                        f" max {worst:7.1f} ms ({ROUNDS} rounds, {scopes / ROUNDS:,.0f} scopes"
                         " each)"
                     )
         finally:
