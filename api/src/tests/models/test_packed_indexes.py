@@ -1,0 +1,39 @@
+"""The derived tables' indexes are built packed (fillfactor 100) by the migrations and by the
+seed, which drops and recreates them around its bulk load."""
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.services.seed import SeedService
+
+_DERIVED = ("package_dependents", "package_usage", "package_kind_usage")
+_FILLFACTORS = text(
+    "SELECT c.relname, coalesce((SELECT option_value FROM pg_options_to_table(c.reloptions)"
+    "  WHERE option_name = 'fillfactor'), 'default')"
+    " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    " WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
+)
+
+
+async def _fillfactors(session: AsyncSession, tables: tuple[str, ...]) -> dict[str, str]:
+    result = await session.execute(_FILLFACTORS, {"tables": list(tables)})
+    return {name: fillfactor for name, fillfactor in result}
+
+
+async def test_migrations_pack_every_index_of_the_derived_tables(session: AsyncSession) -> None:
+    fillfactors = await _fillfactors(session, _DERIVED)
+
+    # Five of package_dependents, eight of package_usage, two of package_kind_usage.
+    assert len(fillfactors) == 15
+    assert set(fillfactors.values()) == {"100"}
+    # The source tables keep PostgreSQL's default: ingestion inserts into them all along.
+    assert set((await _fillfactors(session, ("dependencies",))).values()) == {"default"}
+
+
+async def test_seed_rebuilds_the_derived_indexes_packed(session: AsyncSession) -> None:
+    await SeedService(session).seed("small", seed=5)
+
+    fillfactors = await _fillfactors(session, _DERIVED)
+
+    assert len(fillfactors) == 15
+    assert set(fillfactors.values()) == {"100"}
