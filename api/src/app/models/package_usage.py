@@ -152,29 +152,31 @@ class PackageDependent(Base):
         ),
     )
 
+    # Columns in alignment order (8-byte, 4-, 2-, 1-byte, variable-length last): no padding
+    # between them (migration 036).
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    stars: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
+    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # The owner's type as a flag (organization or user): 1 byte in the row and the filter
     # index instead of the type's name.
     owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    stars: Mapped[int] = mapped_column(Integer, nullable=False)
-    primary_language: Mapped[str | None] = mapped_column(String(100))
-    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_fork: Mapped[bool] = mapped_column(Boolean, nullable=False)
     is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False)
     # Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
     is_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
-    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # True when a manifest of the repository declares the package (or does not say whether it
     # does); false when only lockfiles pull it in. `via` then names the direct dependencies
     # it arrives through (space-separated, as in dependencies.via); NULL for direct rows.
     is_direct: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
-    via: Mapped[str | None] = mapped_column(Text)
     # In the filter index: the package has FILTER_INDEX_MIN_REPOSITORIES repositories of direct
     # use (the default view's, as `packages.repository_count` counts them).
     filter_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    primary_language: Mapped[str | None] = mapped_column(String(100))
+    via: Mapped[str | None] = mapped_column(Text)
 
 
 # The rollup's sort indexes hold the organizations that use the package directly: the rows of
@@ -252,22 +254,23 @@ class PackageUsage(Base):
         ),
     )
 
+    # Columns in alignment order, as in package_dependents (migration 036).
+    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
-    login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
-    owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
     repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
-    total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
-    languages: Mapped[str] = mapped_column(Text, nullable=False)
+    # Part of the owner's stars, which organizations.total_stars holds as an integer too.
+    total_stars: Mapped[int] = mapped_column(Integer, nullable=False)
+    transitive_repository_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="0"
+    )
     # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
     kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     # The sponsorship readiness score (app.core.readiness) and the bit mask of the rules met,
     # as of the row's last write or its owner's last enrichment.
     readiness: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     readiness_rules: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
     # The row's figures (repository_count to readiness) count the organization's repositories
     # that use the package directly; when it has none (has_direct_use false), those that use it
     # only transitively. transitive_repository_count counts the latter either way, and via names
@@ -275,9 +278,10 @@ class PackageUsage(Base):
     has_direct_use: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # In the sort indexes: the package has SORT_INDEX_MIN_ORGANIZATIONS organizations.
     sort_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    transitive_repository_count: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default="0"
-    )
+    # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
+    login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
+    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
+    languages: Mapped[str] = mapped_column(Text, nullable=False)
     via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
     via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
@@ -306,13 +310,13 @@ class PackageKindUsage(Base):
         ),
     )
 
-    # Columns in an order that leaves no alignment padding.
+    # Columns in alignment order, as in package_dependents (migration 036). Figures of the
+    # repositories that use the package directly; 0 and NULL when none does.
+    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    # Figures of the repositories that use the package directly; 0 and NULL when none does.
-    total_stars: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    total_stars: Mapped[int] = mapped_column(Integer, nullable=False)
     transitive_repository_count: Mapped[int] = mapped_column(Integer, nullable=False)
     # The kind's position in DEPENDENCY_TYPES (its bit in `kinds` masks).
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)

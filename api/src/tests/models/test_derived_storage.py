@@ -1,6 +1,8 @@
-"""The derived tables' indexes are built packed (fillfactor 100) by the migrations and by the
-seed, which drops and recreates them around its bulk load."""
+"""How the derived tables are stored: their columns in alignment order, and their indexes built
+packed (fillfactor 100) by the migrations and by the seed, which drops and recreates them
+around its bulk load."""
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +15,24 @@ _FILLFACTORS = text(
     " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
     " WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
 )
+
+
+_WIDTHS = text(
+    "SELECT attname, attlen FROM pg_attribute WHERE attrelid = CAST(:table AS regclass)"
+    " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+)
+
+
+@pytest.mark.parametrize("table", _DERIVED)
+async def test_derived_rows_put_the_wider_fixed_width_columns_first(
+    session: AsyncSession, table: str
+) -> None:
+    columns = (await session.execute(_WIDTHS, {"table": table})).all()
+
+    # Fixed-width columns by decreasing width, then the variable-length ones (attlen -1): no
+    # alignment padding between them.
+    widths = [max(width, 0) for _, width in columns]
+    assert widths == sorted(widths, reverse=True), columns
 
 
 async def _fillfactors(session: AsyncSession, tables: tuple[str, ...]) -> dict[str, str]:
