@@ -71,7 +71,7 @@ WITH e AS (
     SELECT jsonb_agg(DISTINCT d.manifest_path) AS paths, max(d.commit_sha) AS commit_sha
     FROM dependencies d
     WHERE d.repository_id = c.repository_id AND d.package_id = c.package_id
-    AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))) m ON true
+    AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))) m ON true
   GROUP BY c.number
 )
 INSERT INTO usage_events (package_id, organization_id, event_type, is_initial,

@@ -84,7 +84,7 @@ def _dependent_select(filter_indexed: str) -> str:
     return (
         "SELECT d.package_id, r.id, r.organization_id, o.owner_type = 'user', r.stars,"
         " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-        " bit_or(1 << (array_position(CAST(:kinds AS varchar[]), d.dependency_type) - 1)),"
+        " bit_or(1 << (array_position(CAST(:kinds AS dependency_kind[]), d.dependency_type) - 1)),"
         f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}, {filter_indexed}"
         " FROM dependencies d"
         " JOIN repositories r ON r.id = d.repository_id"
@@ -170,7 +170,7 @@ class UsageRefreshRepository:
             text(
                 f"INSERT INTO package_dependents ({_DEPENDENT_COLUMNS})"
                 f" {_dependent_select(_FILTER_INDEXED_WHOLE)}"
-                f" {where} d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
+                f" {where} d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))"
                 " GROUP BY d.package_id, r.id, o.id"
                 # In the pair index's order: one organization's rows of a package, which the
                 # refresh of a pair and a users page's sample repositories read, share pages.
@@ -198,7 +198,7 @@ class UsageRefreshRepository:
                 " WHERE pd.repository_id = ANY(CAST(:ids AS integer[]))"
                 " AND (NOT EXISTS (SELECT 1 FROM dependencies d"
                 "   WHERE d.repository_id = pd.repository_id AND d.package_id = pd.package_id"
-                "   AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[])))"
+                "   AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[])))"
                 "  OR NOT EXISTS (SELECT 1 FROM repositories r"
                 "   WHERE r.id = pd.repository_id AND r.organization_id = pd.organization_id))"
                 " RETURNING pd.package_id, pd.repository_id, pd.organization_id"
@@ -211,7 +211,7 @@ class UsageRefreshRepository:
                 f"INSERT INTO package_dependents AS pd ({_DEPENDENT_COLUMNS})"
                 f" {_dependent_select(_FILTER_INDEXED_AS_COUNTED)}"
                 " WHERE d.repository_id = ANY(CAST(:ids AS integer[]))"
-                " AND d.dependency_type <> ALL(CAST(:non_usage AS varchar[]))"
+                " AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))"
                 " GROUP BY d.package_id, r.id, o.id"
                 " ON CONFLICT (package_id, repository_id) DO UPDATE SET"
                 f" {', '.join(f'{c} = excluded.{c}' for c in _DEPENDENT_VALUES)}"

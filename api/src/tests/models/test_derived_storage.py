@@ -1,11 +1,12 @@
-"""How the derived tables are stored: their columns in alignment order, and their indexes built
-packed (fillfactor 100) by the migrations and by the seed, which drops and recreates them
-around its bulk load."""
+"""How the large tables are stored: their columns in alignment order, the dependency kind as an
+enum, and the derived tables' indexes built packed (fillfactor 100) by the migrations and by
+the seed, which drops and recreates them around its bulk load."""
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.dependency import DEPENDENCY_TYPES
 from app.services.seed import SeedService
 
 _DERIVED = ("package_dependents", "package_usage", "package_kind_usage")
@@ -23,8 +24,8 @@ _WIDTHS = text(
 )
 
 
-@pytest.mark.parametrize("table", _DERIVED)
-async def test_derived_rows_put_the_wider_fixed_width_columns_first(
+@pytest.mark.parametrize("table", [*_DERIVED, "dependencies"])
+async def test_rows_put_the_wider_fixed_width_columns_first(
     session: AsyncSession, table: str
 ) -> None:
     columns = (await session.execute(_WIDTHS, {"table": table})).all()
@@ -33,6 +34,21 @@ async def test_derived_rows_put_the_wider_fixed_width_columns_first(
     # alignment padding between them.
     widths = [max(width, 0) for _, width in columns]
     assert widths == sorted(widths, reverse=True), columns
+
+
+async def test_dependency_kinds_are_an_enum_of_the_known_kinds_in_their_order(
+    session: AsyncSession,
+) -> None:
+    labels = await session.scalar(text("SELECT enum_range(NULL::dependency_kind)::text[]"))
+    column = await session.scalar(
+        text(
+            "SELECT atttypid::regtype::text FROM pg_attribute"
+            " WHERE attrelid = 'dependencies'::regclass AND attname = 'dependency_type'"
+        )
+    )
+
+    assert tuple(labels) == DEPENDENCY_TYPES
+    assert column == "dependency_kind"
 
 
 async def _fillfactors(session: AsyncSession, tables: tuple[str, ...]) -> dict[str, str]:

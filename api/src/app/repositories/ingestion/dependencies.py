@@ -68,7 +68,7 @@ class DependencyWrites:
 _ROWS = (
     "unnest(CAST(:scans AS integer[]), CAST(:package_ids AS integer[]),"
     " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
-    " CAST(:versions AS varchar[]), CAST(:dependency_types AS varchar[]),"
+    " CAST(:versions AS varchar[]), CAST(:dependency_types AS dependency_kind[]),"
     " CAST(:directs AS boolean[]), CAST(:vias AS text[])) WITH ORDINALITY"
     " AS r(scan, package_id, manifest_path, requirement, version, dependency_type, is_direct,"
     " via, position)"

@@ -80,7 +80,8 @@ ORACLE = text(
         AND (CAST(:language AS text) IS NULL OR lower(r.primary_language) = lower(:language))
         AND (CAST(:pushed_after AS timestamptz) IS NULL OR r.pushed_at >= :pushed_after)
         AND (CAST(:owner_type AS text) IS NULL OR o.owner_type = :owner_type)
-        AND (CAST(:kinds AS text[]) IS NULL OR d.dependency_type = ANY(CAST(:kinds AS text[])))
+        AND (CAST(:kinds AS text[]) IS NULL
+          OR CAST(d.dependency_type AS text) = ANY(CAST(:kinds AS text[])))
       GROUP BY r.id
     )
     SELECT o.login,
@@ -180,7 +181,7 @@ async def _transitive_repositories(
             " GROUP BY r.id"
             " HAVING NOT bool_or(d.is_direct IS NOT FALSE)"
             " AND (CAST(:kinds AS text[]) IS NULL"
-            "  OR bool_or(d.dependency_type = ANY(CAST(:kinds AS text[]))))"
+            "  OR bool_or(CAST(d.dependency_type AS text) = ANY(CAST(:kinds AS text[]))))"
         ),
         {
             "package_id": package_id,
