@@ -6,6 +6,7 @@ import os
 import socket
 
 from procrastinate.jobs import DeleteJobCondition
+from procrastinate.worker import Worker
 
 from app.core.logging import get_logger
 from app.jobs.runtime import JobRuntime
@@ -16,6 +17,8 @@ from app.services.jobs import INGEST_ORGANIZATION
 log = get_logger(__name__)
 
 RESTART_DELAY_MAX_S = 60.0
+# How often a stop is asked of the worker again until it ends (see run_worker).
+STOP_REPEAT_S = 1.0
 
 
 def worker_name() -> str:
@@ -36,27 +39,32 @@ async def run_worker(runtime: JobRuntime, stop: asyncio.Event) -> None:
         register_webhooks(queue)
     delay = 1.0
     while not stop.is_set():
-        worker = asyncio.create_task(
-            queue.run_worker_async(
-                name=worker_name(),
-                concurrency=settings.worker_concurrency,
-                additional_context={RUNTIME_KEY: runtime},
-                delete_jobs=DeleteJobCondition.SUCCESSFUL,
-                update_heartbeat_interval=max(1.0, settings.job_stalled_after / 6),
-                stalled_worker_timeout=settings.job_stalled_after,
-                install_signal_handlers=False,
-                shutdown_graceful_timeout=settings.worker_shutdown_grace,
-            ),
-            name="procrastinate-worker",
+        worker = Worker(
+            app=queue,
+            name=worker_name(),
+            concurrency=settings.worker_concurrency,
+            additional_context={RUNTIME_KEY: runtime},
+            delete_jobs=DeleteJobCondition.SUCCESSFUL,
+            update_heartbeat_interval=max(1.0, settings.job_stalled_after / 6),
+            stalled_worker_timeout=settings.job_stalled_after,
+            install_signal_handlers=False,
+            shutdown_graceful_timeout=settings.worker_shutdown_grace,
         )
+        running = asyncio.create_task(worker.run(), name="procrastinate-worker")  # type: ignore[no-untyped-call]
         stopping = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if not worker.done():
-                worker.cancel()  # procrastinate's graceful stop: running jobs finish first
             stopping.cancel()
-            outcome = await asyncio.gather(worker, stopping, return_exceptions=True)
+            # procrastinate's graceful stop (no new job; the running ones finish, up to the
+            # grace), asked through Worker.stop rather than by cancelling the task: on Python
+            # 3.11, a cancellation that lands as the worker's first database connection arrives
+            # is lost inside asyncio.wait_for (fixed in 3.12), and the worker then ran on. A stop
+            # asked before run() begins is cleared by it: asked again until the worker ends.
+            while not running.done():
+                worker.stop()  # type: ignore[no-untyped-call]
+                await asyncio.wait({running}, timeout=STOP_REPEAT_S)
+            outcome = await asyncio.gather(running, stopping, return_exceptions=True)
         if stop.is_set():
             return
         log.error("worker.stopped_unexpectedly", error=repr(outcome[0]), restart_in_s=delay)
