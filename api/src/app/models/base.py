@@ -3,11 +3,9 @@ table."""
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import DateTime, Identity, Integer, MetaData, PrimaryKeyConstraint, func, text
+from sqlalchemy import DateTime, Identity, Integer, MetaData, func, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -17,23 +15,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-# A primary key's storage parameters, as `info={PRIMARY_KEY_WITH: {...}}`: SQLAlchemy's
-# PostgreSQL dialect takes them for an index (`postgresql_with`) but not for a constraint.
-PRIMARY_KEY_WITH = "postgresql_with"
-
-
-@compiles(PrimaryKeyConstraint, "postgresql")
-def _primary_key(constraint: PrimaryKeyConstraint, compiler: Any, **kw: Any) -> str:
-    """The constraint as SQLAlchemy writes it, then its index's storage parameters (in CREATE
-    TABLE and in ALTER TABLE ... ADD CONSTRAINT alike)."""
-    ddl: str = compiler.visit_primary_key_constraint(constraint, **kw)
-    parameters: dict[str, Any] = constraint.info.get(PRIMARY_KEY_WITH, {})
-    if ddl and parameters:
-        options = ", ".join(f"{name} = {value}" for name, value in parameters.items())
-        ddl += f" WITH ({options})"
-    return ddl
 
 
 class Base(DeclarativeBase):

@@ -53,7 +53,7 @@ class Dependency(Base):
     )
 
     # Columns in alignment order (8-byte, 4-, 1-byte, variable-length last): no padding
-    # between them (migration 038).
+    # between them (migration 037).
     detected_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import PRIMARY_KEY_WITH, Base
+from app.models.base import Base
 from app.models.dependency import DEPENDENCY_TYPES
 
 # Declarations that do not make a repository a user of the package: an exclusion, a version
@@ -78,37 +78,21 @@ FILTER_INDEX_MIN_REPOSITORIES = 10_000
 UNINDEXED_PACKAGE_SQL = "(\nCASE\nWHEN filter_indexed THEN NULL::integer\nELSE package_id\nEND)"
 
 
-# The derived tables' indexes are read far more often than written: built packed (PostgreSQL
-# leaves a tenth of each leaf page free by default, for inserts to come), they take a tenth
-# less disk and cache. A page that a refresh later adds to splits as it would anyway; REINDEX
-# packs them again (QUICKSTART.md).
-PACKED = {"fillfactor": 100}
-_PACKED_KEY = {PRIMARY_KEY_WITH: PACKED}
-
-
 class PackageDependent(Base):
     __tablename__ = "package_dependents"
     __table_args__ = (
         # Repository first: a refresh after an ingest deletes and reads the rows of a batch of
         # repositories, and the lists read through the indexes below, never by this key.
-        PrimaryKeyConstraint("repository_id", "package_id", info=_PACKED_KEY),
+        PrimaryKeyConstraint("repository_id", "package_id"),
         # A package's rows, or one organization's of them in stars order: the refresh by
         # package and by (package, organization) pair, a users page's sample repositories and
         # an organization's repositories of the package.
-        Index(
-            "ix_package_dependents_pair",
-            "package_id",
-            "organization_id",
-            text("stars DESC"),
-            postgresql_with=PACKED,
-        ),
+        Index("ix_package_dependents_pair", "package_id", "organization_id", text("stars DESC")),
         # A small package's rows, for its filtered lists, keyed by an expression that names
         # no package in the filter index: its statistics (PostgreSQL keeps them for the
         # expressions of whole-table indexes) tell the planner that a large package has no
         # rows here, which a flag beside the package id cannot.
-        Index(
-            "ix_package_dependents_unindexed", text(UNINDEXED_PACKAGE_SQL), postgresql_with=PACKED
-        ),
+        Index("ix_package_dependents_unindexed", text(UNINDEXED_PACKAGE_SQL)),
         # Covers every filtered users query of a large package: language and min_stars narrow
         # the range, the other filters and the aggregate read the included columns without
         # touching the heap.
@@ -129,7 +113,6 @@ class PackageDependent(Base):
                 "is_direct",
             ],
             postgresql_where=text("filter_indexed"),
-            postgresql_with=PACKED,
         ),
         # A filtered list names what its page's organizations use the package through, from
         # their transitive rows (about a fifth of all) without the heap, where one organization's
@@ -148,12 +131,11 @@ class PackageDependent(Base):
                 "is_noise",
             ],
             postgresql_where=text("via IS NOT NULL"),
-            postgresql_with=PACKED,
         ),
     )
 
     # Columns in alignment order (8-byte, 4-, 2-, 1-byte, variable-length last): no padding
-    # between them (migration 036).
+    # between them (migration 035).
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -193,7 +175,7 @@ _SORT_INDEXED = text("has_direct_use AND sort_indexed")
 class PackageUsage(Base):
     __tablename__ = "package_usage"
     __table_args__ = (
-        PrimaryKeyConstraint("package_id", "organization_id", info=_PACKED_KEY),
+        PrimaryKeyConstraint("package_id", "organization_id"),
         # The default users order: repositories and stars descending, then login ascending, as
         # one ascending range over negated counts (package_users.users_page).
         Index(
@@ -203,7 +185,6 @@ class PackageUsage(Base):
             text("(- total_stars)"),
             "login_key",
             postgresql_where=_DIRECT,
-            postgresql_with=PACKED,
         ),
         Index(
             "ix_package_usage_stars",
@@ -211,7 +192,6 @@ class PackageUsage(Base):
             text("total_stars DESC"),
             text("organization_id DESC"),
             postgresql_where=_SORT_INDEXED,
-            postgresql_with=PACKED,
         ),
         Index(
             "ix_package_usage_recent",
@@ -219,7 +199,6 @@ class PackageUsage(Base):
             text("COALESCE(latest_push, '-infinity'::timestamp with time zone) DESC"),
             text("organization_id DESC"),
             postgresql_where=_SORT_INDEXED,
-            postgresql_with=PACKED,
         ),
         Index(
             "ix_package_usage_name",
@@ -227,7 +206,6 @@ class PackageUsage(Base):
             "login_key",
             "organization_id",
             postgresql_where=_SORT_INDEXED,
-            postgresql_with=PACKED,
         ),
         Index(
             "ix_package_usage_readiness",
@@ -235,14 +213,12 @@ class PackageUsage(Base):
             text("readiness DESC"),
             text("organization_id DESC"),
             postgresql_where=_SORT_INDEXED,
-            postgresql_with=PACKED,
         ),
         # The rows of the smaller packages, for the other sorts (deduplicated: a few bytes each).
         Index(
             "ix_package_usage_unsorted",
             "package_id",
             postgresql_where=text("has_direct_use AND NOT sort_indexed"),
-            postgresql_with=PACKED,
         ),
         Index(
             "ix_package_usage_organization",
@@ -250,11 +226,10 @@ class PackageUsage(Base):
             text("repository_count DESC"),
             text("package_id DESC"),
             postgresql_where=_DIRECT,
-            postgresql_with=PACKED,
         ),
     )
 
-    # Columns in alignment order, as in package_dependents (migration 036).
+    # Columns in alignment order, as in package_dependents (migration 035).
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -295,7 +270,7 @@ class PackageKindUsage(Base):
     __tablename__ = "package_kind_usage"
     __table_args__ = (
         # Replacing the rows of the (package, organization) pairs an ingest touched.
-        PrimaryKeyConstraint("package_id", "organization_id", "kind", info=_PACKED_KEY),
+        PrimaryKeyConstraint("package_id", "organization_id", "kind"),
         # Read backwards, the default users order (repositories, then stars, descending; the
         # page's few ties are put in login order after the join). Organizations that use the
         # package only transitively (repository_count 0) end the range, so one index counts
@@ -306,11 +281,10 @@ class PackageKindUsage(Base):
             "kind",
             "repository_count",
             "total_stars",
-            postgresql_with=PACKED,
         ),
     )
 
-    # Columns in alignment order, as in package_dependents (migration 036). Figures of the
+    # Columns in alignment order, as in package_dependents (migration 035). Figures of the
     # repositories that use the package directly; 0 and NULL when none does.
     latest_push: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)

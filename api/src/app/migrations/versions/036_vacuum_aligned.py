@@ -1,8 +1,8 @@
-"""VACUUM (ANALYZE) the derived tables, which migration 036 rewrote, outside a transaction
+"""VACUUM (ANALYZE) the derived tables, which migration 035 rewrote, outside a transaction
 (see 023).
 
-Revision ID: 037
-Revises: 036
+Revision ID: 036
+Revises: 035
 Create Date: 2026-12-01 04:41:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "037"
-down_revision: str | None = "036"
+revision: str = "036"
+down_revision: str | None = "035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,10 +1,10 @@
 """The derived tables rewritten with their columns in alignment order (8-byte, then 4-, 2- and
 1-byte, the variable-length last), so PostgreSQL pads nothing between them, and the rollups'
 `total_stars` as an integer, as `organizations.total_stars` (of which it counts a part) is.
-Indexes and keys are rebuilt from their definitions; 037 vacuums the new tables.
+Indexes and keys are rebuilt from their definitions; 036 vacuums the new tables.
 
-Revision ID: 036
-Revises: 035
+Revision ID: 035
+Revises: 034
 Create Date: 2026-12-01 04:40:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "036"
-down_revision: str | None = "035"
+revision: str = "035"
+down_revision: str | None = "034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

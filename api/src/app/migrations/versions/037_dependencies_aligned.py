@@ -1,10 +1,10 @@
 """`dependencies` rewritten with its columns in alignment order and the dependency kind as an
 enum (`dependency_kind`, 4 bytes, in place of a varchar and its check): no padding between
 the columns, about 5 bytes less per row. The key, the package index and the foreign key are
-built again; 039 vacuums the new table.
+built again; 038 vacuums the new table.
 
-Revision ID: 038
-Revises: 037
+Revision ID: 037
+Revises: 036
 Create Date: 2026-12-01 05:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "038"
-down_revision: str | None = "037"
+revision: str = "037"
+down_revision: str | None = "036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
-"""VACUUM (ANALYZE) `dependencies`, which migration 038 rewrote, outside a transaction (see
+"""VACUUM (ANALYZE) `dependencies`, which migration 037 rewrote, outside a transaction (see
 023).
 
-Revision ID: 039
-Revises: 038
+Revision ID: 038
+Revises: 037
 Create Date: 2026-12-01 05:01:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "039"
-down_revision: str | None = "038"
+revision: str = "038"
+down_revision: str | None = "037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
