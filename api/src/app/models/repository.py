@@ -27,7 +27,11 @@ class Repository(IntegerPrimaryKey, Timestamps, Base):
     __tablename__ = "repositories"
     __table_args__ = (
         CheckConstraint("stars >= 0", name="stars"),
+        # The repository's key, as GitHub treats names (case-insensitively). Its URL follows
+        # from the name, so it is not indexed (migration 039).
         Index("uq_repositories_full_name_lower", text("lower(full_name)"), unique=True),
+        # An organization's repositories, most starred first; its leading column serves the
+        # lookups by organization and the foreign key's cascade too.
         Index(
             "ix_repositories_organization_ranked",
             "organization_id",
@@ -37,11 +41,11 @@ class Repository(IntegerPrimaryKey, Timestamps, Base):
     )
 
     organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     full_name: Mapped[str] = mapped_column(String(201), nullable=False)
-    github_url: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    github_url: Mapped[str] = mapped_column(String(500), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     stars: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     primary_language: Mapped[str | None] = mapped_column(String(100))
