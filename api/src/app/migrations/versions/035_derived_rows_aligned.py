@@ -122,10 +122,20 @@ _ORDER = {
 _STARS_AS_INTEGER = {"total_stars": "integer NOT NULL"}
 
 
+# The privileges granted on a table to roles other than its owner (PUBLIC as grantee 0).
+_GRANTS = (
+    "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,"
+    " a.privilege_type FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a"
+    " LEFT JOIN pg_roles r ON r.oid = a.grantee"
+    " WHERE c.oid = CAST(:table AS regclass) AND a.grantee <> c.relowner"
+)
+
+
 def _rewrite(table: str, columns: dict[str, str], order: Sequence[str]) -> None:
-    """Copy `table` into a new table with `columns` in `order`, then put its indexes and key
-    back as they were defined."""
+    """Copy `table` into a new table with `columns` in `order`, then put its indexes, key and
+    grants (a read-only role's, say) back as they were."""
     bind = op.get_bind()
+    grants = bind.execute(sa.text(_GRANTS), {"table": table}).all()
     indexes = bind.execute(
         sa.text(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisprimary"
@@ -143,6 +153,8 @@ def _rewrite(table: str, columns: dict[str, str], order: Sequence[str]) -> None:
         op.execute(definition)
         if primary:
             op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
+    for grantee, privilege in grants:
+        op.execute(f"GRANT {privilege} ON {table} TO {grantee}")
 
 
 def upgrade() -> None:

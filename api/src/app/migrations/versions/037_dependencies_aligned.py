@@ -10,6 +10,7 @@ Create Date: 2026-12-01 05:00:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "037"
@@ -65,9 +66,20 @@ _CHECK = (
 )
 
 
+# The privileges granted on the table to roles other than its owner (PUBLIC as grantee 0).
+_GRANTS = (
+    "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,"
+    " a.privilege_type FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a"
+    " LEFT JOIN pg_roles r ON r.oid = a.grantee"
+    " WHERE c.oid = 'dependencies'::regclass AND a.grantee <> c.relowner"
+)
+
+
 def _rewrite(columns: dict[str, str], order: Sequence[str], *, kind: str) -> None:
     """Copy dependencies into a new table with `columns` in `order` (the kind cast to `kind`),
-    in key order, then build its key, package index and foreign key."""
+    in key order, then build its key, package index and foreign key, and grant again what was
+    granted on it."""
+    grants = op.get_bind().execute(sa.text(_GRANTS)).all()
     names = ", ".join(order)
     selected = names.replace("dependency_type", f"CAST(dependency_type AS {kind})")
     op.execute(
@@ -88,6 +100,8 @@ def _rewrite(columns: dict[str, str], order: Sequence[str], *, kind: str) -> Non
         "ALTER TABLE dependencies ADD CONSTRAINT fk_dependencies_repository_id_repositories"
         " FOREIGN KEY (repository_id) REFERENCES repositories (id) ON DELETE CASCADE"
     )
+    for grantee, privilege in grants:
+        op.execute(f"GRANT {privilege} ON dependencies TO {grantee}")
 
 
 def upgrade() -> None:
