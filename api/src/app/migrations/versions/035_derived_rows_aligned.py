@@ -1,7 +1,8 @@
 """The derived tables rewritten with their columns in alignment order (8-byte, then 4-, 2- and
 1-byte, the variable-length last), so PostgreSQL pads nothing between them, and the rollups'
 `total_stars` as an integer, as `organizations.total_stars` (of which it counts a part) is.
-Indexes and keys are rebuilt from their definitions; 036 vacuums the new tables.
+Indexes and keys are rebuilt from their definitions, and what was granted on the tables is
+granted again; 036 vacuums the new tables.
 
 Revision ID: 035
 Revises: 034

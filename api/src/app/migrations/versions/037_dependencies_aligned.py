@@ -1,7 +1,7 @@
 """`dependencies` rewritten with its columns in alignment order and the dependency kind as an
 enum (`dependency_kind`, 4 bytes, in place of a varchar and its check): no padding between
-the columns, about 5 bytes less per row. The key, the package index and the foreign key are
-built again; 038 vacuums the new table.
+the columns, about 5 bytes less per row. The key, the package index, the foreign key and the
+grants are made again; 038 vacuums the new table.
 
 Revision ID: 037
 Revises: 036
