@@ -18,13 +18,16 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     Index,
     Integer,
     PrimaryKeyConstraint,
     SmallInteger,
+    SQLColumnExpression,
     String,
     Text,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -70,12 +73,70 @@ def kinds_from_mask(mask: int) -> list[str]:
 
 
 # The covering filter index holds the rows of packages at least this many repositories use
-# directly (`package_dependents.filter_indexed`); a smaller package's rows, two thirds of all on
-# the full dataset, are read from the table through `ix_package_dependents_unindexed`.
+# directly (FILTER_INDEXED set in `package_dependents.flags`); a smaller package's rows, two
+# thirds of all on the full dataset, are read from the table through
+# `ix_package_dependents_unindexed`.
 FILTER_INDEX_MIN_REPOSITORIES = 10_000
+
+# `package_dependents.flags`: the row's kinds mask in the low bits (bit i set when a
+# declaration of DEPENDENCY_TYPES[i] counts, as `kinds` columns hold it elsewhere) and its
+# yes/no attributes above them. One integer instead of a smallint and six booleans keeps the
+# table at 8 columns, whose null bitmap fits the 24-byte row header (migration 040).
+KINDS_BITS = (1 << len(DEPENDENCY_TYPES)) - 1
+# The owner is a user, not an organization.
+OWNER_IS_USER = 1 << 16
+FORK = 1 << 17
+ARCHIVED = 1 << 18
+# Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
+NOISE = 1 << 19
+# A manifest of the repository declares the package (or does not say whether it does); clear
+# when only lockfiles pull it in, and `via` then names the direct dependencies it arrives
+# through (space-separated, as in dependencies.via; NULL for direct rows).
+DIRECT = 1 << 20
+# In the filter index: the package has FILTER_INDEX_MIN_REPOSITORIES repositories of direct
+# use (the default view's, as `packages.repository_count` counts them).
+FILTER_INDEXED = 1 << 21
+# The flags whose expressions `st_package_dependents_flags` keeps statistics for: the planner
+# estimates a condition on one of them as it did on its own boolean column.
+FLAG_BITS = (OWNER_IS_USER, FORK, ARCHIVED, NOISE, DIRECT, FILTER_INDEXED)
+
+
+def flag_sql(bit: int, column: str = "flags") -> str:
+    """The flag as SQL, spelled as PostgreSQL prints it in an index definition. The bit is a
+    literal, never a parameter: a partial index's predicate must be provable from the query
+    text, whatever plan the statement is prepared with."""
+    return f"(({column} & {bit}) <> 0)"
+
+
+def lacks_flag_sql(bit: int, column: str = "flags") -> str:
+    return f"(({column} & {bit}) = 0)"
+
+
+def default_view_sql(column: str = "flags") -> str:
+    """The default view's rows of package_dependents as SQL over a `flags` column: no forks,
+    no archived repositories, no noise."""
+    return " AND ".join(lacks_flag_sql(bit, column) for bit in (FORK, ARCHIVED, NOISE))
+
+
+def has_flag(flags: SQLColumnExpression[int], bit: int) -> ColumnElement[bool]:
+    """Whether `bit` is set in a `flags` column (of package_dependents or an alias of it)."""
+    return flags.op("&")(literal_column(str(bit), Integer)) != literal_column("0", Integer)
+
+
+def lacks_flag(flags: SQLColumnExpression[int], bit: int) -> ColumnElement[bool]:
+    return flags.op("&")(literal_column(str(bit), Integer)) == literal_column("0", Integer)
+
+
+def kinds_of(flags: SQLColumnExpression[int]) -> ColumnElement[int]:
+    """The kinds mask of a `flags` column."""
+    return flags.op("&")(literal_column(str(KINDS_BITS), Integer))
+
+
 # The package of a row outside the filter index (NULL inside it), spelled as PostgreSQL prints
 # it, so the schema comparison of models and migrations matches it.
-UNINDEXED_PACKAGE_SQL = "(\nCASE\nWHEN filter_indexed THEN NULL::integer\nELSE package_id\nEND)"
+UNINDEXED_PACKAGE_SQL = (
+    f"(\nCASE\nWHEN (flags & {FILTER_INDEXED}) <> 0 THEN NULL::integer\nELSE package_id\nEND)"
+)
 
 
 class PackageDependent(Base):
@@ -95,24 +156,15 @@ class PackageDependent(Base):
         Index("ix_package_dependents_unindexed", text(UNINDEXED_PACKAGE_SQL)),
         # Covers every filtered users query of a large package: language and min_stars narrow
         # the range, the other filters and the aggregate read the included columns without
-        # touching the heap.
+        # touching the heap. The included columns go fixed-width first, so no padding
+        # follows the language in the key.
         Index(
             "ix_package_dependents_filter",
             "package_id",
             text("lower(primary_language)"),
             "stars",
-            postgresql_include=[
-                "primary_language",
-                "organization_id",
-                "pushed_at",
-                "kinds",
-                "is_fork",
-                "is_archived",
-                "owner_is_user",
-                "is_noise",
-                "is_direct",
-            ],
-            postgresql_where=text("filter_indexed"),
+            postgresql_include=["organization_id", "pushed_at", "flags", "primary_language"],
+            postgresql_where=text(flag_sql(FILTER_INDEXED)),
         ),
         # A filtered list names what its page's organizations use the package through, from
         # their transitive rows (about a fifth of all) without the heap, where one organization's
@@ -121,42 +173,20 @@ class PackageDependent(Base):
             "ix_package_dependents_via",
             "package_id",
             "organization_id",
-            postgresql_include=[
-                "via",
-                "kinds",
-                "stars",
-                "primary_language",
-                "is_fork",
-                "is_archived",
-                "is_noise",
-            ],
+            postgresql_include=["stars", "flags", "via", "primary_language"],
             postgresql_where=text("via IS NOT NULL"),
         ),
     )
 
-    # Columns in alignment order (8-byte, 4-, 2-, 1-byte, variable-length last): no padding
-    # between them (migration 035).
+    # Columns in alignment order (8-byte, 4-byte, variable-length last): no padding between
+    # them (migrations 035 and 040).
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
     organization_id: Mapped[int] = mapped_column(Integer, nullable=False)
     stars: Mapped[int] = mapped_column(Integer, nullable=False)
-    # Bit i set when a declaration of DEPENDENCY_TYPES[i] counts (12 kinds: a smallint).
-    kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    # The owner's type as a flag (organization or user): 1 byte in the row and the filter
-    # index instead of the type's name.
-    owner_is_user: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    is_fork: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    is_archived: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    # Not a real use by default: a bot-owned repository or an awesome-list (NOISE_SQL).
-    is_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    # True when a manifest of the repository declares the package (or does not say whether it
-    # does); false when only lockfiles pull it in. `via` then names the direct dependencies
-    # it arrives through (space-separated, as in dependencies.via); NULL for direct rows.
-    is_direct: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
-    # In the filter index: the package has FILTER_INDEX_MIN_REPOSITORIES repositories of direct
-    # use (the default view's, as `packages.repository_count` counts them).
-    filter_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # The kinds and yes/no attributes above (KINDS_BITS, OWNER_IS_USER ... FILTER_INDEXED).
+    flags: Mapped[int] = mapped_column(Integer, nullable=False)
     primary_language: Mapped[str | None] = mapped_column(String(100))
     via: Mapped[str | None] = mapped_column(Text)
 

@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import VIA_LIMIT
+from app.models.package_usage import DIRECT, KINDS_BITS, VIA_LIMIT, default_view_sql, flag_sql
 from app.repositories.package_usage import STORED_LANGUAGES_SQL
 
-_DEFAULT_VIEW = "NOT pd.is_fork AND NOT pd.is_archived AND NOT pd.is_noise"
+_DEFAULT_VIEW = default_view_sql("pd.flags")
+_DIRECT = flag_sql(DIRECT, "pd.flags")
+# The kinds mask of a row.
+_KINDS = f"pd.flags & {KINDS_BITS}"
 # Scopes over package_kind_usage or package_dependents, `{p}` the table's prefix.
 _PACKAGES = "{p}package_id = ANY(CAST(:ids AS integer[]))"
 # Only the pairs of marked packages: an ingest's pairs of a large organization hold hundreds
@@ -45,13 +48,13 @@ def _insert(scope: str) -> TextClause:
         " repository_count, transitive_repository_count, kind, kinds, languages, via,"
         " via_counts)"
         " WITH per_mask AS ("
-        "  SELECT pd.package_id, pd.organization_id, pd.primary_language, pd.kinds,"
-        "   count(*) FILTER (WHERE pd.is_direct) AS n,"
-        "   count(*) FILTER (WHERE NOT pd.is_direct) AS t,"
-        "   sum(pd.stars) FILTER (WHERE pd.is_direct) AS s,"
-        "   max(pd.pushed_at) FILTER (WHERE pd.is_direct) AS p"
+        f"  SELECT pd.package_id, pd.organization_id, pd.primary_language, {_KINDS} AS kinds,"
+        f"   count(*) FILTER (WHERE {_DIRECT}) AS n,"
+        f"   count(*) FILTER (WHERE NOT {_DIRECT}) AS t,"
+        f"   sum(pd.stars) FILTER (WHERE {_DIRECT}) AS s,"
+        f"   max(pd.pushed_at) FILTER (WHERE {_DIRECT}) AS p"
         f"  FROM {dependents} WHERE {where}"
-        "  GROUP BY pd.package_id, pd.organization_id, pd.primary_language, pd.kinds),"
+        "  GROUP BY pd.package_id, pd.organization_id, pd.primary_language, 4),"
         " matched AS ("
         "  SELECT m.package_id, b.kind, m.organization_id, m.primary_language, sum(m.n) AS n,"
         "   sum(m.t) AS t, sum(m.s) AS s, max(m.p) AS p,"
@@ -75,10 +78,11 @@ def _insert(scope: str) -> TextClause:
         f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
         "  FROM (SELECT m.package_id, b.kind, m.organization_id, m.name,"
         "    CAST(sum(m.c) AS integer) AS c"
-        "   FROM (SELECT pd.package_id, pd.organization_id, pd.kinds, u.name, count(*) AS c"
+        f"   FROM (SELECT pd.package_id, pd.organization_id, {_KINDS} AS kinds, u.name,"
+        "    count(*) AS c"
         f"    FROM {dependents}, unnest(string_to_array(pd.via, ' ')) AS u(name)"
         f"    WHERE pd.via IS NOT NULL AND {where}"
-        "    GROUP BY pd.package_id, pd.organization_id, pd.kinds, u.name) m"
+        "    GROUP BY pd.package_id, pd.organization_id, 3, u.name) m"
         f"   {held}"
         "   GROUP BY m.package_id, b.kind, m.organization_id, m.name) counted"
         "  GROUP BY package_id, kind, organization_id)"

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.package_usage import DIRECT, default_view_sql, flag_sql
+
 # Each bucket's label and its oldest push, youngest first: a number of days, or of calendar
 # years (a year before 29 February is 28 February, as in PostgreSQL's interval arithmetic).
 PUSH_AGE_BUCKETS: tuple[tuple[str, timedelta | int], ...] = (
@@ -19,9 +21,7 @@ OLDER_LABEL = "over 2 years"
 NEVER_LABEL = "never pushed"
 
 # The default users list's rows: direct use, no forks, no archived repositories, no noise.
-_DEFAULT_VIEW = (
-    "package_id = :package_id AND is_direct AND NOT is_fork AND NOT is_archived AND NOT is_noise"
-)
+_DEFAULT_VIEW = f"package_id = :package_id AND {flag_sql(DIRECT)} AND {default_view_sql()}"
 
 
 @dataclass(frozen=True, slots=True)

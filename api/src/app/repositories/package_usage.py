@@ -31,7 +31,19 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.types import DateTime, Text
 
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
-from app.models.package_usage import NON_USAGE_KINDS
+from app.models.package_usage import (
+    ARCHIVED,
+    DIRECT,
+    FILTER_INDEXED,
+    FORK,
+    KINDS_BITS,
+    NOISE,
+    NON_USAGE_KINDS,
+    OWNER_IS_USER,
+    has_flag,
+    kinds_of,
+    lacks_flag,
+)
 
 UsersSort = Literal["repositories", "stars", "recent", "name", "readiness"]
 # Which uses count: declared in a manifest (or not said), only pulled in by lockfiles, or both.
@@ -87,38 +99,43 @@ class DependentFilter:
 
 
 def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnElement[bool]]:
-    """The conditions of `f` over package_dependents (or an alias of it)."""
+    """The conditions of `f` over package_dependents (or an alias of it): one per flag, each
+    estimated from the flag's own statistics."""
+    flags = table.c.flags
     conditions: list[ColumnElement[bool]] = []
     if not f.include_forks:
-        conditions.append(table.c.is_fork.is_(False))
+        conditions.append(lacks_flag(flags, FORK))
     if not f.include_archived:
-        conditions.append(table.c.is_archived.is_(False))
+        conditions.append(lacks_flag(flags, ARCHIVED))
     if not f.include_noise:
-        conditions.append(table.c.is_noise.is_(False))
+        conditions.append(lacks_flag(flags, NOISE))
     if f.language is not None:
         conditions.append(func.lower(table.c.primary_language) == f.language.lower())
     conditions.append(table.c.stars >= (f.min_stars or NO_MIN_STARS))
     if f.pushed_after is not None:
         conditions.append(table.c.pushed_at >= f.pushed_after)
     if f.kinds_mask is not None:
-        conditions.append(table.c.kinds.op("&")(f.kinds_mask) != 0)
+        conditions.append(flags.op("&")(f.kinds_mask & KINDS_BITS) != 0)
     if f.owner_type is not None:
-        conditions.append(table.c.owner_is_user.is_(f.owner_type == "user"))
+        owned = has_flag if f.owner_type == "user" else lacks_flag
+        conditions.append(owned(flags, OWNER_IS_USER))
     if f.dependency != "any":
-        conditions.append(table.c.is_direct.is_(f.dependency == "direct"))
+        direct = has_flag if f.dependency == "direct" else lacks_flag
+        conditions.append(direct(flags, DIRECT))
     return conditions
 
 
 def package_dependents(package_id: Any, name: str = "pd") -> Subquery:
     """The package's package_dependents rows, as a subquery with the table's columns, read from
-    both sides of the filter index in one statement (`filter_indexed`), so a list is right
+    both sides of the filter index in one statement (FILTER_INDEXED), so a list is right
     whichever side a package's rows are on: a large package's through the covering index,
     which the conditions on its columns reach, a small one's from the table through
     `ix_package_dependents_unindexed`, whose key no large package's row has."""
     # The key of ix_package_dependents_unindexed (models.package_usage.UNINDEXED_PACKAGE_SQL).
-    unindexed = case((_pd.c.filter_indexed, null()), else_=_pd.c.package_id)
+    indexed = has_flag(_pd.c.flags, FILTER_INDEXED)
+    unindexed = case((indexed, null()), else_=_pd.c.package_id)
     return union_all(
-        select(*_pd.c).where(_pd.c.package_id == package_id, _pd.c.filter_indexed),
+        select(*_pd.c).where(_pd.c.package_id == package_id, indexed),
         select(*_pd.c).where(unindexed == package_id),
     ).subquery(name)
 
@@ -276,8 +293,8 @@ class PackageUsageRepository:
                 _pd.c.repository_id,
                 _pd.c.stars,
                 _pd.c.primary_language,
-                _pd.c.is_fork,
-                _pd.c.is_archived,
+                has_flag(_pd.c.flags, FORK).label("is_fork"),
+                has_flag(_pd.c.flags, ARCHIVED).label("is_archived"),
                 _pd.c.pushed_at,
                 _repo.c.full_name,
                 _repo.c.github_url,
@@ -360,12 +377,12 @@ class PackageUsageRepository:
                 .subquery("used")
             )
         else:
-            direct = _pd.c.is_direct.is_(True)
+            direct = has_flag(_pd.c.flags, DIRECT)
             source = (
                 select(
                     _pd.c.package_id,
                     cast(func.count().filter(direct), Integer).label("repository_count"),
-                    func.bit_or(_pd.c.kinds).filter(direct).label("kinds"),
+                    func.bit_or(kinds_of(_pd.c.flags)).filter(direct).label("kinds"),
                     cast(func.count().filter(~direct), Integer).label(
                         "transitive_repository_count"
                     ),

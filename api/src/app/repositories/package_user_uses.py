@@ -9,7 +9,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import PackageDependent
-from app.models.package_usage import VIA_LIMIT
+from app.models.package_usage import DIRECT, VIA_LIMIT, has_flag, lacks_flag
 from app.repositories.package_usage import DependentFilter, dependent_conditions
 
 _pd = PackageDependent.__table__
@@ -44,8 +44,8 @@ class UserUsesRepository:
             counted = await self._session.execute(
                 select(
                     _pd.c.organization_id,
-                    func.count().filter(_pd.c.is_direct.is_(True)),
-                    func.count().filter(_pd.c.is_direct.is_(False)),
+                    func.count().filter(has_flag(_pd.c.flags, DIRECT)),
+                    func.count().filter(lacks_flag(_pd.c.flags, DIRECT)),
                 )
                 .where(*scope)
                 .group_by(_pd.c.organization_id)

@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from app.core.readiness import score_sql
 from app.models import Organization, PackageDependent
+from app.models.package_usage import DIRECT, has_flag, kinds_of, lacks_flag
 from app.repositories.package_usage import (
     LANGUAGES_SQL,
     After,
@@ -203,10 +204,10 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
     language): the figures count the rows `f.dependency` keeps, the direct and transitive
     repository counts every row."""
     rows = package_dependents(package_id)
-    direct = rows.c.is_direct.is_(True)
+    direct = has_flag(rows.c.flags, DIRECT)
     kept: ColumnElement[bool] | None = None
     if f.dependency != "any":
-        kept = rows.c.is_direct.is_(f.dependency == "direct")
+        kept = direct if f.dependency == "direct" else lacks_flag(rows.c.flags, DIRECT)
 
     def counted(aggregate: Any) -> Any:
         return aggregate if kept is None else aggregate.filter(kept)
@@ -221,7 +222,7 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
                 cast(counted(func.count()), Integer).label("repository_count"),
                 cast(counted(func.sum(rows.c.stars)), BigInteger).label("total_stars"),
                 counted(func.max(rows.c.pushed_at)).label("latest_push"),
-                counted(func.bit_or(rows.c.kinds)).label("kinds"),
+                counted(func.bit_or(kinds_of(rows.c.flags))).label("kinds"),
                 cast(func.count().filter(direct), Integer).label("direct_repository_count"),
                 cast(func.count().filter(~direct), Integer).label("transitive_repository_count"),
                 counted(func.min(rows.c.primary_language.collate("C"))).label("first_spelling"),
@@ -239,7 +240,7 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
             cast(counted(func.count()), Integer).label("n"),
             counted(func.sum(rows.c.stars)).label("s"),
             counted(func.max(rows.c.pushed_at)).label("p"),
-            counted(func.bit_or(rows.c.kinds)).label("k"),
+            counted(func.bit_or(kinds_of(rows.c.flags))).label("k"),
             cast(func.count().filter(direct), Integer).label("d"),
             cast(func.count().filter(~direct), Integer).label("t"),
         )
@@ -392,7 +393,7 @@ def _scored(
             func.count().label("n"),
             func.sum(rows.c.stars).label("s"),
             func.max(rows.c.pushed_at).label("p"),
-            func.bit_or(rows.c.kinds).label("k"),
+            func.bit_or(kinds_of(rows.c.flags)).label("k"),
         )
         .where(*where)
         .group_by(rows.c.organization_id, rows.c.primary_language)

@@ -4,6 +4,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import EcosystemStats, Organization, Repository
+from app.models.package_usage import DIRECT, default_view_sql, flag_sql
 
 
 class StatsRepository:
@@ -45,7 +46,7 @@ class StatsRepository:
                 " LEFT JOIN (SELECT ecosystem, count(*) AS n FROM ("
                 "   SELECT p.ecosystem, x.repository_id FROM package_dependents x"
                 "   JOIN packages p ON p.id = x.package_id"
-                "   WHERE NOT x.is_fork AND NOT x.is_archived AND NOT x.is_noise AND x.is_direct"
+                f"   WHERE {default_view_sql('x.flags')} AND {flag_sql(DIRECT, 'x.flags')}"
                 "   GROUP BY 1, 2) y GROUP BY 1) r"
                 "  USING (ecosystem)"
                 " LEFT JOIN (SELECT p.ecosystem, sum(c.n) AS n FROM ("

@@ -12,11 +12,20 @@ from sqlalchemy.sql.elements import TextClause
 from app.core.readiness import score_sql
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import (
+    ARCHIVED,
+    DIRECT,
     FILTER_INDEX_MIN_REPOSITORIES,
+    FILTER_INDEXED,
+    FORK,
+    KINDS_BITS,
+    NOISE,
     NOISE_SQL,
     NON_USAGE_KINDS,
+    OWNER_IS_USER,
     SORT_INDEX_MIN_ORGANIZATIONS,
     VIA_LIMIT,
+    default_view_sql,
+    flag_sql,
 )
 from app.repositories.package_usage import STORED_LANGUAGES_SQL
 from app.repositories.readiness import readiness_rules_sql
@@ -33,20 +42,17 @@ PAIR_SCOPE = (
     "(package_id, organization_id) IN (SELECT * FROM"
     " unnest(CAST(:pair_packages AS integer[]), CAST(:pair_organizations AS integer[])))"
 )
-# The package_dependents columns an ingest may change, besides the key.
-_DEPENDENT_VALUES = (
-    "organization_id",
-    "owner_is_user",
-    "stars",
-    "primary_language",
-    "pushed_at",
-    "is_fork",
-    "is_archived",
-    "kinds",
-    "is_noise",
-    "is_direct",
-    "via",
-)
+# The package_dependents values an ingest may change, besides the key, as the upsert sets
+# them: every flag but FILTER_INDEXED, which moves with the package's count
+# (apply_count_changes).
+_DEPENDENT_VALUES = {
+    "organization_id": "excluded.organization_id",
+    "stars": "excluded.stars",
+    "primary_language": "excluded.primary_language",
+    "pushed_at": "excluded.pushed_at",
+    "flags": f"((excluded.flags & ~{FILTER_INDEXED}) | (pd.flags & {FILTER_INDEXED}))",
+    "via": "excluded.via",
+}
 # A repository uses a package directly when one of its manifests declares it or does not say;
 # a package only its lockfiles pull in arrives through the union of their via (nearest first,
 # each name once, at most ten).
@@ -62,8 +68,7 @@ _DEPENDENT_VIA = (
     "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"
 )
 _DEPENDENT_COLUMNS = (
-    "package_id, repository_id, organization_id, owner_is_user, stars, primary_language,"
-    " pushed_at, is_fork, is_archived, kinds, is_noise, is_direct, via, filter_indexed"
+    "package_id, repository_id, organization_id, stars, primary_language, pushed_at, flags, via"
 )
 # Whether a row goes in the filter index (FILTER_INDEX_MIN_REPOSITORIES, bound as
 # :filter_minimum): when whole packages are written, counted over the rows written (the
@@ -81,11 +86,19 @@ _FILTER_INDEXED_AS_COUNTED = (
 
 
 def _dependent_select(filter_indexed: str) -> str:
+    flags = {
+        OWNER_IS_USER: "o.owner_type = 'user'",
+        FORK: "r.is_fork",
+        ARCHIVED: "r.is_archived",
+        NOISE: NOISE_SQL,
+        DIRECT: _DEPENDENT_DIRECT,
+        FILTER_INDEXED: filter_indexed,
+    }
     return (
-        "SELECT d.package_id, r.id, r.organization_id, o.owner_type = 'user', r.stars,"
-        " r.primary_language, r.pushed_at, r.is_fork, r.is_archived,"
-        " bit_or(1 << (array_position(CAST(:kinds AS dependency_kind[]), d.dependency_type) - 1)),"
-        f" {NOISE_SQL}, {_DEPENDENT_DIRECT}, {_DEPENDENT_VIA}, {filter_indexed}"
+        "SELECT d.package_id, r.id, r.organization_id, r.stars, r.primary_language, r.pushed_at,"
+        " bit_or(1 << (array_position(CAST(:kinds AS dependency_kind[]), d.dependency_type) - 1))"
+        + "".join(f" | CASE WHEN {value} THEN {bit} ELSE 0 END" for bit, value in flags.items())
+        + f", {_DEPENDENT_VIA}"
         " FROM dependencies d"
         " JOIN repositories r ON r.id = d.repository_id"
         " JOIN organizations o ON o.id = r.organization_id"
@@ -214,9 +227,9 @@ class UsageRefreshRepository:
                 " AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))"
                 " GROUP BY d.package_id, r.id, o.id"
                 " ON CONFLICT (package_id, repository_id) DO UPDATE SET"
-                f" {', '.join(f'{c} = excluded.{c}' for c in _DEPENDENT_VALUES)}"
+                f" {', '.join(f'{c} = {v}' for c, v in _DEPENDENT_VALUES.items())}"
                 f" WHERE ({', '.join(f'pd.{c}' for c in _DEPENDENT_VALUES)}) IS DISTINCT FROM"
-                f" ({', '.join(f'excluded.{c}' for c in _DEPENDENT_VALUES)})"
+                f" ({', '.join(_DEPENDENT_VALUES.values())})"
                 " RETURNING pd.package_id, pd.repository_id, pd.organization_id,"
                 " CASE WHEN pd.xmax = 0 THEN 'added' ELSE 'updated' END"
             ),
@@ -309,17 +322,25 @@ class UsageRefreshRepository:
         )
         counts = list(crossed)
         # A package's rows move into or out of a partial index together when its count crosses
-        # the index's threshold.
+        # the index's threshold: (table, count, threshold, the flag's value, its assignment).
         sides = (
-            ("package_usage", "sort_indexed", "organization_count", SORT_INDEX_MIN_ORGANIZATIONS),
+            (
+                "package_usage",
+                "organization_count",
+                SORT_INDEX_MIN_ORGANIZATIONS,
+                "t.sort_indexed",
+                "sort_indexed = p.organization_count >= :minimum",
+            ),
             (
                 "package_dependents",
-                "filter_indexed",
                 "repository_count",
                 FILTER_INDEX_MIN_REPOSITORIES,
+                flag_sql(FILTER_INDEXED, "t.flags"),
+                "flags = CASE WHEN p.repository_count >= :minimum"
+                f" THEN (t.flags | {FILTER_INDEXED}) ELSE (t.flags & ~{FILTER_INDEXED}) END",
             ),
         )
-        for table, flag, count, minimum in sides:
+        for table, count, minimum, flag, assignment in sides:
             flipped = sorted(
                 row.id
                 for row in counts
@@ -328,9 +349,9 @@ class UsageRefreshRepository:
             if flipped:
                 await self._session.execute(
                     text(
-                        f"UPDATE {table} t SET {flag} = p.{count} >= :minimum"
+                        f"UPDATE {table} t SET {assignment}"
                         " FROM packages p WHERE p.id = ANY(CAST(:ids AS integer[]))"
-                        f" AND t.package_id = p.id AND t.{flag} <> (p.{count} >= :minimum)"
+                        f" AND t.package_id = p.id AND {flag} <> (p.{count} >= :minimum)"
                     ),
                     {"ids": flipped, "minimum": minimum},
                 )
@@ -364,7 +385,8 @@ PACKAGE_COUNTS_SET = (
     " transitive_organization_count = c.transitive"
 )
 _ROLLUP_RULES = readiness_rules_sql("o", "sum(m.n)", "max(m.p)")
-_DEFAULT_VIEW = "NOT is_fork AND NOT is_archived AND NOT is_noise"
+_DEFAULT_VIEW = default_view_sql()
+_IS_DIRECT = flag_sql(DIRECT)
 
 
 def _insert_usage(scope: str, returning: str = "", *, whole_packages: bool) -> TextClause:
@@ -392,11 +414,11 @@ def _insert_usage(scope: str, returning: str = "", *, whole_packages: bool) -> T
         " readiness, has_direct_use, transitive_repository_count, via, via_counts,"
         " sort_indexed)"
         " WITH matched AS ("
-        "  SELECT package_id, organization_id, primary_language, is_direct, count(*) AS n,"
-        "   sum(stars) AS s, max(pushed_at) AS p, bit_or(kinds) AS k"
+        f"  SELECT package_id, organization_id, primary_language, {_IS_DIRECT} AS is_direct,"
+        f"   count(*) AS n, sum(stars) AS s, max(pushed_at) AS p, bit_or(flags & {KINDS_BITS}) AS k"
         "  FROM package_dependents"
         f"  WHERE {_DEFAULT_VIEW} {scope}"
-        "  GROUP BY package_id, organization_id, primary_language, is_direct),"
+        "  GROUP BY package_id, organization_id, primary_language, 4),"
         " counted AS ("
         "  SELECT *, bool_or(is_direct) OVER pair AS has_direct,"
         "   coalesce(sum(n) FILTER (WHERE NOT is_direct) OVER pair, 0) AS t"

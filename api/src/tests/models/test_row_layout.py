@@ -40,3 +40,11 @@ async def test_dependency_kinds_are_an_enum_of_the_known_kinds_in_their_order(
 
     assert tuple(labels) == DEPENDENCY_TYPES
     assert column == "dependency_kind"
+
+
+async def test_dependents_rows_have_at_most_eight_columns(session: AsyncSession) -> None:
+    # A row with a NULL carries a bitmap of one bit per column after its 23-byte header: up to
+    # eight columns it fits in the header's 24 bytes, from nine on the header takes 32.
+    columns = (await session.execute(_WIDTHS, {"table": "package_dependents"})).all()
+
+    assert len(columns) <= 8, columns

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.repositories.usage_refresh as usage_refresh
 from app.models import PackageDependent
+from app.models.package_usage import ARCHIVED, FILTER_INDEXED, has_flag
 from app.repositories.package_usage import DependentFilter
 from app.repositories.package_users_filtered import _aggregates
 from app.services.usage_refresh import UsageRefreshService
@@ -18,7 +19,7 @@ from tests.repositories.test_sort_indexed import SHAPES, _package
 
 async def _flags(session: AsyncSession, package_id: int) -> list[bool]:
     found = await session.execute(
-        select(PackageDependent.filter_indexed)
+        select(has_flag(PackageDependent.flags, FILTER_INDEXED))
         .where(PackageDependent.package_id == package_id)
         .order_by(PackageDependent.repository_id)
     )
@@ -43,7 +44,7 @@ async def test_a_large_packages_list_reads_the_covering_index(session: AsyncSess
     await session.execute(
         update(PackageDependent)
         .where(PackageDependent.package_id == package.id)
-        .values(filter_indexed=True)
+        .values(flags=PackageDependent.flags.op("|")(FILTER_INDEXED))
     )
 
     plan = await _plan(session, package.id, DependentFilter(language="python", min_stars=1))
@@ -81,3 +82,36 @@ async def test_a_fork_does_not_count_towards_the_filter_index(
     await UsageRefreshService(session).refresh_packages([package.id])
 
     assert await _flags(session, package.id) == [False] * 4
+
+
+async def test_a_repositorys_refresh_leaves_its_rows_side_to_the_packages_count(
+    session: AsyncSession,
+) -> None:
+    """The side of the filter index a row is on moves with its package's count alone (with all
+    the package's rows at once): a refresh that rewrites a row's other values keeps it."""
+    package = await _package(session, SHAPES[:2])
+    service = UsageRefreshService(session)
+    await service.refresh_packages([package.id])
+    await session.execute(
+        update(PackageDependent)
+        .where(PackageDependent.package_id == package.id)
+        .values(flags=PackageDependent.flags.op("|")(FILTER_INDEXED))
+    )
+    repository_id = await session.scalar(
+        text("SELECT min(repository_id) FROM package_dependents WHERE package_id = :id"),
+        {"id": package.id},
+    )
+    await session.execute(
+        text("UPDATE repositories SET stars = stars + 100, is_archived = true WHERE id = :id"),
+        {"id": repository_id},
+    )
+
+    await service.refresh_repositories([repository_id])
+
+    rewritten = await session.execute(
+        select(PackageDependent.stars, has_flag(PackageDependent.flags, ARCHIVED)).where(
+            PackageDependent.repository_id == repository_id
+        )
+    )
+    assert rewritten.one() == (105, True)
+    assert await _flags(session, package.id) == [True] * 3

@@ -18,6 +18,7 @@ from app.models import (
     PackageUsage,
     Repository,
 )
+from app.models.package_usage import FILTER_INDEXED, has_flag
 from app.repositories.package_usage import UsersSort
 from app.repositories.package_users import PackageUsersRepository, UserFilter
 from app.services.usage_refresh import UsageRefreshService
@@ -142,7 +143,7 @@ async def test_a_whole_package_rebuild_puts_a_large_packages_rows_in_the_sort_in
 
 async def _filter_flags(session: AsyncSession, package_id: int) -> list[bool]:
     found = await session.execute(
-        select(PackageDependent.filter_indexed)
+        select(has_flag(PackageDependent.flags, FILTER_INDEXED))
         .where(PackageDependent.package_id == package_id)
         .order_by(PackageDependent.repository_id)
     )

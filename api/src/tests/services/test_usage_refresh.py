@@ -25,7 +25,7 @@ async def _snapshot(session: AsyncSession) -> tuple[list[Any], list[Any], list[A
         )
     )
     return (
-        [(d.package_id, d.repository_id, d.stars, d.kinds, d.is_fork) for d in dependents],
+        [(d.package_id, d.repository_id, d.stars, d.flags) for d in dependents],
         [
             (
                 u.package_id,

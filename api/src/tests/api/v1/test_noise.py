@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, PackageDependent, Repository
+from app.models.package_usage import NOISE as NOISE_FLAG
+from app.models.package_usage import has_flag
 from app.services.usage_refresh import UsageRefreshService
 
 USERS = "/api/v1/packages/npm/left-pad/users"
@@ -71,7 +73,7 @@ async def users(api: AsyncClient, **params: Any) -> dict[str, int]:
 @pytest.mark.usefixtures("noisy")
 async def test_the_rule_marks_bot_owners_and_awesome_lists_only(session: AsyncSession) -> None:
     result = await session.execute(
-        select(Repository.full_name, PackageDependent.is_noise).join(
+        select(Repository.full_name, has_flag(PackageDependent.flags, NOISE_FLAG)).join(
             PackageDependent, PackageDependent.repository_id == Repository.id
         )
     )

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Dependency, Organization, Package, Repository
-from app.models.package_usage import KIND_USAGE_MIN_REPOSITORIES
+from app.models.package_usage import FILTER_INDEXED, KIND_USAGE_MIN_REPOSITORIES
 from app.services.usage_refresh import UsageRefreshService
 
 LANGUAGES = ["Python", "Go", None]
@@ -112,7 +112,7 @@ ORACLE_VIA = text(
 )
 
 
-# Which of a package's package_dependents rows are in the filter index (`filter_indexed`).
+# Which of a package's package_dependents rows are in the filter index (FILTER_INDEXED).
 SIDES = {"unindexed": "false", "indexed": "true", "mixed": "repository_id % 2 = 0"}
 
 
@@ -239,7 +239,8 @@ async def test_users_endpoint_matches_a_direct_sql_aggregate(
         # The package's rows on either side of the filter index, or moving between them.
         await session.execute(
             text(
-                f"UPDATE package_dependents SET filter_indexed = {SIDES[side]}"
+                f"UPDATE package_dependents SET flags = CASE WHEN {SIDES[side]}"
+                f" THEN flags | {FILTER_INDEXED} ELSE flags & ~{FILTER_INDEXED} END"
                 " WHERE package_id = :id"
             ),
             {"id": package.id},

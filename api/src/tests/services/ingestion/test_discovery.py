@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.ecosystems import Ecosystem
 from app.core.errors import OrganizationNotFound
 from app.models import PackageDependent
+from app.models.package_usage import OWNER_IS_USER, has_flag
 from tests.services.ingestion.conftest import (
     UpstreamFactory,
     dependency_rows,
@@ -145,7 +146,9 @@ async def test_enrichment_sets_profile_and_sponsorship_signals(
     assert beta.sponsorship_url == "https://www.patreon.com/beta"
     # The read side copies the owner type, so it follows the profile.
     owner_types = await session.execute(
-        select(PackageDependent.owner_is_user).where(PackageDependent.organization_id == beta.id)
+        select(has_flag(PackageDependent.flags, OWNER_IS_USER)).where(
+            PackageDependent.organization_id == beta.id
+        )
     )
     assert owner_types.scalars().all() == [True]
 
