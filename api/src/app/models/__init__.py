@@ -2,7 +2,7 @@
 
 from app.models.api_key import ApiKey
 from app.models.base import Base
-from app.models.dependency import Dependency
+from app.models.dependency import Dependency, ManifestPath
 from app.models.job_execution import JobExecution
 from app.models.organization import Organization
 from app.models.package import Package
@@ -28,6 +28,7 @@ __all__ = [
     "Dependency",
     "EcosystemStats",
     "JobExecution",
+    "ManifestPath",
     "Organization",
     "Package",
     "PackageDependent",

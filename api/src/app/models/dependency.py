@@ -1,4 +1,5 @@
-"""One package used by one repository, as one manifest declares it."""
+"""One package used by one repository, as one manifest declares it, and the manifest paths those
+declarations name."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -12,11 +13,12 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base
+from app.models.base import Base, IntegerPrimaryKey
 
 if TYPE_CHECKING:
     from app.models.repository import Repository
@@ -42,6 +44,23 @@ DEPENDENCY_TYPES = (
 DEPENDENCY_KIND = Enum(*DEPENDENCY_TYPES, name="dependency_kind")
 
 
+# The path of a declaration that names no manifest (an aggregator's row), and its id.
+NO_MANIFEST_PATH = ""
+NO_MANIFEST_PATH_ID = 0
+
+
+class ManifestPath(IntegerPrimaryKey, Base):
+    """A manifest's path inside its repository, stored once for every declaration that names
+    it: a dependency row holds its 4-byte id (migration 042). Paths are never deleted, so
+    `dependencies` carries no foreign key to them (a check per written row); the path ''
+    is id 0 (NO_MANIFEST_PATH_ID)."""
+
+    __tablename__ = "manifest_paths"
+    __table_args__ = (UniqueConstraint("path"),)
+
+    path: Mapped[str] = mapped_column(String(1000), nullable=False)
+
+
 class Dependency(Base):
     __tablename__ = "dependencies"
     __table_args__ = (
@@ -49,11 +68,11 @@ class Dependency(Base):
         # package.json files, a lockfile beside its manifest): each keeps its own evidence.
         # The natural key is the primary key: no query needs a surrogate id, and every row
         # written would pay for its index. detected_at is the row's one timestamp.
-        PrimaryKeyConstraint("repository_id", "package_id", "manifest_path"),
+        PrimaryKeyConstraint("repository_id", "package_id", "manifest_path_id"),
     )
 
     # Columns in alignment order (8-byte, 4-, 1-byte, variable-length last): no padding
-    # between them (migration 037).
+    # between them (migrations 037 and 042).
     detected_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
@@ -67,8 +86,11 @@ class Dependency(Base):
     dependency_type: Mapped[str] = mapped_column(
         DEPENDENCY_KIND, nullable=False, server_default="runtime"
     )
+    # The manifest's path (manifest_paths), part of the key.
+    manifest_path_id: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=str(NO_MANIFEST_PATH_ID)
+    )
     is_direct: Mapped[bool | None] = mapped_column(Boolean)
-    manifest_path: Mapped[str] = mapped_column(String(1000), nullable=False, server_default="")
     requirement: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(50))

@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 from sqlalchemy.types import DateTime, Text
 
-from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
+from app.models import (
+    Dependency,
+    ManifestPath,
+    Organization,
+    Package,
+    PackageDependent,
+    PackageUsage,
+    Repository,
+)
 from app.models.package_usage import (
     ARCHIVED,
     DIRECT,
@@ -58,6 +66,7 @@ _pu = PackageUsage.__table__
 _org = Organization.__table__
 _repo = Repository.__table__
 _dep = Dependency.__table__
+_path = ManifestPath.__table__
 _pkg = Package.__table__
 
 _NEVER: ColumnElement[datetime] = literal_column("'-infinity'::timestamp with time zone")
@@ -334,19 +343,20 @@ class PackageUsageRepository:
         result = await self._session.execute(
             select(
                 _dep.c.repository_id,
-                _dep.c.manifest_path,
+                _path.c.path.label("manifest_path"),
                 _dep.c.requirement,
                 _dep.c.version,
                 _dep.c.dependency_type,
                 _dep.c.is_direct,
                 _dep.c.via,
             )
+            .join(_path, _path.c.id == _dep.c.manifest_path_id)
             .where(
                 _dep.c.package_id == package_id,
                 _dep.c.repository_id.in_(list(repository_ids)),
                 _dep.c.dependency_type.not_in(NON_USAGE_KINDS),
             )
-            .order_by(_dep.c.repository_id, _dep.c.manifest_path)
+            .order_by(_dep.c.repository_id, _path.c.path)
         )
         return list(result.all())
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Dependency, Organization, Package, Repository
+from app.models import Dependency, ManifestPath, Organization, Package, Repository
 
 
 class RepositoryRepository:
@@ -26,7 +26,7 @@ class RepositoryRepository:
             select(
                 Package.ecosystem,
                 Package.name,
-                Dependency.manifest_path,
+                ManifestPath.path.label("manifest_path"),
                 Dependency.requirement,
                 Dependency.version,
                 Dependency.dependency_type,
@@ -34,7 +34,8 @@ class RepositoryRepository:
                 Dependency.via,
             )
             .join(Package, Package.id == Dependency.package_id)
+            .join(ManifestPath, ManifestPath.id == Dependency.manifest_path_id)
             .where(Dependency.repository_id == repository_id)
-            .order_by(Package.ecosystem, Package.name, Dependency.manifest_path)
+            .order_by(Package.ecosystem, Package.name, ManifestPath.path)
         )
         return list(result.all())

@@ -68,8 +68,8 @@ WITH e AS (
   FROM c
   LEFT JOIN repositories r ON r.id = c.repository_id
   LEFT JOIN LATERAL (
-    SELECT jsonb_agg(DISTINCT d.manifest_path) AS paths, max(d.commit_sha) AS commit_sha
-    FROM dependencies d
+    SELECT jsonb_agg(DISTINCT mp.path) AS paths, max(d.commit_sha) AS commit_sha
+    FROM dependencies d JOIN manifest_paths mp ON mp.id = d.manifest_path_id
     WHERE d.repository_id = c.repository_id AND d.package_id = c.package_id
     AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))) m ON true
   GROUP BY c.number

@@ -64,7 +64,10 @@ _DEPENDENT_VIA = (
     " WHEN count(*) = 1 THEN array_to_string((string_to_array(min(d.via), ' '))[1:10], ' ')"
     " ELSE (SELECT string_agg(v.name, ' ' ORDER BY v.first) FROM"
     "  (SELECT u.name, min(u.position) AS first FROM unnest(string_to_array("
-    "   string_agg(d.via, ' ' ORDER BY d.manifest_path), ' ')) WITH ORDINALITY AS u(name, position)"
+    # The lockfiles' via in their paths' order, each path looked up for the rows with a via.
+    "   string_agg(d.via, ' ' ORDER BY (SELECT mp.path FROM manifest_paths mp"
+    "    WHERE mp.id = d.manifest_path_id)) FILTER (WHERE d.via IS NOT NULL), ' '))"
+    "   WITH ORDINALITY AS u(name, position)"
     "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"
 )
 _DEPENDENT_COLUMNS = (

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.db import create_session_factory, unit_of_work
 from app.core.ecosystems import Ecosystem
 from app.core.logging import get_logger
+from app.repositories.ingestion.dependencies import DependencyWriter
 from app.repositories.seed import DERIVED_TABLES, SEEDED_TABLES, SeedRepository, vacuum_analyze
 from app.repositories.usage_refresh import PackageRange
 from app.services.usage_refresh import UsageRefreshService
@@ -53,6 +54,8 @@ class EcosystemProfile:
     lockfile: str | None = None
 
 
+# The front end some back ends carry beside their own manifest.
+WEB_MANIFEST = "web/package.json"
 # Share of repositories whose main ecosystem this is, their languages and a manifest name.
 PROFILES = (
     EcosystemProfile(
@@ -122,6 +125,7 @@ class SeedService:
     def __init__(self, session: AsyncSession) -> None:
         self._seed = SeedRepository(session)
         self._usage = UsageRefreshService(session)
+        self._dependencies = DependencyWriter(session)
 
     async def has_data(self) -> bool:
         return await self._seed.has_data()
@@ -149,7 +153,8 @@ class SeedService:
         await self._seed.copy("packages", _PACKAGE_COLUMNS, _aiter(data.packages()))
         await self._seed.copy("organizations", _ORGANIZATION_COLUMNS, _aiter(data.organizations()))
         await self._seed.copy("repositories", _REPOSITORY_COLUMNS, _aiter(data.repositories()))
-        await self._seed.copy("dependencies", _DEPENDENCY_COLUMNS, data.dependencies())
+        path_ids = await self._dependencies.manifest_path_ids(data.manifest_paths())
+        await self._seed.copy("dependencies", _DEPENDENCY_COLUMNS, data.dependencies(path_ids))
         await self._seed.continue_identities(("packages", "organizations", "repositories"))
         await self._seed.analyze(SEEDED_TABLES)
         log.info("seed.loaded", rows=data.dependency_count, seconds=_since(started))
@@ -254,7 +259,7 @@ _REPOSITORY_COLUMNS = (
 _DEPENDENCY_COLUMNS = (
     "repository_id",
     "package_id",
-    "manifest_path",
+    "manifest_path_id",
     "requirement",
     "dependency_type",
     "is_direct",
@@ -368,7 +373,17 @@ class _Generator:
             )
         return rows
 
-    async def dependencies(self) -> AsyncIterator[tuple[Any, ...]]:
+    def manifest_paths(self) -> set[str]:
+        """Every manifest path `dependencies` names."""
+        paths = {WEB_MANIFEST}
+        for profile in PROFILES:
+            paths.add(profile.manifest)
+            if profile.lockfile:
+                paths.add(profile.lockfile)
+        return paths
+
+    async def dependencies(self, path_ids: dict[str, int]) -> AsyncIterator[tuple[Any, ...]]:
+        """The dependency rows, each naming its manifest by its id in `path_ids`."""
         rng = self.rng
         choices, rand = rng.choices, rng.random
         kinds = [kind for kind, _ in KINDS]
@@ -391,13 +406,13 @@ class _Generator:
                     p for p in dict.fromkeys(choices(secondary[0], cum_weights=secondary[1], k=4))
                 ]
                 picked += extra
-                manifests += ["web/package.json"] * len(extra)
+                manifests += [WEB_MANIFEST] * len(extra)
             drawn_kinds = choices(kinds, cum_weights=kind_weights, k=len(picked))
             for position, (index, manifest, kind) in enumerate(
                 zip(picked, manifests, drawn_kinds, strict=True)
             ):
                 requirement = f"^{index % 9}.{index % 7}.0" if index & 1 else None
-                row = (repository_id, package_ids[index], manifest, requirement, kind)
+                row = (repository_id, package_ids[index], path_ids[manifest], requirement, kind)
                 # About a third of a repository's packages past its first two arrive through one
                 # of those two, recorded by its lockfile: decided from the positions alone, so the
                 # random draws (and the rest of the dataset) stay what they were.
@@ -405,7 +420,7 @@ class _Generator:
                 chosen = position >= 2 and (i + position) % 3 == 0
                 if lockfile and chosen and manifest == profile.manifest:
                     via = self.package_names[picked[position % 2]][1]
-                    yield (*row[:2], lockfile, None, kind, False, via)
+                    yield (*row[:2], path_ids[lockfile], None, kind, False, via)
                     continue
                 yield (*row, True, None)
             self.dependency_count += len(picked)

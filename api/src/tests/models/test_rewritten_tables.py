@@ -38,7 +38,10 @@ _SEED = (
     " FROM organizations o, packages p",
 )
 # Each table's rows as text, in a stable order, whatever the order of the columns.
-_ROWS = "SELECT array_agg(CAST(jsonb_strip_nulls(to_jsonb(t)) AS text) ORDER BY 1) FROM {} t"
+_ROWS = (
+    "SELECT array_agg(r ORDER BY r) FROM (SELECT CAST(jsonb_strip_nulls(to_jsonb(t)) AS text)"
+    " AS r FROM {} t) AS rows"
+)
 _MISSING_REPOSITORY = (
     "INSERT INTO dependencies (repository_id, package_id, manifest_path)"
     " SELECT max(id) + 1, 1, 'Gemfile' FROM repositories"

@@ -11,6 +11,7 @@ from app.models.package_usage import VIA_LIMIT
 from app.repositories.package_usage import DependentFilter
 from app.repositories.package_user_uses import UserUsesRepository
 from app.services.usage_refresh import UsageRefreshService
+from tests.paths import manifest_path_id
 
 
 async def test_via_names_are_counted_per_repository_most_first_then_by_name(
@@ -37,7 +38,7 @@ async def test_via_names_are_counted_per_repository_most_first_then_by_name(
             Dependency(
                 repository_id=repository.id,
                 package_id=package.id,
-                manifest_path="requirements.lock",
+                manifest_path_id=await manifest_path_id(session, "requirements.lock"),
                 dependency_type="runtime",
                 is_direct=through is None,
                 via=through,

@@ -14,6 +14,7 @@ from app.schemas.usage_event import UsageEventRead, UsageEventsQuery
 from app.services.usage_event import UsageEventService
 from app.services.usage_refresh import UsageRefreshService
 from tests.jobs.conftest import jobs_database, jobs_engine, jobs_template
+from tests.paths import manifest_path_id
 
 __all__ = ["jobs_database", "jobs_engine", "jobs_template"]
 
@@ -50,7 +51,7 @@ async def start_using(session: AsyncSession, repository_id: int, package_id: int
         Dependency(
             repository_id=repository_id,
             package_id=package_id,
-            manifest_path="package.json",
+            manifest_path_id=await manifest_path_id(session, "package.json"),
             dependency_type="runtime",
         )
     )

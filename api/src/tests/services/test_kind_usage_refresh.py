@@ -12,6 +12,7 @@ from app.models.dependency import DEPENDENCY_TYPES
 from app.schemas.package import DependencyKind
 from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset, load_dataset
+from tests.paths import manifest_path_id
 from tests.repositories.test_package_users_kind import assert_kind_pages_match
 
 KINDS: tuple[DependencyKind, ...] = ("runtime", "development", "optional", "peer")
@@ -97,7 +98,7 @@ async def test_a_package_gets_its_rows_when_it_grows_past_the_minimum(
         Dependency(
             repository_id=notes.id,
             package_id=requests.id,
-            manifest_path="requirements.txt",
+            manifest_path_id=await manifest_path_id(session, "requirements.txt"),
             dependency_type="runtime",
         )
     )

@@ -1,5 +1,6 @@
 """UsageRefreshService keeps the read side equal to a rebuild from the source tables."""
 
+import uuid
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Dependency, Organization, Package, PackageDependent, PackageUsage, Repository
 from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset, load_dataset
+from tests.paths import manifest_path_id
 
 
 async def _snapshot(session: AsyncSession) -> tuple[list[Any], list[Any], list[Any]]:
@@ -54,7 +56,8 @@ async def test_refreshing_changed_repositories_matches_a_full_rebuild(
     )
     await session.execute(
         delete(Dependency).where(
-            Dependency.repository_id == web.id, Dependency.manifest_path == "dev/requirements.txt"
+            Dependency.repository_id == web.id,
+            Dependency.manifest_path_id == await manifest_path_id(session, "dev/requirements.txt"),
         )
     )
     service = UsageRefreshService(session)
@@ -123,18 +126,22 @@ async def test_a_transitive_dependent_arrives_through_its_lockfiles_first_ten_na
     session.add_all([one, two, package])
     await session.flush()
     names = [f"d{number}" for number in range(12)]
+    # Manifest order is the paths' order, whichever path was stored first.
+    tag = uuid.uuid4().hex[:8]
+    later, earlier = f"b-{tag}/package-lock.json", f"a-{tag}/package-lock.json"
+    await manifest_path_id(session, later)
     for repository, manifest, via in (
         # One lockfile naming twelve direct dependencies: the first ten are kept.
         (one, "package-lock.json", " ".join(names)),
         # Two lockfiles: the union, each name once, in manifest order then nearest first.
-        (two, "package-lock.json", "a b c"),
-        (two, "web/package-lock.json", "c d a"),
+        (two, later, "c d a"),
+        (two, earlier, "a b c"),
     ):
         session.add(
             Dependency(
                 repository_id=repository.id,
                 package_id=package.id,
-                manifest_path=manifest,
+                manifest_path_id=await manifest_path_id(session, manifest),
                 is_direct=False,
                 via=via,
             )

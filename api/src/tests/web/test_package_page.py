@@ -16,6 +16,7 @@ from app.web.columns import USER_COLUMNS, Column
 from app.web.pages import SORT_LABELS
 from app.web.templating import templates
 from tests.api.v1.dataset import Dataset, day
+from tests.paths import manifest_path_id
 from tests.web.html import more_href, row_logins, tbody, text
 
 
@@ -275,7 +276,7 @@ async def test_charts_count_direct_use_like_the_headline_and_the_default_list(
         Dependency(
             repository_id=repository.id,
             package_id=django.id,
-            manifest_path="poetry.lock",
+            manifest_path_id=await manifest_path_id(session, "poetry.lock"),
             dependency_type="runtime",
             is_direct=False,
             via="wagtail",
@@ -318,7 +319,7 @@ async def test_the_push_age_chart_counts_each_repository_in_its_own_bucket(
             Dependency(
                 repository_id=repository.id,
                 package_id=package.id,
-                manifest_path="requirements.txt",
+                manifest_path_id=await manifest_path_id(session, "requirements.txt"),
                 dependency_type="runtime",
             )
         )

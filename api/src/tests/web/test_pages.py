@@ -15,6 +15,7 @@ from app.web.columns import IN_ORGANIZATION_CELL, USER_COLUMNS, Column, columns_
 from tests.api.v1.dataset import Dataset
 from tests.clients import app_client
 from tests.conftest import FIXED_IDS
+from tests.paths import manifest_path_id
 from tests.web.html import tbody, text
 
 HOSTILE = '<script>alert("owned")</script>'
@@ -101,7 +102,7 @@ async def test_hostile_names_render_as_text(
         Dependency(
             repository_id=repository.id,
             package_id=package.id,
-            manifest_path="requirements.txt",
+            manifest_path_id=await manifest_path_id(session, "requirements.txt"),
             dependency_type="runtime",
         )
     )

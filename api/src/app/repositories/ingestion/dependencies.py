@@ -3,7 +3,7 @@ stored ones inside the database (no stored rows travel to Python) and then delet
 and plainly inserts: an ON CONFLICT insert and its speculative insertion cost about a third more
 per row."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,8 +17,8 @@ from app.repositories.ingestion.base import Writes
 class DependencyColumns:
     """Dependency rows as parallel columns, the shape unnest takes. What every row of one scanned
     repository shares (its id, source and commit) is sent once per repository, and each row
-    names its repository by position; a key (repository_id, package_id, manifest_path) may
-    appear more than once."""
+    names its repository by position, and its manifest by path; a key (repository_id,
+    package_id, manifest_path) may appear more than once."""
 
     # One entry per scanned repository.
     repository_ids: list[int]
@@ -67,10 +67,10 @@ class DependencyWrites:
 
 _ROWS = (
     "unnest(CAST(:scans AS integer[]), CAST(:package_ids AS integer[]),"
-    " CAST(:manifest_paths AS varchar[]), CAST(:requirements AS varchar[]),"
+    " CAST(:manifest_path_ids AS integer[]), CAST(:requirements AS varchar[]),"
     " CAST(:versions AS varchar[]), CAST(:dependency_types AS dependency_kind[]),"
     " CAST(:directs AS boolean[]), CAST(:vias AS text[])) WITH ORDINALITY"
-    " AS r(scan, package_id, manifest_path, requirement, version, dependency_type, is_direct,"
+    " AS r(scan, package_id, manifest_path_id, requirement, version, dependency_type, is_direct,"
     " via, position)"
 )
 _SCANS = (
@@ -88,8 +88,21 @@ _DECLARATION_RANK = (
 _EVIDENCE = "requirement, version, dependency_type, is_direct, via, source, commit_sha"
 _SAME_KEY = (
     "w.repository_id = d.repository_id AND w.package_id = d.package_id"
-    " AND w.manifest_path = d.manifest_path"
+    " AND w.manifest_path_id = d.manifest_path_id"
 )
+
+
+# Existing paths are only read; the missing ones are inserted in order, so concurrent inserts
+# of shared new paths wait on each other in one order.
+_UPSERT_PATHS = text(
+    "WITH k AS MATERIALIZED (SELECT unnest(CAST(:paths AS varchar[])) AS path),"
+    " found AS MATERIALIZED (SELECT m.path, m.id FROM k JOIN manifest_paths m ON m.path = k.path),"
+    " created AS (INSERT INTO manifest_paths (path)"
+    "  SELECT path FROM k WHERE path NOT IN (SELECT path FROM found) ORDER BY path"
+    "  ON CONFLICT (path) DO NOTHING RETURNING path, id)"
+    " SELECT path, id FROM found UNION ALL SELECT path, id FROM created"
+)
+_PATH_IDS = text("SELECT path, id FROM manifest_paths WHERE path = ANY(CAST(:paths AS varchar[]))")
 
 
 def _write_dependencies_sql(scope: DependencyScope) -> str:
@@ -104,8 +117,9 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
     if scope.kept_paths:
         deletable += (
             " AND NOT EXISTS (SELECT FROM unnest(CAST(:kept_repository_ids AS integer[]),"
-            "  CAST(:kept_paths AS varchar[])) AS k(repository_id, manifest_path)"
-            "  WHERE k.repository_id = d.repository_id AND k.manifest_path = d.manifest_path)"
+            "  CAST(:kept_path_ids AS integer[])) AS k(repository_id, manifest_path_id)"
+            "  WHERE k.repository_id = d.repository_id"
+            "  AND k.manifest_path_id = d.manifest_path_id)"
         )
     protected = ""
     if scope.protected_sources:
@@ -113,11 +127,11 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
             " AND NOT coalesce(d.source = ANY(CAST(:protected_sources AS varchar[])), false)"
         )
     return (
-        "WITH w AS (SELECT s.repository_id, r.package_id, r.manifest_path, r.requirement,"
+        "WITH w AS (SELECT s.repository_id, r.package_id, r.manifest_path_id, r.requirement,"
         "  r.version, r.dependency_type, r.is_direct, r.via, s.source, s.commit_sha, r.position"
         f"  FROM {_ROWS} JOIN {_SCANS} ON s.scan = r.scan),"
         " wanted AS MATERIALIZED ("
-        " SELECT DISTINCT ON (w.repository_id, w.package_id, w.manifest_path) w.*,"
+        " SELECT DISTINCT ON (w.repository_id, w.package_id, w.manifest_path_id) w.*,"
         "  d.repository_id IS NOT NULL AS stored, d.repository_id IS NOT NULL AND"
         "  (d.requirement, d.version, d.dependency_type, d.is_direct, d.via, d.source,"
         "  d.commit_sha) IS DISTINCT FROM"
@@ -128,8 +142,9 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
         # LIMIT keeps this a probe of the primary key per wanted row, whatever the planner
         # believes about the table's size.
         " LEFT JOIN LATERAL (SELECT * FROM dependencies d WHERE d.repository_id = w.repository_id"
-        "  AND d.package_id = w.package_id AND d.manifest_path = w.manifest_path LIMIT 1) d ON true"
-        f" ORDER BY w.repository_id, w.package_id, w.manifest_path, {_DECLARATION_RANK}),"
+        "  AND d.package_id = w.package_id AND d.manifest_path_id = w.manifest_path_id"
+        "  LIMIT 1) d ON true"
+        f" ORDER BY w.repository_id, w.package_id, w.manifest_path_id, {_DECLARATION_RANK}),"
         " deleted AS (DELETE FROM dependencies d"
         f"  WHERE d.repository_id = ANY(CAST(:replace_ids AS integer[])){deletable}"
         f"  AND NOT EXISTS (SELECT FROM wanted w WHERE {_SAME_KEY}) RETURNING 1),"
@@ -139,9 +154,9 @@ def _write_dependencies_sql(scope: DependencyScope) -> str:
         f"  FROM wanted w WHERE w.changed AND {_SAME_KEY} RETURNING 1),"
         # Plain inserts: every missing row is inserted or the statement fails, so the count
         # comes from `wanted` and no row is returned.
-        " inserted AS (INSERT INTO dependencies (repository_id, package_id, manifest_path,"
+        " inserted AS (INSERT INTO dependencies (repository_id, package_id, manifest_path_id,"
         f"  {_EVIDENCE}, detected_at)"
-        f"  SELECT repository_id, package_id, manifest_path, {_EVIDENCE}, :detected_at"
+        f"  SELECT repository_id, package_id, manifest_path_id, {_EVIDENCE}, :detected_at"
         "  FROM wanted WHERE NOT stored)"
         " SELECT count(*) FILTER (WHERE changed) AS changed,"
         " count(*) FILTER (WHERE NOT stored) AS inserted,"
@@ -162,6 +177,7 @@ class DependencyWriter(Writes):
         if not len(rows) and not scope.replace:
             return DependencyWrites(0, 0, 0, 0)
         kept = sorted(scope.kept_paths)
+        path_ids = await self.manifest_path_ids([*rows.manifest_paths, *(path for _, path in kept)])
         result = await self._session.execute(
             text(_write_dependencies_sql(scope)),
             {
@@ -170,7 +186,7 @@ class DependencyWriter(Writes):
                 "commit_shas": rows.commit_shas,
                 "scans": rows.scans,
                 "package_ids": rows.package_ids,
-                "manifest_paths": rows.manifest_paths,
+                "manifest_path_ids": [path_ids[path] for path in rows.manifest_paths],
                 "requirements": rows.requirements,
                 "versions": rows.versions,
                 "dependency_types": rows.dependency_types,
@@ -182,8 +198,24 @@ class DependencyWriter(Writes):
                 "deletable_sources": scope.deletable_sources,
                 "protected_sources": scope.protected_sources,
                 "kept_repository_ids": [item[0] for item in kept],
-                "kept_paths": [item[1] for item in kept],
+                "kept_path_ids": [path_ids[item[1]] for item in kept],
             },
         )
         row = result.one()
         return DependencyWrites(row.inserted, row.updated, row.deleted, row.changed)
+
+    async def manifest_path_ids(self, paths: Iterable[str]) -> dict[str, int]:
+        """Ids by path, storing the paths not seen before. Known paths are only read: nearly
+        every path of a batch is known, and a conflicting insert costs more than a lookup."""
+        ordered = sorted(set(paths))
+        if not ordered:
+            return {}
+        found = await self._session.execute(_UPSERT_PATHS, {"paths": ordered})
+        ids = {path: id_ for path, id_ in found}
+        missing = [path for path in ordered if path not in ids]
+        if missing:
+            # Another transaction committed these while this one waited on them above; a new
+            # statement's snapshot sees them.
+            found = await self._session.execute(_PATH_IDS, {"paths": missing})
+            ids.update((path, id_) for path, id_ in found)
+        return ids

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
 from tests.conftest import FIXED_IDS
+from tests.paths import manifest_path_id
 
 
 def org_id(n: int) -> int:
@@ -143,7 +144,7 @@ async def load_dataset(session: AsyncSession) -> Dataset:
             Dependency(
                 repository_id=data.repositories[full_name].id,
                 package_id=data.packages[(ecosystem, name)].id,
-                manifest_path=manifest,
+                manifest_path_id=await manifest_path_id(session, manifest),
                 dependency_type=kind,
                 requirement=requirement,
             )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Dependency, Organization
 from app.services.usage_refresh import UsageRefreshService
 from tests.api.v1.dataset import Dataset
+from tests.paths import manifest_path_id
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -39,7 +40,7 @@ async def changes(session: AsyncSession, dataset: Dataset) -> datetime:
         Dependency(
             repository_id=site.id,
             package_id=left_pad.id,
-            manifest_path="web/package.json",
+            manifest_path_id=await manifest_path_id(session, "web/package.json"),
             dependency_type="runtime",
             commit_sha="a" * 40,
         )
@@ -51,7 +52,7 @@ async def changes(session: AsyncSession, dataset: Dataset) -> datetime:
         Dependency(
             repository_id=blog.id,
             package_id=left_pad.id,
-            manifest_path="package.json",
+            manifest_path_id=await manifest_path_id(session, "package.json"),
             dependency_type="development",
         )
     )

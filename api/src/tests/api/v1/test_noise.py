@@ -11,6 +11,7 @@ from app.models import Dependency, Organization, Package, PackageDependent, Repo
 from app.models.package_usage import NOISE as NOISE_FLAG
 from app.models.package_usage import has_flag
 from app.services.usage_refresh import UsageRefreshService
+from tests.paths import manifest_path_id
 
 USERS = "/api/v1/packages/npm/left-pad/users"
 # owner login -> repository names; each repository declares left-pad.
@@ -53,7 +54,7 @@ async def noisy(session: AsyncSession) -> None:
                 Dependency(
                     repository_id=repository.id,
                     package_id=package.id,
-                    manifest_path="package.json",
+                    manifest_path_id=await manifest_path_id(session, "package.json"),
                     dependency_type="runtime",
                 )
             )

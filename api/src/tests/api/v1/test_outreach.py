@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
 from tests.conftest import FIXED_IDS
+from tests.paths import manifest_path_id
 
 USERS = "/api/v1/packages/npm/left-pad/users"
 NOW = datetime.now(UTC)
@@ -97,7 +98,7 @@ async def outreach(session: AsyncSession) -> None:
                 Dependency(
                     repository_id=repository.id,
                     package_id=package.id,
-                    manifest_path="package.json",
+                    manifest_path_id=await manifest_path_id(session, "package.json"),
                     dependency_type="runtime",
                 )
             )

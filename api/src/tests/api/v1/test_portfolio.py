@@ -24,6 +24,7 @@ from app.models import Dependency, Organization, Package, Repository
 from app.services.usage_refresh import UsageRefreshService
 from tests.clients import app_client
 from tests.conftest import FIXED_IDS
+from tests.paths import manifest_path_id
 
 MAINTAINER = "/api/v1/maintainers/maint/users"
 PORTFOLIO = "/api/v1/portfolio"
@@ -71,7 +72,9 @@ async def portfolio(session: AsyncSession) -> None:
                     Dependency(
                         repository_id=repository.id,
                         package_id=packages[name].id,
-                        manifest_path="package.json" if direct else "package-lock.json",
+                        manifest_path_id=await manifest_path_id(
+                            session, "package.json" if direct else "package-lock.json"
+                        ),
                         dependency_type="runtime",
                         is_direct=direct,
                         via=None if direct else "x",

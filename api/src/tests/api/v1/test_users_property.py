@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Dependency, Organization, Package, Repository
 from app.models.package_usage import FILTER_INDEXED, KIND_USAGE_MIN_REPOSITORIES
 from app.services.usage_refresh import UsageRefreshService
+from tests.paths import manifest_path_id
 
 LANGUAGES = ["Python", "Go", None]
 KINDS = ["runtime", "development", "optional", "peer", "excluded"]
@@ -150,7 +151,7 @@ async def _load(
                 Dependency(
                     repository_id=repository.id,
                     package_id=package.id,
-                    manifest_path=f"m{index}",
+                    manifest_path_id=await manifest_path_id(session, f"m{index}"),
                     dependency_type=kind,
                     is_direct=is_direct,
                     via=via,

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from app.models import Dependency, Organization, Package, Repository
+from app.models import Dependency, ManifestPath, Organization, Package, Repository
 from app.providers import build_providers
 from app.providers.fake_upstream import Scenario, create_fake_upstream
 from app.providers.fake_upstream.state import FakeState
@@ -104,7 +104,7 @@ async def dependency_rows(session: AsyncSession, owner: str | None = None) -> li
             Repository.full_name,
             Package.ecosystem,
             Package.name,
-            Dependency.manifest_path,
+            ManifestPath.path,
             Dependency.requirement,
             Dependency.dependency_type,
             Dependency.is_direct,
@@ -112,7 +112,8 @@ async def dependency_rows(session: AsyncSession, owner: str | None = None) -> li
         )
         .join(Repository, Repository.id == Dependency.repository_id)
         .join(Package, Package.id == Dependency.package_id)
-        .order_by(Repository.full_name, Dependency.manifest_path, Package.name)
+        .join(ManifestPath, ManifestPath.id == Dependency.manifest_path_id)
+        .order_by(Repository.full_name, ManifestPath.path, Package.name)
     )
     if owner is not None:
         query = query.join(Organization, Organization.id == Repository.organization_id).where(

@@ -116,7 +116,7 @@ async def test_rescan_replaces_each_repository_dependency_set(
 
 
 async def stored_versions(session: AsyncSession) -> list[tuple[object, ...]]:
-    key = (Dependency.repository_id, Dependency.package_id, Dependency.manifest_path)
+    key = (Dependency.repository_id, Dependency.package_id, Dependency.manifest_path_id)
     versions: ColumnClause[str] = literal_column("xmin::text")
     rows = await session.execute(select(*key, Dependency.detected_at, versions).order_by(*key))
     return [tuple(row) for row in rows]

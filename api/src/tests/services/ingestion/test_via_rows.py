@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.manifests import parse
-from app.models import Dependency, Package
+from app.models import Dependency, ManifestPath, Package
 from app.services.ingestion.rows import ScannedRepository, facts_from_manifest, local_fields
 from app.services.ingestion.writes import store_scans
 
@@ -37,7 +37,8 @@ async def stored(session: AsyncSession) -> dict[str, tuple[bool | None, str | No
     result = await session.execute(
         select(Package.name, Dependency.is_direct, Dependency.via, Dependency.dependency_type)
         .join(Package, Package.id == Dependency.package_id)
-        .where(Dependency.manifest_path == "uv.lock")
+        .join(ManifestPath, ManifestPath.id == Dependency.manifest_path_id)
+        .where(ManifestPath.path == "uv.lock")
     )
     return {name: (direct, via, kind) for name, direct, via, kind in result}
 

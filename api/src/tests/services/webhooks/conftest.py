@@ -22,6 +22,7 @@ from app.providers.webhook import WebhookSender
 from app.schemas.webhook import WebhookCreate, WebhookCreated
 from app.services.usage_refresh import UsageRefreshService
 from app.services.webhook import WebhookDeliverer, WebhookService
+from tests.paths import manifest_path_id
 
 
 @dataclass
@@ -148,7 +149,7 @@ async def start_using(session: AsyncSession, package: Package) -> list[uuid.UUID
         Dependency(
             repository_id=repository.id,
             package_id=package.id,
-            manifest_path="package.json",
+            manifest_path_id=await manifest_path_id(session, "package.json"),
             dependency_type="runtime",
         )
     )
