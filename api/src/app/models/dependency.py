@@ -81,8 +81,9 @@ class Dependency(Base):
     )
     # No foreign key: packages are never deleted, and ingestion writes only the ids its
     # package upsert returned and locked in the same transaction, so a check per row (a
-    # quarter of the write's cost) could never fail.
-    package_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    # quarter of the write's cost) could never fail. No index of its own either (migration
+    # 044): every lookup by package names the repositories too and reads the key.
+    package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     dependency_type: Mapped[str] = mapped_column(
         DEPENDENCY_KIND, nullable=False, server_default="runtime"
     )
