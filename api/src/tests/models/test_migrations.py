@@ -3,7 +3,7 @@
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,10 +19,9 @@ from app.models.base import include_object
 from tests.conftest import scratch_database
 
 TABLES = {"organizations", "repositories", "packages", "dependencies", "api_keys"}
-# The tables migration 022 rewrites, which 023 vacuums. Later revisions rewrite (and vacuum)
-# some again; 035 and 037 copy the derived ones (package_dependents, package_usage,
-# package_kind_usage) and dependencies into new tables, whose statistics start there: the
-# vacuum of 036 or 038 is their one.
+# The tables migration 022 rewrites, which 023 vacuums when they hold rows. Later revisions
+# rewrite (and vacuum) some again; 035, 037, 040 and 042 copy some into new tables, whose
+# statistics start there.
 REWRITTEN = (
     "organizations",
     "packages",
@@ -32,6 +31,19 @@ REWRITTEN = (
     "package_usage",
     "package_kind_usage",
     "usage_events",
+)
+
+# Rows at 039 in the tables 040 and 042 copy (and in those they need).
+_ROWS_AT_039 = (
+    "INSERT INTO organizations (login, owner_type) VALUES ('octo', 'organization')",
+    "INSERT INTO repositories (organization_id, name, full_name, github_url)"
+    " SELECT id, 'web', 'octo/web', 'https://github.com/octo/web' FROM organizations",
+    "INSERT INTO packages (ecosystem, name) VALUES ('npm', 'react')",
+    "INSERT INTO dependencies (repository_id, package_id, manifest_path)"
+    " SELECT r.id, p.id, 'package.json' FROM repositories r, packages p",
+    "INSERT INTO package_dependents (package_id, repository_id, organization_id, owner_is_user,"
+    " stars, is_fork, is_archived, kinds) SELECT p.id, r.id, r.organization_id, false, 0,"
+    " false, false, 1 FROM repositories r, packages p",
 )
 
 
@@ -96,25 +108,53 @@ async def test_replicas_migrating_at_once_do_not_race(scratch_database_url: str)
     assert await _tables(scratch_database_url) >= TABLES
 
 
-async def test_every_rewritten_table_is_vacuumed_and_analyzed_after_its_rewrite(
-    scratch_database_url: str,
-) -> None:
-    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
-
-    engine = create_async_engine(scratch_database_url)
+async def _vacuums(url: str, tables: Sequence[str]) -> dict[str, tuple[int, int, float]]:
+    """(vacuums, analyses, estimated rows) per table."""
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         result = await connection.execute(
             text(
-                "SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables"
-                " WHERE relname = ANY(:tables)"
+                "SELECT s.relname, s.vacuum_count, s.analyze_count, c.reltuples"
+                " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                " WHERE s.relname = ANY(:tables)"
             ),
-            {"tables": list(REWRITTEN)},
+            {"tables": list(tables)},
         )
-        counts = {name: (vacuums, analyzes) for name, vacuums, analyzes in result}
+        counts = {name: (vacuums, analyses, rows) for name, vacuums, analyses, rows in result}
+    await engine.dispose()
+    return counts
+
+
+async def test_a_new_installations_tables_are_left_never_vacuumed(
+    scratch_database_url: str,
+) -> None:
+    """Vacuumed empty, a table is taken for empty until autovacuum analyzes it again, and the
+    first ingests of a new installation were planned as if every table were (three times
+    slower); never vacuumed, its size is estimated from its pages as they fill."""
+    await asyncio.to_thread(migrations.upgrade, scratch_database_url)
+
+    counts = await _vacuums(scratch_database_url, REWRITTEN)
+
+    assert counts == dict.fromkeys(REWRITTEN, (0, 0, -1.0))
+
+
+async def test_a_rewritten_table_with_rows_is_vacuumed_and_analyzed_after_its_rewrite(
+    scratch_database_url: str,
+) -> None:
+    url = scratch_database_url
+    await asyncio.to_thread(migrations.upgrade, url, "039")
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        for statement in _ROWS_AT_039:
+            await connection.execute(text(statement))
     await engine.dispose()
 
-    # 023 after 022's rewrite; 036 and 038 after 035 and 037 made tables anew. Each VACUUM
-    # (ANALYZE) analyzes too (some tables are analyzed by earlier revisions as well).
-    vacuums = {name: counts[name][0] for name in counts}
-    assert vacuums == dict.fromkeys(REWRITTEN, 1)
-    assert all(analyzes >= vacuums[name] for name, (_, analyzes) in counts.items())
+    await asyncio.to_thread(migrations.upgrade, url)
+    counts = await _vacuums(url, (*REWRITTEN, "manifest_paths"))
+
+    # 041 after 040 copied package_dependents, 043 after 042 copied dependencies and filled
+    # manifest_paths; the tables no revision since rewrote, or that hold no rows, are not.
+    vacuumed = {name for name, (vacuums, _, _) in counts.items() if vacuums}
+    assert vacuumed == {"package_dependents", "dependencies", "manifest_paths"}
+    assert all(counts[name][:2] == (1, 1) for name in vacuumed)
+    assert counts["package_usage"] == (0, 0, -1.0)

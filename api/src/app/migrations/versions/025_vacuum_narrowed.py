@@ -7,7 +7,7 @@ Create Date: 2026-11-30 21:31:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "025"
 down_revision: str | None = "024"
@@ -16,9 +16,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        for table in ("package_dependents", "package_usage"):
-            op.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum_analyze(("package_dependents", "package_usage"))
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Create Date: 2026-11-30 21:46:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "027"
 down_revision: str | None = "026"
@@ -16,9 +16,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        for table in ("package_usage", "package_kind_usage"):
-            op.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum_analyze(("package_usage", "package_kind_usage"))
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Create Date: 2026-11-30 22:01:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "029"
 down_revision: str | None = "028"
@@ -16,8 +16,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("VACUUM (ANALYZE) package_usage")
+    vacuum_analyze(("package_usage",))
 
 
 def downgrade() -> None:

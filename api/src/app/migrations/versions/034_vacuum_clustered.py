@@ -8,7 +8,7 @@ Create Date: 2026-12-01 04:01:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "034"
 down_revision: str | None = "033"
@@ -17,8 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("VACUUM (ANALYZE) package_dependents")
+    vacuum_analyze(("package_dependents",))
 
 
 def downgrade() -> None:

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 04:41:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "036"
 down_revision: str | None = "035"
@@ -17,9 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        for table in ("package_dependents", "package_usage", "package_kind_usage"):
-            op.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum_analyze(("package_dependents", "package_usage", "package_kind_usage"))
 
 
 def downgrade() -> None:

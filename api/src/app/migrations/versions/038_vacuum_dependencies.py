@@ -8,7 +8,7 @@ Create Date: 2026-12-01 05:01:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "038"
 down_revision: str | None = "037"
@@ -17,8 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("VACUUM (ANALYZE) dependencies")
+    vacuum_analyze(("dependencies",))
 
 
 def downgrade() -> None:

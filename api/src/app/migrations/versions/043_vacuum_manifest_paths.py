@@ -8,7 +8,7 @@ Create Date: 2026-12-01 06:21:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from app.migrations.vacuum import vacuum_analyze
 
 revision: str = "043"
 down_revision: str | None = "042"
@@ -17,9 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        for table in ("dependencies", "manifest_paths"):
-            op.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum_analyze(("dependencies", "manifest_paths"))
 
 
 def downgrade() -> None:
