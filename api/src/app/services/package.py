@@ -21,12 +21,8 @@ from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import kinds_from_mask, kinds_mask
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
-from app.repositories.package_usage import (
-    AnyRow,
-    DependentFilter,
-    PackageUsageRepository,
-    reads_language_range,
-)
+from app.repositories.package_samples import PackageSamplesRepository, reads_language_range
+from app.repositories.package_usage import AnyRow, DependentFilter, PackageUsageRepository
 from app.repositories.package_user_uses import UseCounts, UserUsesRepository
 from app.repositories.package_users import OwnRow, PackageUsersRepository, UserFilter
 from app.repositories.package_users_filtered import FilteredUsersRepository
@@ -129,6 +125,7 @@ class PackageService:
     def __init__(self, session: AsyncSession, cache: UsageCache, settings: Settings) -> None:
         self._packages = PackageRepository(session)
         self._usage = PackageUsageRepository(session)
+        self._sample_reads = PackageSamplesRepository(session)
         self._users = PackageUsersRepository(session)
         self._filtered = FilteredUsersRepository(session)
         self._uses = UserUsesRepository(session)
@@ -322,7 +319,7 @@ class PackageService:
     ) -> dict[int, list[SampleRepository]]:
         """Each organization's most starred repositories."""
         samples: dict[int, list[SampleRepository]] = {}
-        found = await self._usage.list_samples(
+        found = await self._sample_reads.list_samples(
             package_id, [r.organization_id for r in rows], f, in_range=in_range
         )
         for owner_id, full_name, stars, github_url in found:

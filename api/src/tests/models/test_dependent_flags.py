@@ -5,17 +5,14 @@ partial index's predicate is provable whatever plan a statement is prepared with
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import ColumnElement, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core import migrate as migrations
-from app.core.config import Settings
 from app.models import PackageDependent
 from app.models.package_usage import (
     ARCHIVED,
@@ -31,7 +28,6 @@ from app.models.package_usage import (
     lacks_flag,
 )
 from app.repositories.package_usage import DependentFilter, dependent_conditions
-from tests.conftest import scratch_database
 
 _pd = PackageDependent.__table__
 
@@ -58,22 +54,6 @@ _TABLE_ROWS = (
 
 def _sql(element: ColumnElement[bool], dialect: Dialect, *, literal: bool = False) -> str:
     return str(element.compile(dialect=dialect, compile_kwargs={"literal_binds": literal}))
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[tuple[str, AsyncEngine, str]]:
-    role = f"wump_reader_{uuid.uuid4().hex[:12]}"
-    async with scratch_database(settings, "wump_flags") as url:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text(f"CREATE ROLE {role}"))
-        try:
-            yield url, engine, role
-        finally:
-            async with engine.begin() as connection:
-                await connection.execute(text(f"DROP OWNED BY {role}"))
-                await connection.execute(text(f"DROP ROLE {role}"))
-            await engine.dispose()
 
 
 async def _read(engine: AsyncEngine, sql: str, role: str) -> tuple[object, bool]:

@@ -4,18 +4,15 @@ and a path is stored once however many rows and writers name it."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core import migrate as migrations
-from app.core.config import Settings
 from app.models.dependency import NO_MANIFEST_PATH, NO_MANIFEST_PATH_ID
 from app.repositories.ingestion.dependencies import DependencyWriter
-from tests.conftest import scratch_database
 
 _PATHS = ("package.json", "packages/web/package-lock.json", NO_MANIFEST_PATH)
 _SEED = (
@@ -46,22 +43,6 @@ _PRIMARY_KEY = (
     " JOIN pg_attribute a ON a.attrelid = 'dependencies'::regclass AND a.attnum = k.attnum"
     " WHERE i.indrelid = 'dependencies'::regclass AND i.indisprimary"
 )
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[tuple[str, AsyncEngine, str]]:
-    role = f"wump_reader_{uuid.uuid4().hex[:12]}"
-    async with scratch_database(settings, "wump_manifest_paths") as url:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text(f"CREATE ROLE {role}"))
-        try:
-            yield url, engine, role
-        finally:
-            async with engine.begin() as connection:
-                await connection.execute(text(f"DROP OWNED BY {role}"))
-                await connection.execute(text(f"DROP ROLE {role}"))
-            await engine.dispose()
 
 
 async def _scalar(engine: AsyncEngine, sql: str) -> object:

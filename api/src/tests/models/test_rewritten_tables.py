@@ -2,17 +2,13 @@
 the keys and what was granted on them to other roles come through, both ways."""
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core import migrate as migrations
-from app.core.config import Settings
-from tests.conftest import scratch_database
 
 _TABLES = ("dependencies", "package_dependents", "package_usage", "package_kind_usage")
 _SEED = (
@@ -52,22 +48,6 @@ _DUPLICATE = (
     " SELECT package_id, organization_id, login_key, owner_is_user, repository_count,"
     " total_stars, languages, kinds FROM package_usage LIMIT 1"
 )
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[tuple[str, AsyncEngine, str]]:
-    role = f"wump_reader_{uuid.uuid4().hex[:12]}"
-    async with scratch_database(settings, "wump_rewritten") as url:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text(f"CREATE ROLE {role}"))
-        try:
-            yield url, engine, role
-        finally:
-            async with engine.begin() as connection:
-                await connection.execute(text(f"DROP OWNED BY {role}"))
-                await connection.execute(text(f"DROP ROLE {role}"))
-            await engine.dispose()
 
 
 async def _state(engine: AsyncEngine, role: str) -> dict[str, tuple[object, bool]]:

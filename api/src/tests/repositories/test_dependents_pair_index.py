@@ -10,8 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Organization, Package
-from app.repositories.package_usage import DependentFilter, _samples_statement
-from app.repositories.usage_refresh import PAIR_SCOPE, _insert_usage, _scope
+from app.repositories.derived_rows import insert_usage
+from app.repositories.package_samples import samples_statement
+from app.repositories.package_usage import DependentFilter
+from app.repositories.usage_refresh import PAIR_SCOPE, _scope
 from app.services.usage_refresh import UsageRefreshService
 from tests.repositories.test_sort_indexed import SHAPES, _package, _repositories
 
@@ -38,7 +40,7 @@ async def test_a_pairs_refresh_reads_its_rows_through_the_pair_index(
 
     plan = await _plan(
         session,
-        _insert_usage(f"AND {PAIR_SCOPE}", whole_packages=False).text,
+        insert_usage(f"AND {PAIR_SCOPE}", whole_packages=False, sort_minimum=2_000).text,
         {"pair_packages": [package.id], "pair_organizations": [organization_id]},
     )
 
@@ -68,7 +70,7 @@ async def test_an_organizations_top_repositories_are_read_in_stars_order(
         text("SELECT DISTINCT organization_id FROM package_dependents WHERE package_id = :id"),
         {"id": package.id},
     )
-    statement = _samples_statement(DependentFilter(), 3).params(
+    statement = samples_statement(DependentFilter(), 3).params(
         package_id=package.id, owner_ids=list(owners.scalars())
     )
     sql = statement.compile(

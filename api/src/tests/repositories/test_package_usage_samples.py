@@ -12,11 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import PackageDependent
 from app.models.package_usage import kinds_mask
-from app.repositories.package_usage import (
-    DependentFilter,
-    PackageUsageRepository,
-    reads_language_range,
-)
+from app.repositories.package_samples import PackageSamplesRepository, reads_language_range
+from app.repositories.package_usage import DependentFilter
 from tests.api.v1.test_users_property import _load
 from tests.repositories.test_package_users_filtered import repositories
 
@@ -52,7 +49,7 @@ async def test_both_reads_give_the_same_samples(
             .distinct()
         )
         owners = data.draw(st.permutations(sorted(found.scalars())))
-        usage = PackageUsageRepository(session)
+        usage = PackageSamplesRepository(session)
 
         by_organization = await usage.list_samples(package.id, owners, f, per_organization)
         in_range = await usage.list_samples(package.id, owners, f, per_organization, in_range=True)
@@ -64,7 +61,9 @@ async def test_both_reads_give_the_same_samples(
 
 async def test_the_range_needs_a_language(session: AsyncSession) -> None:
     with pytest.raises(ValueError, match="language"):
-        await PackageUsageRepository(session).list_samples(1, [1], DependentFilter(), in_range=True)
+        await PackageSamplesRepository(session).list_samples(
+            1, [1], DependentFilter(), in_range=True
+        )
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from app.repositories.package_usage import AnyRow, PackageUsageRepository
+from app.repositories.package_samples import PackageSamplesRepository
+from app.repositories.package_usage import AnyRow
 from app.schemas.package import PackageUserRead
 from app.services import package as package_service
 
@@ -22,10 +23,10 @@ class _Samples:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sent = False
         self.ended: str | None = None
-        original = PackageUsageRepository.list_samples
+        original = PackageSamplesRepository.list_samples
 
         async def list_samples(
-            repository: PackageUsageRepository, *args: Any, **kwargs: Any
+            repository: PackageSamplesRepository, *args: Any, **kwargs: Any
         ) -> list[AnyRow]:
             self.sent = True
             try:
@@ -36,7 +37,7 @@ class _Samples:
             self.ended = "read"
             return rows
 
-        monkeypatch.setattr(PackageUsageRepository, "list_samples", list_samples)
+        monkeypatch.setattr(PackageSamplesRepository, "list_samples", list_samples)
 
 
 @pytest.mark.parametrize("params", [{}, {"language": "python"}, {"kind": "runtime"}])

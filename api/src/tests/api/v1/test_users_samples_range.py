@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from app.repositories.package_usage import AnyRow, PackageUsageRepository
+from app.repositories.package_samples import PackageSamplesRepository
+from app.repositories.package_usage import AnyRow
 
 pytestmark = pytest.mark.usefixtures("dataset")
 
@@ -23,15 +24,15 @@ async def test_a_language_filtered_page_reads_the_range_when_few_write_it(
     in_range: list[bool],
 ) -> None:
     asked: list[bool] = []
-    original = PackageUsageRepository.list_samples
+    original = PackageSamplesRepository.list_samples
 
     async def list_samples(
-        repository: PackageUsageRepository, *args: Any, in_range: bool = False
+        repository: PackageSamplesRepository, *args: Any, in_range: bool = False
     ) -> list[AnyRow]:
         asked.append(in_range)
         return await original(repository, *args, in_range=in_range)
 
-    monkeypatch.setattr(PackageUsageRepository, "list_samples", list_samples)
+    monkeypatch.setattr(PackageSamplesRepository, "list_samples", list_samples)
 
     response = await api.get("/api/v1/packages/pypi/django/users", params=params)
 
