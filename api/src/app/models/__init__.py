@@ -12,7 +12,7 @@ from app.models.package_usage import (
     PackageKindUsage,
     PackageUsage,
 )
-from app.models.repository import Repository
+from app.models.repository import Language, Repository
 from app.models.usage_event import UsageEvent
 from app.models.webhook import (
     Webhook,
@@ -28,6 +28,7 @@ __all__ = [
     "Dependency",
     "EcosystemStats",
     "JobExecution",
+    "Language",
     "ManifestPath",
     "Organization",
     "Package",

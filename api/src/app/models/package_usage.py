@@ -162,14 +162,13 @@ class PackageDependent(Base):
         Index("ix_package_dependents_unindexed", text(UNINDEXED_PACKAGE_SQL)),
         # Covers every filtered users query of a large package: language and min_stars narrow
         # the range, the other filters and the aggregate read the included columns without
-        # touching the heap. The included columns go fixed-width first, so no padding
-        # follows the language in the key.
+        # touching the heap. A language filter names the ids of the language's spellings.
         Index(
             "ix_package_dependents_filter",
             "package_id",
-            text("lower(primary_language)"),
+            "language_id",
             "stars",
-            postgresql_include=["organization_id", "pushed_at", "flags", "primary_language"],
+            postgresql_include=["organization_id", "pushed_at", "flags"],
             postgresql_where=text(flag_sql(FILTER_INDEXED)),
         ),
         # A filtered list names what its page's organizations use the package through, from
@@ -179,13 +178,13 @@ class PackageDependent(Base):
             "ix_package_dependents_via",
             "package_id",
             "organization_id",
-            postgresql_include=["stars", "flags", "via", "primary_language"],
+            postgresql_include=["stars", "flags", "language_id", "via"],
             postgresql_where=text("via IS NOT NULL"),
         ),
     )
 
     # Columns in alignment order (8-byte, 4-byte, variable-length last): no padding between
-    # them (migrations 035 and 040).
+    # them (migrations 035, 040 and 045).
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     package_id: Mapped[int] = mapped_column(Integer, nullable=False)
     repository_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -193,7 +192,9 @@ class PackageDependent(Base):
     stars: Mapped[int] = mapped_column(Integer, nullable=False)
     # The kinds and yes/no attributes above (KINDS_BITS, OWNER_IS_USER ... FILTER_INDEXED).
     flags: Mapped[int] = mapped_column(Integer, nullable=False)
-    primary_language: Mapped[str | None] = mapped_column(String(100))
+    # The repository's primary language (`languages`; no foreign key, which would cost a check
+    # per written row: languages are never deleted).
+    language_id: Mapped[int | None] = mapped_column(Integer)
     via: Mapped[str | None] = mapped_column(Text)
 
 
@@ -291,7 +292,7 @@ class PackageUsage(Base):
     sort_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     # lower(login) in byte order: the `name` sort, stable whatever the database's locale.
     login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
-    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
+    # The top 3 languages joined by the unit separator (stored_languages_sql).
     languages: Mapped[str] = mapped_column(Text, nullable=False)
     via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
     via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
@@ -331,7 +332,7 @@ class PackageKindUsage(Base):
     # The kind's position in DEPENDENCY_TYPES (its bit in `kinds` masks).
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     kinds: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    # The top 3 languages joined by the unit separator (STORED_LANGUAGES_SQL).
+    # The top 3 languages joined by the unit separator (stored_languages_sql).
     languages: Mapped[str] = mapped_column(Text, nullable=False)
     # What the repositories of transitive use arrive through, as in package_usage; NULL when
     # there are none.

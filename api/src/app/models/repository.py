@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,19 @@ from app.models.base import Base, IntegerPrimaryKey, Timestamps
 if TYPE_CHECKING:
     from app.models.dependency import Dependency
     from app.models.organization import Organization
+
+
+class Language(IntegerPrimaryKey, Base):
+    """A primary language that repositories name, stored once: `package_dependents` rows and
+    their indexes name it by a 4-byte id (migration 045). Triggers on `repositories` add each
+    language a written repository names (`languages_from_repositories`, as the table's owner),
+    so every writer keeps the dictionary whole; languages are never deleted. Names are kept as
+    spelled: `lower(name)` groups the spellings a language filter matches."""
+
+    __tablename__ = "languages"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
 class Repository(IntegerPrimaryKey, Timestamps, Base):

@@ -19,7 +19,7 @@ from app.models.package_usage import (
     default_view_sql,
     flag_sql,
 )
-from app.repositories.package_usage import STORED_LANGUAGES_SQL
+from app.repositories.package_usage import stored_languages_sql
 from app.repositories.readiness import readiness_rules_sql
 
 # The package_dependents values an ingest may change, besides the key, as the upsert sets
@@ -28,7 +28,7 @@ from app.repositories.readiness import readiness_rules_sql
 DEPENDENT_VALUES = {
     "organization_id": "excluded.organization_id",
     "stars": "excluded.stars",
-    "primary_language": "excluded.primary_language",
+    "language_id": "excluded.language_id",
     "pushed_at": "excluded.pushed_at",
     "flags": f"((excluded.flags & ~{FILTER_INDEXED}) | (pd.flags & {FILTER_INDEXED}))",
     "via": "excluded.via",
@@ -51,7 +51,7 @@ _DEPENDENT_VIA = (
     "   GROUP BY u.name ORDER BY first LIMIT 10) v) END"
 )
 DEPENDENT_COLUMNS = (
-    "package_id, repository_id, organization_id, stars, primary_language, pushed_at, flags, via"
+    "package_id, repository_id, organization_id, stars, language_id, pushed_at, flags, via"
 )
 # Whether a row goes in the filter index (FILTER_INDEX_MIN_REPOSITORIES, bound as
 # :filter_minimum): when whole packages are written, counted over the rows written (the
@@ -78,13 +78,15 @@ def dependent_select(filter_indexed: str) -> str:
         FILTER_INDEXED: filter_indexed,
     }
     return (
-        "SELECT d.package_id, r.id, r.organization_id, r.stars, r.primary_language, r.pushed_at,"
+        "SELECT d.package_id, r.id, r.organization_id, r.stars, l.id, r.pushed_at,"
         " bit_or(1 << (array_position(CAST(:kinds AS dependency_kind[]), d.dependency_type) - 1))"
         + "".join(f" | CASE WHEN {value} THEN {bit} ELSE 0 END" for bit, value in flags.items())
         + f", {_DEPENDENT_VIA}"
         " FROM dependencies d"
         " JOIN repositories r ON r.id = d.repository_id"
         " JOIN organizations o ON o.id = r.organization_id"
+        # The dictionary holds every language a repository names (the triggers of 045).
+        " LEFT JOIN languages l ON l.name = r.primary_language"
     )
 
 
@@ -120,11 +122,11 @@ def insert_usage(
         " readiness, has_direct_use, transitive_repository_count, via, via_counts,"
         " sort_indexed)"
         " WITH matched AS ("
-        f"  SELECT package_id, organization_id, primary_language, {_IS_DIRECT} AS is_direct,"
+        f"  SELECT package_id, organization_id, language_id, {_IS_DIRECT} AS is_direct,"
         f"   count(*) AS n, sum(stars) AS s, max(pushed_at) AS p, bit_or(flags & {KINDS_BITS}) AS k"
         "  FROM package_dependents"
         f"  WHERE {_DEFAULT_VIEW} {scope}"
-        "  GROUP BY package_id, organization_id, primary_language, 4),"
+        "  GROUP BY package_id, organization_id, language_id, 4),"
         " counted AS ("
         "  SELECT *, bool_or(is_direct) OVER pair AS has_direct,"
         "   coalesce(sum(n) FILTER (WHERE NOT is_direct) OVER pair, 0) AS t"
@@ -141,10 +143,12 @@ def insert_usage(
         " grouped AS ("
         "  SELECT m.package_id, m.organization_id, lower(o.login) AS login_key,"
         "   o.owner_type = 'user' AS owner_is_user,"
-        f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {STORED_LANGUAGES_SQL} AS languages,"
+        f"   sum(m.n) AS n, sum(m.s) AS s, max(m.p) AS p, {stored_languages_sql('l.name')}"
+        "   AS languages,"
         f"   bit_or(m.k) AS k, {_ROLLUP_RULES} AS rules, bool_or(m.has_direct) AS has_direct,"
         "   max(m.t) AS t"
         "  FROM counted m JOIN organizations o ON o.id = m.organization_id"
+        "  LEFT JOIN languages l ON l.id = m.language_id"
         "  WHERE m.is_direct = m.has_direct"
         "  GROUP BY m.package_id, m.organization_id, o.id)"
         " SELECT g.package_id, g.organization_id, login_key, owner_is_user, n, s, p, languages, k,"

@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from app.models.dependency import DEPENDENCY_TYPES
 from app.models.package_usage import DIRECT, KINDS_BITS, VIA_LIMIT, default_view_sql, flag_sql
-from app.repositories.package_usage import STORED_LANGUAGES_SQL
+from app.repositories.package_usage import stored_languages_sql
 
 _DEFAULT_VIEW = default_view_sql("pd.flags")
 _DIRECT = flag_sql(DIRECT, "pd.flags")
@@ -48,27 +48,27 @@ def _insert(scope: str) -> TextClause:
         " repository_count, transitive_repository_count, kind, kinds, languages, via,"
         " via_counts)"
         " WITH per_mask AS ("
-        f"  SELECT pd.package_id, pd.organization_id, pd.primary_language, {_KINDS} AS kinds,"
+        f"  SELECT pd.package_id, pd.organization_id, pd.language_id, {_KINDS} AS kinds,"
         f"   count(*) FILTER (WHERE {_DIRECT}) AS n,"
         f"   count(*) FILTER (WHERE NOT {_DIRECT}) AS t,"
         f"   sum(pd.stars) FILTER (WHERE {_DIRECT}) AS s,"
         f"   max(pd.pushed_at) FILTER (WHERE {_DIRECT}) AS p"
         f"  FROM {dependents} WHERE {where}"
-        "  GROUP BY pd.package_id, pd.organization_id, pd.primary_language, 4),"
+        "  GROUP BY pd.package_id, pd.organization_id, pd.language_id, 4),"
         " matched AS ("
-        "  SELECT m.package_id, b.kind, m.organization_id, m.primary_language, sum(m.n) AS n,"
+        "  SELECT m.package_id, b.kind, m.organization_id, m.language_id, sum(m.n) AS n,"
         "   sum(m.t) AS t, sum(m.s) AS s, max(m.p) AS p,"
         "   bit_or(m.kinds) FILTER (WHERE m.n > 0) AS k"
         f"  FROM per_mask m {held}"
-        "  GROUP BY m.package_id, b.kind, m.organization_id, m.primary_language),"
+        "  GROUP BY m.package_id, b.kind, m.organization_id, m.language_id),"
         " named AS ("
         "  SELECT package_id, kind, organization_id, n, t, s, p, k,"
-        "   CASE WHEN n > 0 THEN primary_language END AS primary_language"
-        "  FROM matched),"
+        "   CASE WHEN n > 0 THEN l.name END AS primary_language"
+        "  FROM matched LEFT JOIN languages l ON l.id = matched.language_id),"
         " grouped AS ("
         "  SELECT package_id, kind, organization_id, coalesce(sum(s), 0) AS s, max(p) AS p,"
         "   sum(n) AS n, sum(t) AS t, coalesce(bit_or(k), 0) AS k,"
-        f"   {STORED_LANGUAGES_SQL} AS languages"
+        f"   {stored_languages_sql('primary_language')} AS languages"
         "  FROM named GROUP BY package_id, kind, organization_id),"
         # The repositories of transitive use per direct dependency they arrive through, most
         # first, then by name: what the list's via names.

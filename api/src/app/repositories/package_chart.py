@@ -72,16 +72,18 @@ class PackageChartRepository:
         sums = ", ".join(f"sum(b{index}) AS b{index}" for index in range(len(labels)))
         result = await self._session.execute(
             text(
-                "SELECT language, count(*) AS organizations, sum(n) AS repositories, "
+                "SELECT l.name AS language, per_language.* FROM"
+                " (SELECT language_id, count(*) AS organizations, sum(n) AS repositories, "
                 + sums
-                + " FROM (SELECT primary_language AS language, organization_id,"
-                " count(*) AS n, " + per_bucket + " FROM (SELECT primary_language, organization_id,"
+                + " FROM (SELECT language_id, organization_id,"
+                " count(*) AS n, " + per_bucket + " FROM (SELECT language_id, organization_id,"
                 f" CASE WHEN pushed_at IS NULL THEN {never} {cases} ELSE {older} END AS bucket"
                 f" FROM package_dependents WHERE {_DEFAULT_VIEW}) AS dependents"
                 " GROUP BY 1, 2) AS per_organization"
-                " GROUP BY language"
+                " GROUP BY language_id) AS per_language"
+                " LEFT JOIN languages l ON l.id = per_language.language_id"
                 " ORDER BY organizations DESC, repositories DESC,"
-                ' language COLLATE "C" NULLS LAST'
+                ' l.name COLLATE "C" NULLS LAST'
             ),
             {"package_id": package_id, **bounds},
         )

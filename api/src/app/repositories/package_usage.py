@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    any_,
     case,
     cast,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy.types import DateTime, Text
 
 from app.models import (
     Dependency,
+    Language,
     ManifestPath,
     Organization,
     Package,
@@ -64,18 +66,28 @@ _repo = Repository.__table__
 _dep = Dependency.__table__
 _path = ManifestPath.__table__
 _pkg = Package.__table__
+_lang = Language.__table__
 
 _NEVER: ColumnElement[datetime] = literal_column("'-infinity'::timestamp with time zone")
-# The three most frequent languages, ties in byte order; the rollup and the exact aggregate
-# share it so both answer the same.
-LANGUAGES_SQL = (
-    'coalesce((array_agg(primary_language ORDER BY n DESC, primary_language COLLATE "C")'
-    " FILTER (WHERE primary_language IS NOT NULL))[1:3], '{}')"
-)
+
+
+def languages_sql(name: str) -> str:
+    """The three most frequent languages over rows of per-language counts `n` and the
+    language's name `name` (a `languages.name`), ties in byte order; the rollup and the exact
+    aggregate share it so both answer the same."""
+    return (
+        f'coalesce((array_agg({name} ORDER BY n DESC, {name} COLLATE "C")'
+        f" FILTER (WHERE {name} IS NOT NULL))[1:3], '{{}}')"
+    )
+
+
 # The rollups store those languages as one text, joined by the ASCII unit separator (which no
 # language name holds): a 3-element array costs a 24-byte header and 4 bytes per element.
 LANGUAGE_SEPARATOR = "\x1f"
-STORED_LANGUAGES_SQL = f"array_to_string({LANGUAGES_SQL}, E'{LANGUAGE_SEPARATOR}')"
+
+
+def stored_languages_sql(name: str) -> str:
+    return f"array_to_string({languages_sql(name)}, E'{LANGUAGE_SEPARATOR}')"
 
 
 def stored_languages(column: Any) -> ColumnElement[list[str]]:
@@ -103,6 +115,13 @@ class DependentFilter:
     dependency: DependencyUse = "direct"
 
 
+def language_ids(language: str) -> ColumnElement[list[int]]:
+    """The ids of the spellings of `language`, compared case-insensitively, as an array read
+    once per statement: `language_id = ANY(...)` is an index condition of the filter index."""
+    spellings = select(_lang.c.id).where(func.lower(_lang.c.name) == language.lower())
+    return func.array(spellings.scalar_subquery(), type_=ARRAY(Integer))
+
+
 def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnElement[bool]]:
     """The conditions of `f` over package_dependents (or an alias of it): one per flag, each
     estimated from the flag's own statistics."""
@@ -115,7 +134,7 @@ def dependent_conditions(f: DependentFilter, table: Any = _pd) -> list[ColumnEle
     if not f.include_noise:
         conditions.append(lacks_flag(flags, NOISE))
     if f.language is not None:
-        conditions.append(func.lower(table.c.primary_language) == f.language.lower())
+        conditions.append(table.c.language_id == any_(language_ids(f.language)))
     conditions.append(table.c.stars >= (f.min_stars or NO_MIN_STARS))
     if f.pushed_after is not None:
         conditions.append(table.c.pushed_at >= f.pushed_after)
@@ -202,7 +221,7 @@ class PackageUsageRepository:
             select(
                 _pd.c.repository_id,
                 _pd.c.stars,
-                _pd.c.primary_language,
+                _lang.c.name.label("primary_language"),
                 has_flag(_pd.c.flags, FORK).label("is_fork"),
                 has_flag(_pd.c.flags, ARCHIVED).label("is_archived"),
                 _pd.c.pushed_at,
@@ -211,6 +230,7 @@ class PackageUsageRepository:
                 _repo.c.description,
             )
             .join(_repo, _repo.c.id == _pd.c.repository_id)
+            .outerjoin(_lang, _lang.c.id == _pd.c.language_id)
             .where(
                 _pd.c.package_id == package_id,
                 _pd.c.organization_id == organization_id,

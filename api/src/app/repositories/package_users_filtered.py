@@ -27,15 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import ColumnClause
 
 from app.core.readiness import score_sql
-from app.models import Organization, PackageDependent
+from app.models import Language, Organization, PackageDependent
 from app.models.package_usage import DIRECT, has_flag, kinds_of, lacks_flag
 from app.repositories.package_usage import (
-    LANGUAGES_SQL,
     After,
     AnyRow,
     DependentFilter,
     UsersSort,
     dependent_conditions,
+    languages_sql,
     package_dependents,
 )
 from app.repositories.package_user_uses import UseCounts
@@ -44,6 +44,9 @@ from app.repositories.readiness import readiness_rules_sql
 
 _pd = PackageDependent.__table__
 _org = Organization.__table__
+_lang = Language.__table__
+# The page's languages, over per-language counts joined to the languages' names.
+_LANGUAGES: ColumnClause[Any] = literal_column(languages_sql("languages.name"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,8 @@ class FilteredUsersRepository:
             columns.append(_spelled_languages(package_id, f, page).label("languages"))
         else:
             languages = (
-                select(matched.c.organization_id, literal_column(LANGUAGES_SQL).label("languages"))
+                select(matched.c.organization_id, _LANGUAGES.label("languages"))
+                .outerjoin(_lang, _lang.c.id == matched.c.language_id)
                 .where(
                     matched.c.n > 0,
                     matched.c.organization_id.in_(select(page.c.organization_id)),
@@ -225,8 +229,8 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
                 counted(func.bit_or(kinds_of(rows.c.flags))).label("kinds"),
                 cast(func.count().filter(direct), Integer).label("direct_repository_count"),
                 cast(func.count().filter(~direct), Integer).label("transitive_repository_count"),
-                counted(func.min(rows.c.primary_language.collate("C"))).label("first_spelling"),
-                counted(func.max(rows.c.primary_language.collate("C"))).label("last_spelling"),
+                counted(func.min(rows.c.language_id)).label("first_spelling"),
+                counted(func.max(rows.c.language_id)).label("last_spelling"),
             )
             .where(*where)
             .group_by(rows.c.organization_id)
@@ -236,7 +240,7 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
     matched = (
         select(
             rows.c.organization_id,
-            rows.c.primary_language,
+            rows.c.language_id,
             cast(counted(func.count()), Integer).label("n"),
             counted(func.sum(rows.c.stars)).label("s"),
             counted(func.max(rows.c.pushed_at)).label("p"),
@@ -245,7 +249,7 @@ def _aggregates(package_id: int, f: DependentFilter) -> tuple[Any, Any]:
             cast(func.count().filter(~direct), Integer).label("t"),
         )
         .where(*where)
-        .group_by(rows.c.organization_id, rows.c.primary_language)
+        .group_by(rows.c.organization_id, rows.c.language_id)
         .cte("matched")
     )
     per_org = (
@@ -268,23 +272,29 @@ def _spelled_languages(package_id: int, f: DependentFilter, page: Any) -> Any:
     """A page row's languages when `f` names the language: its one spelling, or, for an
     organization whose kept rows spell it more than one way, each spelling counted."""
     spellings = (
-        select(_pd.c.primary_language, func.count().label("n"))
+        select(_lang.c.name, func.count().label("n"))
+        .join_from(_pd, _lang, _lang.c.id == _pd.c.language_id)
         .where(
             _pd.c.package_id == package_id,
             _pd.c.organization_id == page.c.organization_id,
             *dependent_conditions(f),
         )
-        .group_by(_pd.c.primary_language)
+        .group_by(_lang.c.name)
         # A FROM subquery is not correlated on its own: without this, `page` would be joined
         # inside it, and every page row counted the spellings of the whole page.
         .correlate(page)
         .subquery("spellings")
     )
-    counted = select(literal_column(LANGUAGES_SQL)).select_from(spellings).scalar_subquery()
+    counted = (
+        select(literal_column(languages_sql("spellings.name")))
+        .select_from(spellings)
+        .scalar_subquery()
+    )
+    spelling = select(_lang.c.name).where(_lang.c.id == page.c.first_spelling).scalar_subquery()
     return case(
         (
             page.c.first_spelling == page.c.last_spelling,
-            array([page.c.first_spelling], type_=String),
+            array([spelling], type_=String),
         ),
         else_=counted,
     )
@@ -389,14 +399,14 @@ def _scored(
     matched = (
         select(
             rows.c.organization_id,
-            rows.c.primary_language,
+            rows.c.language_id,
             func.count().label("n"),
             func.sum(rows.c.stars).label("s"),
             func.max(rows.c.pushed_at).label("p"),
             func.bit_or(kinds_of(rows.c.flags)).label("k"),
         )
         .where(*where)
-        .group_by(rows.c.organization_id, rows.c.primary_language)
+        .group_by(rows.c.organization_id, rows.c.language_id)
         .cte("matched")
     )
     per_org = (
@@ -406,8 +416,9 @@ def _scored(
             cast(func.sum(matched.c.s), BigInteger).label("total_stars"),
             func.max(matched.c.p).label("latest_push"),
             func.bit_or(matched.c.k).label("kinds"),
-            literal_column(LANGUAGES_SQL).label("languages"),
+            _LANGUAGES.label("languages"),
         )
+        .outerjoin(_lang, _lang.c.id == matched.c.language_id)
         .group_by(matched.c.organization_id)
         .cte("per_org")
     )

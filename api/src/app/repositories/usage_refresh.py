@@ -118,7 +118,7 @@ class UsageRefreshRepository:
                 f"INSERT INTO package_dependents ({DEPENDENT_COLUMNS})"
                 f" {dependent_select(FILTER_INDEXED_WHOLE)}"
                 f" {where} d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))"
-                " GROUP BY d.package_id, r.id, o.id"
+                " GROUP BY d.package_id, r.id, o.id, l.id"
                 # In the pair index's order: one organization's rows of a package, which the
                 # refresh of a pair and a users page's sample repositories read, share pages.
                 " ORDER BY d.package_id, r.organization_id, r.stars DESC, r.id"
@@ -159,7 +159,7 @@ class UsageRefreshRepository:
                 f" {dependent_select(FILTER_INDEXED_AS_COUNTED)}"
                 " WHERE d.repository_id = ANY(CAST(:ids AS integer[]))"
                 " AND d.dependency_type <> ALL(CAST(:non_usage AS dependency_kind[]))"
-                " GROUP BY d.package_id, r.id, o.id"
+                " GROUP BY d.package_id, r.id, o.id, l.id"
                 " ON CONFLICT (package_id, repository_id) DO UPDATE SET"
                 f" {', '.join(f'{c} = {v}' for c, v in DEPENDENT_VALUES.items())}"
                 f" WHERE ({', '.join(f'pd.{c}' for c in DEPENDENT_VALUES)}) IS DISTINCT FROM"
