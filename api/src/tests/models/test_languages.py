@@ -113,9 +113,7 @@ async def test_every_written_repository_adds_its_language_once(
     name = f"Lang{uuid.uuid4().hex[:8]}"
     renamed = f"{name}-renamed"
     await session.execute(
-        text(
-            "INSERT INTO organizations (login, owner_type) VALUES (:login, 'organization')"
-        ),
+        text("INSERT INTO organizations (login, owner_type) VALUES (:login, 'organization')"),
         {"login": f"octo-{name}"},
     )
     # Two repositories naming one new language, in one statement.
@@ -130,10 +128,7 @@ async def test_every_written_repository_adds_its_language_once(
     )
     # One of them renamed to another, by an update.
     await session.execute(
-        text(
-            "UPDATE repositories SET primary_language = :renamed"
-            " WHERE full_name = :full_name"
-        ),
+        text("UPDATE repositories SET primary_language = :renamed WHERE full_name = :full_name"),
         {"renamed": renamed, "full_name": f"octo-{name}/a"},
     )
     stored = await session.execute(
@@ -165,9 +160,7 @@ async def test_a_role_that_writes_repositories_needs_no_grant_on_languages(
             )
         )
     stored = await _scalar(engine, "SELECT array_agg(name) FROM languages")
-    writable = await _scalar(
-        engine, f"SELECT has_table_privilege('{role}', 'languages', 'INSERT')"
-    )
+    writable = await _scalar(engine, f"SELECT has_table_privilege('{role}', 'languages', 'INSERT')")
 
     assert stored == ["Gleam"]
     assert writable is False
