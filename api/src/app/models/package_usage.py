@@ -198,13 +198,14 @@ class PackageDependent(Base):
     via: Mapped[str | None] = mapped_column(Text)
 
 
-# The rollup's sort indexes hold the organizations that use the package directly: the rows of
-# those that use it only transitively serve counts and the organization's own view.
+# The rollup's sort indexes and an organization's index hold the organizations that use the
+# package directly: the rows of those that use it only transitively serve counts and the
+# organization's own view.
 _DIRECT = text("has_direct_use")
-# The other sorts' indexes hold only the rows of packages this many organizations use directly:
-# a smaller package's rows (two thirds of them on the full dataset) are read and ordered in a
+# The sorts' indexes hold only the rows of packages this many organizations use directly: a
+# smaller package's rows (two thirds of them on the full dataset) are read and ordered in a
 # millisecond or two without one. A list reads both sides in one statement
-# (package_users.users_page), so it stays right while a package's rows move.
+# (PackageUsersRepository.list_users_rollup), so it stays right while a package's rows move.
 SORT_INDEX_MIN_ORGANIZATIONS = 2_000
 _SORT_INDEXED = text("has_direct_use AND sort_indexed")
 
@@ -214,14 +215,15 @@ class PackageUsage(Base):
     __table_args__ = (
         PrimaryKeyConstraint("package_id", "organization_id"),
         # The default users order: repositories and stars descending, then login ascending, as
-        # one ascending range over negated counts (package_users.users_page).
+        # one ascending range over negated counts (package_users.users_page). Like the other
+        # sorts' indexes, it holds only the rows of large packages (migration 047).
         Index(
             "ix_package_usage_repositories",
             "package_id",
             text("(- repository_count)"),
             text("(- total_stars)"),
             "login_key",
-            postgresql_where=_DIRECT,
+            postgresql_where=_SORT_INDEXED,
         ),
         Index(
             "ix_package_usage_stars",
@@ -251,7 +253,7 @@ class PackageUsage(Base):
             text("organization_id DESC"),
             postgresql_where=_SORT_INDEXED,
         ),
-        # The rows of the smaller packages, for the other sorts (deduplicated: a few bytes each).
+        # The rows of the smaller packages, for every sort (deduplicated: a few bytes each).
         Index(
             "ix_package_usage_unsorted",
             "package_id",

@@ -176,10 +176,6 @@ class PackageUsersRepository:
     ) -> list[AnyRow]:
         """One page of the default view (no forks, no archived) from the rollup."""
         conditions = self._rollup(package_id, owner_type, uf)
-        if sort == "repositories":
-            stmt = _listed(_pu).where(*conditions)
-            result = await self._session.execute(users_page(stmt, sort, _pu.c, after, limit))
-            return list(result.all())
         # The sort's index holds the rows of large packages (sort_indexed); a smaller package's
         # rows are read through their own index and ordered. Both sides, each paged, in one
         # statement: right whichever side a package's rows are on.

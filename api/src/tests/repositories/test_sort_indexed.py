@@ -1,4 +1,5 @@
-"""The rollup's non-default sort indexes hold the rows of large packages only (`sort_indexed`):
+"""The rollup's sort indexes, the default order's too (migration 047), hold the rows of large
+packages only (`sort_indexed`):
 a list reads both sides in one statement, so its pages are the same whichever side a package's
 rows are on, and the writes keep each package's rows on the side its size calls for."""
 
@@ -126,6 +127,25 @@ async def test_pages_are_the_same_whichever_side_the_rows_are_on(
     assert sum(len(page) for page in unindexed) == len(SHAPES)
     assert indexed == unindexed
     assert mixed == unindexed
+
+
+async def test_every_sort_index_holds_only_the_large_packages_rows(
+    session: AsyncSession,
+) -> None:
+    found = await session.execute(
+        text(
+            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = 'package_usage'::regclass"
+            " AND c.relname = ANY(CAST(:names AS text[]))"
+        ),
+        {"names": [f"ix_package_usage_{sort}" for sort in SORTS]},
+    )
+    predicates: dict[str, str] = dict(found.tuples().all())
+
+    assert predicates == dict.fromkeys(
+        (f"ix_package_usage_{sort}" for sort in SORTS), "(has_direct_use AND sort_indexed)"
+    )
 
 
 async def test_a_whole_package_rebuild_puts_a_large_packages_rows_in_the_sort_indexes(
