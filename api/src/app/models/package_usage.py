@@ -30,7 +30,6 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -41,6 +40,23 @@ from app.models.dependency import DEPENDENCY_TYPES
 NON_USAGE_KINDS = ("excluded", "managed", "suggested")
 # The direct dependencies a rollup row names as the package's via, most repositories first.
 VIA_LIMIT = 5
+# A rollup row's via as one text: each name and its repository count, space-separated ("vite 3
+# webpack 1"; names hold no space, as in dependencies.via), from rows of (name, c). Two arrays
+# cost two 21-byte headers and a padded word per element (migration 048).
+STORED_VIA_SQL = (
+    f"array_to_string((array_agg(name || ' ' || c ORDER BY c DESC, name COLLATE \"C\"))"
+    f"[1:{VIA_LIMIT}], ' ')"
+)
+
+
+def via_pairs(stored: str | None) -> list[tuple[str, int]]:
+    """A rollup row's stored via as (name, repository count) pairs, most first."""
+    if not stored:
+        return []
+    parts = stored.split(" ")
+    return [(parts[i], int(parts[i + 1])) for i in range(0, len(parts), 2)]
+
+
 # Packages that this many repositories use directly (the default view) get per-kind rollup
 # rows: below it, a kind-filtered users list aggregates the package's dependents per request
 # well within its budget, and the rows would only cost disk.
@@ -288,7 +304,7 @@ class PackageUsage(Base):
     # The row's figures (repository_count to readiness) count the organization's repositories
     # that use the package directly; when it has none (has_direct_use false), those that use it
     # only transitively. transitive_repository_count counts the latter either way, and via names
-    # the top direct dependencies they arrive through, with repository counts (via_counts).
+    # the top direct dependencies they arrive through, with repository counts (STORED_VIA_SQL).
     has_direct_use: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # In the sort indexes: the package has SORT_INDEX_MIN_ORGANIZATIONS organizations.
     sort_indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
@@ -296,8 +312,7 @@ class PackageUsage(Base):
     login_key: Mapped[str] = mapped_column(String(100, collation="C"), nullable=False)
     # The top 3 languages joined by the unit separator (stored_languages_sql).
     languages: Mapped[str] = mapped_column(Text, nullable=False)
-    via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
-    via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    via: Mapped[str | None] = mapped_column(Text)
 
 
 class PackageKindUsage(Base):
@@ -338,8 +353,7 @@ class PackageKindUsage(Base):
     languages: Mapped[str] = mapped_column(Text, nullable=False)
     # What the repositories of transitive use arrive through, as in package_usage; NULL when
     # there are none.
-    via: Mapped[list[str] | None] = mapped_column(ARRAY(String(500)))
-    via_counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    via: Mapped[str | None] = mapped_column(Text)
 
 
 class EcosystemStats(Base):

@@ -15,7 +15,7 @@ from app.models.package_usage import (
     NOISE,
     NOISE_SQL,
     OWNER_IS_USER,
-    VIA_LIMIT,
+    STORED_VIA_SQL,
     default_view_sql,
     flag_sql,
 )
@@ -119,7 +119,7 @@ def insert_usage(
     return text(
         "INSERT INTO package_usage (package_id, organization_id, login_key, owner_is_user,"
         " repository_count, total_stars, latest_push, languages, kinds, readiness_rules,"
-        " readiness, has_direct_use, transitive_repository_count, via, via_counts,"
+        " readiness, has_direct_use, transitive_repository_count, via,"
         " sort_indexed)"
         " WITH matched AS ("
         f"  SELECT package_id, organization_id, language_id, {_IS_DIRECT} AS is_direct,"
@@ -132,9 +132,7 @@ def insert_usage(
         "   coalesce(sum(n) FILTER (WHERE NOT is_direct) OVER pair, 0) AS t"
         "  FROM matched WINDOW pair AS (PARTITION BY package_id, organization_id)),"
         " vias AS ("
-        "  SELECT package_id, organization_id,"
-        f'   (array_agg(name ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via,'
-        f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
+        f"  SELECT package_id, organization_id, {STORED_VIA_SQL} AS via"
         "  FROM (SELECT package_id, organization_id, name, CAST(count(*) AS integer) AS c"
         "   FROM package_dependents, unnest(string_to_array(via, ' ')) AS name"
         f"   WHERE via IS NOT NULL AND {_DEFAULT_VIEW} {scope}"
@@ -152,7 +150,7 @@ def insert_usage(
         "  WHERE m.is_direct = m.has_direct"
         "  GROUP BY m.package_id, m.organization_id, o.id)"
         " SELECT g.package_id, g.organization_id, login_key, owner_is_user, n, s, p, languages, k,"
-        f" rules, {score_sql('rules')}, has_direct, t, v.via, v.via_counts, {indexed}"
+        f" rules, {score_sql('rules')}, has_direct, t, v.via, {indexed}"
         " FROM grouped g LEFT JOIN vias v"
         " ON v.package_id = g.package_id AND v.organization_id = g.organization_id" + returning
     )

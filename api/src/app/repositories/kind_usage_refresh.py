@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import DIRECT, KINDS_BITS, VIA_LIMIT, default_view_sql, flag_sql
+from app.models.package_usage import (
+    DIRECT,
+    KINDS_BITS,
+    STORED_VIA_SQL,
+    default_view_sql,
+    flag_sql,
+)
 from app.repositories.package_usage import stored_languages_sql
 
 _DEFAULT_VIEW = default_view_sql("pd.flags")
@@ -45,8 +51,7 @@ def _insert(scope: str) -> TextClause:
     )
     return text(
         "INSERT INTO package_kind_usage (package_id, organization_id, total_stars, latest_push,"
-        " repository_count, transitive_repository_count, kind, kinds, languages, via,"
-        " via_counts)"
+        " repository_count, transitive_repository_count, kind, kinds, languages, via)"
         " WITH per_mask AS ("
         f"  SELECT pd.package_id, pd.organization_id, pd.language_id, {_KINDS} AS kinds,"
         f"   count(*) FILTER (WHERE {_DIRECT}) AS n,"
@@ -73,9 +78,7 @@ def _insert(scope: str) -> TextClause:
         # The repositories of transitive use per direct dependency they arrive through, most
         # first, then by name: what the list's via names.
         " vias AS ("
-        "  SELECT package_id, kind, organization_id,"
-        f'   (array_agg(name ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via,'
-        f'   (array_agg(c ORDER BY c DESC, name COLLATE "C"))[1:{VIA_LIMIT}] AS via_counts'
+        f"  SELECT package_id, kind, organization_id, {STORED_VIA_SQL} AS via"
         "  FROM (SELECT m.package_id, b.kind, m.organization_id, m.name,"
         "    CAST(sum(m.c) AS integer) AS c"
         f"   FROM (SELECT pd.package_id, pd.organization_id, {_KINDS} AS kinds, u.name,"
@@ -86,8 +89,7 @@ def _insert(scope: str) -> TextClause:
         f"   {held}"
         "   GROUP BY m.package_id, b.kind, m.organization_id, m.name) counted"
         "  GROUP BY package_id, kind, organization_id)"
-        " SELECT g.package_id, g.organization_id, s, p, n, t, g.kind, k, languages, v.via,"
-        " v.via_counts"
+        " SELECT g.package_id, g.organization_id, s, p, n, t, g.kind, k, languages, v.via"
         " FROM grouped g LEFT JOIN vias v ON v.package_id = g.package_id AND v.kind = g.kind"
         "  AND v.organization_id = g.organization_id"
         # Written in the order a list reads them, so a page's rows share a few heap pages.

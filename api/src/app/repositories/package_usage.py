@@ -291,8 +291,8 @@ class PackageUsageRepository:
         limit: int,
     ) -> list[AnyRow]:
         """Packages the organization uses directly, most of its repositories first, with its
-        repositories that use each only transitively and the via of those (`via` and
-        `via_counts` from the rollup, or every such repository's `vias` under `kinds_mask`)."""
+        repositories that use each only transitively and the via of those (`via` as the rollup
+        stores it, or every such repository's `vias` under `kinds_mask`)."""
         if kinds_mask is None:
             source = (
                 select(
@@ -301,7 +301,6 @@ class PackageUsageRepository:
                     _pu.c.kinds,
                     _pu.c.transitive_repository_count,
                     _pu.c.via,
-                    _pu.c.via_counts,
                     literal(None, ARRAY(Text)).label("vias"),
                 )
                 .where(_pu.c.organization_id == organization_id, _pu.c.has_direct_use)
@@ -317,8 +316,7 @@ class PackageUsageRepository:
                     cast(func.count().filter(~direct), Integer).label(
                         "transitive_repository_count"
                     ),
-                    literal(None, ARRAY(Text)).label("via"),
-                    literal(None, ARRAY(Integer)).label("via_counts"),
+                    literal(None, Text).label("via"),
                     func.array_agg(_pd.c.via).filter(_pd.c.via.is_not(None)).label("vias"),
                 )
                 .where(
@@ -335,7 +333,6 @@ class PackageUsageRepository:
             source.c.kinds,
             source.c.transitive_repository_count,
             source.c.via,
-            source.c.via_counts,
             source.c.vias,
             _pkg.c.ecosystem,
             _pkg.c.name,

@@ -130,7 +130,6 @@ def _listed(rows: Any) -> Select[Any]:
         rows.c.readiness_rules,
         rows.c.transitive_repository_count,
         rows.c.via,
-        rows.c.via_counts,
         *SIGNALS,
     ).join(_org, _org.c.id == rows.c.organization_id)
 

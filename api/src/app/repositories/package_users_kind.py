@@ -50,7 +50,7 @@ class KindUsersRepository:
     ) -> FilteredUsers:
         """One page of the package's users under the kind (its position in DEPENDENCY_TYPES),
         with the list's total and the organizations it leaves out as transitive only,
-        `exclude` left out of both. Its rows carry their `via` and `via_counts`."""
+        `exclude` left out of both. Its rows carry their stored `via`."""
         scope = [_pku.c.package_id == package_id, _pku.c.kind == kind]
         excluded = [_pku.c.organization_id.not_in(list(exclude))] if exclude else []
         listed = [*scope, _pku.c.repository_count > 0, *excluded]
@@ -85,7 +85,6 @@ class KindUsersRepository:
                 candidates.c.kinds,
                 candidates.c.transitive_repository_count,
                 candidates.c.via,
-                candidates.c.via_counts,
                 func.lower(_org.c.login).collate("C").label("login_key"),
                 rules.label("readiness_rules"),
                 literal_column(score_sql(str(rules)), SmallInteger).label("readiness"),

@@ -8,7 +8,7 @@ from app.core.config import Settings
 from app.core.ecosystems import Ecosystem, to_purl
 from app.core.errors import OrganizationNotFound
 from app.models import Organization, Repository
-from app.models.package_usage import VIA_LIMIT, kinds_from_mask, kinds_mask
+from app.models.package_usage import VIA_LIMIT, kinds_from_mask, kinds_mask, via_pairs
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package_usage import PackageUsageRepository
 from app.schemas.organization import (
@@ -39,19 +39,14 @@ def repository_summary(repository: Repository) -> RepositorySummary:
     return RepositorySummary.model_validate(repository, from_attributes=True)
 
 
-def via_read(
-    names: list[str] | None, counts: list[int] | None, vias: list[str] | None
-) -> list[ViaRead]:
+def via_read(stored: str | None, vias: list[str] | None) -> list[ViaRead]:
     """The top direct dependencies a package arrives through: stored with their counts, or
     counted from each transitive repository's via."""
     if vias is not None:
         tally = Counter(name for via in vias for name in via.split())
         ranked = sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:VIA_LIMIT]
         return [ViaRead(name=name, repository_count=count) for name, count in ranked]
-    return [
-        ViaRead(name=name, repository_count=count)
-        for name, count in zip(names or [], counts or [], strict=True)
-    ]
+    return [ViaRead(name=name, repository_count=count) for name, count in via_pairs(stored)]
 
 
 class OrganizationService:
@@ -152,7 +147,7 @@ class OrganizationService:
                 purl=to_purl(Ecosystem(row.ecosystem), row.name),
                 repository_count=row.repository_count,
                 transitive_repository_count=row.transitive_repository_count,
-                via=via_read(row.via, row.via_counts, row.vias),
+                via=via_read(row.via, row.vias),
                 kinds=kinds_from_mask(row.kinds),
             )
             for row in rows

@@ -18,7 +18,7 @@ from app.core.errors import (
 )
 from app.models import Package
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import kinds_from_mask, kinds_mask
+from app.models.package_usage import kinds_from_mask, kinds_mask, via_pairs
 from app.repositories.organization import OrganizationRepository
 from app.repositories.package import PackageRepository
 from app.repositories.package_samples import PackageSamplesRepository, reads_language_range
@@ -282,10 +282,7 @@ class PackageService:
                 row.organization_id: (row.repository_count, row.transitive_repository_count)
                 for row in rows
             }
-            vias = {
-                row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
-                for row in rows
-            }
+            vias = {row.organization_id: via_pairs(row.via) for row in rows}
         else:
             uses, vias = await self._uses.list_use_counts(
                 package.id, [row.organization_id for row in rows], f, known

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.dependency import DEPENDENCY_TYPES
-from app.models.package_usage import kind_bit
+from app.models.package_usage import kind_bit, via_pairs
 from app.repositories.package_usage import DependentFilter, UsersSort
 from app.repositories.package_user_uses import UserUsesRepository
 from app.repositories.package_users import UserFilter
@@ -77,10 +77,9 @@ async def assert_kind_pages_match(
             package_id, ids, f, expected.uses
         )
         assert got.uses == uses
-        assert {
-            row.organization_id: list(zip(row.via or [], row.via_counts or [], strict=True))
-            for row in got.rows
-        } == {organization_id: vias.get(organization_id, []) for organization_id in ids}
+        assert {row.organization_id: via_pairs(row.via) for row in got.rows} == {
+            organization_id: vias.get(organization_id, []) for organization_id in ids
+        }
         if len(got.rows) < limit:
             return got.total
         after = tuple(getattr(got.rows[-1], name) for name in AFTER[sort])

@@ -34,7 +34,6 @@ async def _rows(session: AsyncSession) -> list[tuple[Any, ...]]:
             row.kinds,
             row.languages,
             row.via,
-            row.via_counts,
         )
         for row in found.scalars()
     ]
